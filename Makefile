@@ -1,0 +1,91 @@
+# Galaxy Assistant — every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10 (pydantic 1); the action server, knowledge and tests use 3.11.
+PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(shell command -v python3.10 2>/dev/null))
+PY311 ?= $(firstword $(shell command -v python3.11 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11))
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa
+STATE := .galaxy
+STORE_STAMP := $(STATE)/store/.built
+MODEL := models/galaxy.tar.gz
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
+CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
+
+.PHONY: help run chat test test-fast validate train store bench eval clean install
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed ## create both virtual environments (only when the lock files changed)
+
+$(VENV)/.installed: requirements/actions.lock
+	@test -n "$(PY311)" || { echo "python3.11 is needed"; exit 1; }
+	test -x $(PY) || $(PY311) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	# The CPU build of torch lies on this machine's disk; installing it first keeps CUDA builds out.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -r requirements/actions.lock
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@test -n "$(PY310)" || { echo "python3.10 is needed for Rasa 3.6"; exit 1; }
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install --quiet --upgrade "pip<25"
+	$(RASA_VENV)/bin/python -m pip install --quiet -r requirements/rasa.lock
+	touch $@
+
+bot/data/nlu/faq.yml: knowledge/data/faq.jsonl $(VENV)/.installed
+	$(PY) -m bot.faq_sync
+
+store: $(STORE_STAMP) ## build the knowledge store from the seed catalogue
+
+$(STORE_STAMP): $(CATALOGUE) $(wildcard knowledge/*.py) $(VENV)/.installed
+	$(PY) -m knowledge ingest $(CATALOGUE) --sync
+	touch $@
+
+train: $(MODEL) ## train the Rasa model (only when data or config changed)
+
+$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(RASA_VENV)/.installed
+	mkdir -p models $(STATE)
+	@start=$$(date +%s); \
+	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name galaxy --quiet; \
+	echo "$$(( $$(date +%s) - start ))" > $(STATE)/train_seconds; \
+	echo "training took $$(cat $(STATE)/train_seconds)s"
+	touch $@
+
+run: install $(STORE_STAMP) $(MODEL) ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
+	scripts/run_stack.sh
+
+chat: ## talk to the running assistant in the terminal
+	$(PY) -m bot.terminal
+
+validate: install bot/data/nlu/faq.yml ## check the training data and the FAQ file
+	$(PY) -m bot.faq_sync --check
+	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --quiet
+
+test: install $(MODEL) validate ## install what is missing and run the whole test suite
+	$(PY) -m pytest
+	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --fail-on-prediction-errors --quiet
+
+test-fast: install ## unit tests only (no Rasa servers)
+	$(PY) -m pytest -m "not e2e"
+
+eval: install $(STORE_STAMP) $(MODEL) ## retrieval and NLU quality on the labelled sets
+	$(PY) -m knowledge.evaluate
+	$(RASA) test nlu --nlu tests/nlu/heldout.yml --model $(MODEL) --out $(STATE)/results/nlu --quiet
+	$(PY) scripts/nlu_report.py $(STATE)/results/nlu
+
+bench: install $(STORE_STAMP) $(MODEL) ## speed and memory numbers
+	$(PY) -m bench
+
+clean: ## remove trained models, stores and results (keeps the virtual environments)
+	rm -rf models $(STATE)

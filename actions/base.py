@@ -1,0 +1,45 @@
+"""Shared behaviour of the Galaxy actions: access to the knowledge services and a friendly
+answer when they are not available, instead of silence."""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import ActionContext
+from knowledge.services import KnowledgeServices
+
+logger = logging.getLogger(__name__)
+
+
+class GalaxyAction(Action, ABC):
+    """Base of every action that needs the knowledge services. Never registered itself."""
+
+    def __init__(self, context: ActionContext) -> None:
+        self.context = context
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if not self.context.ready:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        try:
+            return await self.act(self.context.require(), dispatcher, tracker, domain)
+        except Exception:  # the user gets an apology; the details go to the log
+            logger.exception("action %s failed", self.name())
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+
+    @abstractmethod
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ...
+
+
+def latest_entities(tracker: Tracker, name: str) -> list[Any]:
+    return [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()

@@ -1,0 +1,25 @@
+"""The knowledge services an action server holds, handed to every action at registration.
+
+The action server fills it once at start-up (`actions.server`); tests fill it with a small store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.services import KnowledgeServices
+from knowledge.settings import Settings, settings
+
+
+@dataclass
+class ActionContext:
+    settings: Settings = field(default_factory=settings)
+    services: KnowledgeServices | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.services is not None
+
+    def require(self) -> KnowledgeServices:
+        if self.services is None:
+            raise RuntimeError("knowledge services are still loading")
+        return self.services

@@ -1,0 +1,122 @@
+"""EntityRuler patterns for country, region and SDG mentions, built from the data files that
+`knowledge/` uses, plus ordinal mentions ("the second one") as regular expressions.
+
+Kept free of Rasa imports so it can be tested from either virtual environment.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Callable
+
+from knowledge.geo import REGION_KEYS, fold, geography, sdgs
+from knowledge.settings import DATA_DIR
+
+DATA_FILES = ("divisions.json", "country_aliases.json", "region_aliases.json", "sdgs.json")
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17,
+}
+ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
+}
+_ORDINAL = re.compile(
+    r"\b(?:(?P<word>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)\b"
+    r"|(?P<num>\d{1,2})(?:st|nd|rd|th)\b"
+    r"|(?:number|no\.?|option|result|item|#)\s*(?P<ref>\d{1,2})\b)",
+    re.IGNORECASE,
+)
+_SDG_NUMBER = re.compile(
+    r"\b(?:sdgs?|goal|global goal)\s*(?:#|no\.?|number)?\s*(?P<n>\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def data_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        path = DATA_DIR / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _split(text: str) -> list[str]:
+    return re.findall(r"\w+|[^\w\s]", text)
+
+
+def ruler_patterns(tokenize: Callable[[str], list[str]] = _split) -> list[dict[str, Any]]:
+    """Patterns for spaCy's EntityRuler; `tokenize` must split text as the pipeline will."""
+
+    def phrases(text: str) -> list[list[dict[str, Any]]]:
+        # Lower-cased, as typed and without accents ("türkiye", "turkiye").
+        variants = dict.fromkeys((text.lower(), fold(text)))
+        return [[{"LOWER": part} for part in tokenize(variant)] for variant in variants]
+
+    geo = geography()
+    patterns: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(label: str, value: str, text: str, *, exact: bool = False) -> None:
+        key = (label, text if exact else fold(text))
+        if not text.strip() or key in seen:
+            return
+        seen.add(key)
+        variants = [[{"TEXT": part} for part in tokenize(text)]] if exact else phrases(text)
+        for pattern in variants:
+            patterns.append({"label": label, "pattern": pattern, "id": f"{label}:{value}"})
+
+    for code, name in geo.country_names().items():
+        add("country", code, name)
+    import pycountry
+
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                add("country", country.alpha_3, value)
+    for code, names in geo.aliases.items():
+        for name in names:
+            add("country", code, name)
+    for code, names in geo.uppercase_aliases.items():
+        for name in names:
+            add("country", code, name, exact=True)
+    for key, names in geo.region_aliases.items():
+        for name in names:
+            add("region", key, name)
+    for key in REGION_KEYS:
+        add("region", key, key.replace("_", " "))
+    for number, goal in sdgs().items():
+        add("sdg", str(number), goal.name)
+        for alias in goal.aliases:
+            add("sdg", str(number), alias)
+    return patterns
+
+
+def regex_entities(text: str) -> list[dict[str, Any]]:
+    """SDG numbers ("SDG 13", "goal six") and ordinals ("the second one", "#3")."""
+    found: list[dict[str, Any]] = []
+    for match in _SDG_NUMBER.finditer(text):
+        raw = match.group("n").lower()
+        number = NUMBER_WORDS.get(raw) or int(raw)
+        if 1 <= number <= 17:
+            found.append({"entity": "sdg", "value": number, "start": match.start(), "end": match.end()})
+    sdg_spans = [(e["start"], e["end"]) for e in found]
+    for match in _ORDINAL.finditer(text):
+        if any(s <= match.start() < e for s, e in sdg_spans):
+            continue
+        if match.group("word"):
+            value = ORDINAL_WORDS[match.group("word").lower()]
+        else:
+            value = int(match.group("num") or match.group("ref"))
+        if value == 0:
+            continue
+        found.append({"entity": "ordinal", "value": value, "start": match.start(), "end": match.end()})
+    return found
+
+
+def normalise(label: str, value: str) -> Any:
+    return int(value) if label == "sdg" else value

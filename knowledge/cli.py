@@ -1,0 +1,169 @@
+"""`python -m knowledge` — import catalogues, search them and tag SDGs, for people and scripts.
+
+JSON output is a contract used by other parts and by acceptance checks: keep field names stable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from knowledge.catalogue import CatalogueError, load_catalogue
+from knowledge.settings import settings
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def _fail(message: str, *, as_json: bool, code: int = 2) -> int:
+    if as_json:
+        _print_json({"error": message})
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _embedder():
+    from knowledge.embedder import MiniLmEmbedder
+
+    return MiniLmEmbedder(settings().embed_backend)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from knowledge.store import KnowledgeStore
+
+    try:
+        records = load_catalogue(args.paths)
+    except CatalogueError as exc:
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"nothing was written: {len(exc.errors)} problem(s) found", file=sys.stderr)
+        if args.json:
+            _print_json({"error": "validation failed", "problems": [str(e) for e in exc.errors]})
+        return 2
+    store = KnowledgeStore(Path(args.store or settings().store_dir), _embedder())
+    report = store.ingest(records, sync=args.sync, progress=sys.stderr.isatty() or args.progress)
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        print(
+            f"{len(records)} records read: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed ({report.seconds}s) -> {report.generation}"
+        )
+    return 0
+
+
+def _filters(args: argparse.Namespace):
+    from knowledge.search import Filters
+
+    return Filters(sdg=args.sdg, country=args.country, region=args.region, partner_type=args.type).validated()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from knowledge.search import FilterError, Retriever
+    from knowledge.sdg import SdgTagger
+    from knowledge.store import KnowledgeStore
+
+    try:
+        filters = _filters(args)
+    except FilterError as exc:
+        return _fail(str(exc), as_json=args.json)
+    if args.top_k < 1 or args.top_k > 100:
+        return _fail("--top-k must be between 1 and 100", as_json=args.json)
+    embedder = _embedder()
+    store = KnowledgeStore(Path(args.store or settings().store_dir), embedder)
+    if store.current_generation() is None:
+        return _fail(f"no knowledge store at {store.root}; run `python -m knowledge ingest` first", as_json=args.json)
+    retriever = Retriever(store, embedder, tagger=None if args.mode != "hybrid" else SdgTagger(embedder))
+
+    def run(query: str) -> list[dict]:
+        results = retriever.search(query, kind=args.kind, top_k=args.top_k, filters=filters, mode=args.mode)
+        return [r.as_json() for r in results]
+
+    if args.query == "-":
+        for line in sys.stdin:
+            query = line.rstrip("\n")
+            _print_json({"query": query, "results": run(query)})
+            sys.stdout.flush()
+        return 0
+    results = run(args.query)
+    if args.json:
+        for result in results:
+            _print_json(result)
+    elif not results:
+        print("no results" if args.query.strip() else "empty query: type what you are looking for")
+    else:
+        for rank, result in enumerate(results, start=1):
+            print(f"{rank}. [{result['id']}] {result['title']}  (score {result['score']:.4f})\n   why: {result['why']}")
+    return 0
+
+
+def cmd_sdg(args: argparse.Namespace) -> int:
+    from knowledge.sdg import SdgTagger
+
+    tagger = SdgTagger(_embedder())
+
+    def ranked(text: str) -> list[dict]:
+        return [{"sdg": goal, "score": round(score, 6)} for goal, score in tagger.tag(text, top_k=args.top_k)]
+
+    if args.text == "-":
+        lines = [line.rstrip("\n") for line in sys.stdin]
+        for text, tags in zip(lines, tagger.tag_many(lines, top_k=args.top_k)):
+            _print_json({"text": text, "sdgs": [{"sdg": g, "score": round(s, 6)} for g, s in tags]})
+        return 0
+    tags = ranked(args.text)
+    if args.json:
+        _print_json(tags)
+    else:
+        from knowledge.geo import sdg_name
+
+        for tag in tags:
+            print(f"SDG {tag['sdg']:>2} {sdg_name(tag['sdg'])}: {tag['score']:.3f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="validate and import JSONL/CSV catalogue files into the store")
+    ingest.add_argument("paths", nargs="+", help="catalogue files (.jsonl or .csv)")
+    ingest.add_argument("--store", help="store directory (default: GALAXY_STORE_DIR)")
+    ingest.add_argument("--sync", action="store_true", help="also remove records that are not in the given files")
+    ingest.add_argument("--progress", action="store_true", help="show an embedding progress bar")
+    ingest.add_argument("--json", action="store_true", help="print the import report as JSON")
+    ingest.set_defaults(run=cmd_ingest)
+
+    search = sub.add_parser("search", help="search solutions or partners (QUERY '-' reads one query per line)")
+    search.add_argument("query")
+    search.add_argument("--kind", choices=("solution", "partner"), default="solution")
+    search.add_argument("--top-k", type=int, default=5)
+    search.add_argument("--store")
+    search.add_argument("--sdg", type=int)
+    search.add_argument("--country", help="ISO 3166-1 alpha-3 code (names are accepted too)")
+    search.add_argument("--region", help="africa | arab_states | asia_pacific | europe_cis | latin_america_caribbean")
+    search.add_argument("--type", help="partner type, e.g. government_agency, un_entity, fund")
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--json", action="store_true", help="one JSON object per result")
+    search.set_defaults(run=cmd_search)
+
+    sdg = sub.add_parser("sdg", help="rank the SDGs of a text (TEXT '-' reads one text per line)")
+    sdg.add_argument("text")
+    sdg.add_argument("--top-k", type=int, default=3)
+    sdg.add_argument("--json", action="store_true")
+    sdg.set_defaults(run=cmd_sdg)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

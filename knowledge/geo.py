@@ -1,0 +1,188 @@
+"""Countries, UNOSSC regional divisions and SDG names: the vocabulary shared by the
+catalogue, the search filters and the Rasa entity ruler.
+
+Standard library plus pycountry only, so both virtual environments can import it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pycountry
+
+from knowledge.settings import DATA_DIR
+
+REGION_KEYS: tuple[str, ...] = (
+    "africa",
+    "arab_states",
+    "asia_pacific",
+    "europe_cis",
+    "latin_america_caribbean",
+)
+REGION_LABELS: dict[str, str] = {
+    "africa": "Africa",
+    "arab_states": "Arab States",
+    "asia_pacific": "Asia and the Pacific",
+    "europe_cis": "Europe and the CIS",
+    "latin_america_caribbean": "Latin America and the Caribbean",
+}
+# Codes pycountry does not carry but people and catalogues use.
+_EXTRA_COUNTRIES = {"XKX": "Kosovo"}
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form used to compare names ("Türkiye" == "turkiye")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def _load_json(name: str) -> dict:
+    path = DATA_DIR / name
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Sdg:
+    number: int
+    name: str
+    title: str
+    aliases: tuple[str, ...]
+    keywords: tuple[str, ...]
+    targets: tuple[tuple[str, str], ...]
+
+
+class Geography:
+    """Country names ↔ ISO3 codes, country → division, and region name lookup."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        divisions = json.loads((data_dir / "divisions.json").read_text(encoding="utf-8"))
+        self._division_of: dict[str, str] = {
+            code: key for key, codes in divisions["divisions"].items() for code in codes
+        }
+        self._names: dict[str, str] = {c.alpha_3: getattr(c, "common_name", c.name) for c in pycountry.countries}
+        self._names.update(_EXTRA_COUNTRIES)
+        self._by_name: dict[str, str] = {}
+        for country in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(country, attr, None)
+                if value:
+                    self._by_name.setdefault(fold(value), country.alpha_3)
+        for code, name in _EXTRA_COUNTRIES.items():
+            self._by_name[fold(name)] = code
+        aliases_path = data_dir / "country_aliases.json"
+        aliases = json.loads(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else {}
+        self.aliases: dict[str, list[str]] = aliases.get("aliases", {})
+        self.uppercase_aliases: dict[str, list[str]] = aliases.get("uppercase_only", {})
+        for code, names in self.aliases.items():
+            for name in names:
+                self._by_name.setdefault(fold(name), code)
+        regions_path = data_dir / "region_aliases.json"
+        regions = json.loads(regions_path.read_text(encoding="utf-8")) if regions_path.exists() else {}
+        self.region_aliases: dict[str, list[str]] = {
+            key: [REGION_LABELS[key], *value.get("aliases", [])]
+            for key, value in regions.get("regions", {}).items()
+            if key in REGION_KEYS
+        }
+        for key in REGION_KEYS:
+            self.region_aliases.setdefault(key, [REGION_LABELS[key]])
+        self._region_by_name = {
+            fold(alias): key for key, names in self.region_aliases.items() for alias in names
+        }
+        self._region_by_name.update({key: key for key in REGION_KEYS})
+
+    def is_country(self, code: str) -> bool:
+        return code in self._names
+
+    def country_name(self, code: str) -> str:
+        return self._names.get(code, code)
+
+    def country_code(self, text: str) -> str | None:
+        """ISO3 code for a code, a name or an alias; None when unknown."""
+        raw = text.strip()
+        if raw.upper() in self._names:
+            return raw.upper()
+        for codes in (self.uppercase_aliases,):
+            for code, names in codes.items():
+                if raw in names:
+                    return code
+        if len(raw) == 2:
+            country = pycountry.countries.get(alpha_2=raw.upper())
+            return country.alpha_3 if country else None
+        return self._by_name.get(fold(raw))
+
+    def division(self, code: str) -> str | None:
+        return self._division_of.get(code)
+
+    def divisions(self, codes: list[str]) -> list[str]:
+        seen = [self._division_of.get(c) for c in codes]
+        return sorted({d for d in seen if d})
+
+    def region_key(self, text: str) -> str | None:
+        folded = fold(text).replace("-", " ").replace("_", " ")
+        folded = re.sub(r"^the\s+", "", folded)
+        for candidate in (folded, folded.replace(" ", "_")):
+            if candidate in self._region_by_name:
+                return self._region_by_name[candidate]
+        return self._region_by_name.get(fold(text))
+
+    def country_names(self) -> dict[str, str]:
+        return dict(self._names)
+
+
+@lru_cache(maxsize=1)
+def geography() -> Geography:
+    return Geography()
+
+
+@lru_cache(maxsize=1)
+def sdgs() -> dict[int, Sdg]:
+    """The 17 goals with names, aliases, keywords and official targets."""
+    raw = _load_json("sdgs.json")
+    goals = raw.get("goals", raw if isinstance(raw, list) else [])
+    result: dict[int, Sdg] = {}
+    for goal in goals:
+        number = int(goal["sdg"])
+        result[number] = Sdg(
+            number=number,
+            name=goal["name"],
+            title=goal.get("title", goal["name"]),
+            aliases=tuple(goal.get("aliases", [])),
+            keywords=tuple(goal.get("keywords", [])),
+            targets=tuple((t["id"], t["text"]) for t in goal.get("targets", [])),
+        )
+    for number, name in _SDG_SHORT_NAMES.items():
+        result.setdefault(number, Sdg(number, name, name, (name.lower(),), (), ()))
+    return result
+
+
+def sdg_name(number: int) -> str:
+    goal = sdgs().get(number)
+    return goal.name if goal else f"SDG {number}"
+
+
+# Official short names, so the bot can label goals even before sdgs.json exists.
+_SDG_SHORT_NAMES = {
+    1: "No Poverty",
+    2: "Zero Hunger",
+    3: "Good Health and Well-being",
+    4: "Quality Education",
+    5: "Gender Equality",
+    6: "Clean Water and Sanitation",
+    7: "Affordable and Clean Energy",
+    8: "Decent Work and Economic Growth",
+    9: "Industry, Innovation and Infrastructure",
+    10: "Reduced Inequalities",
+    11: "Sustainable Cities and Communities",
+    12: "Responsible Consumption and Production",
+    13: "Climate Action",
+    14: "Life Below Water",
+    15: "Life on Land",
+    16: "Peace, Justice and Strong Institutions",
+    17: "Partnerships for the Goals",
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server on the configured ports, waits until both
+# answer, prints where to chat, and stops both on Ctrl-C (or when either dies).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f .env ] && set -a && . ./.env && set +a
+
+HOST="${GALAXY_HOST:-127.0.0.1}"
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://${HOST}:${ACTION_PORT}/webhook}"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$PWD"
+LOGS=.galaxy/logs
+mkdir -p "$LOGS"
+started=$(date +%s.%N)
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+wait_for() {  # url, name, pid
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$1"; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $LOGS/$2.log"; tail -20 "$LOGS/$2.log"; exit 1; fi
+    sleep 0.5
+  done
+  echo "$2 did not start within 300 s; see $LOGS/$2.log"; exit 1
+}
+
+.venv/bin/python -m actions --host "$HOST" --port "$ACTION_PORT" > >(tee "$LOGS/actions.log") 2>&1 &
+pids+=($!)
+.venv-rasa/bin/rasa run --enable-api --interface "$HOST" --port "$RASA_PORT" \
+  --model models/galaxy.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --cors "*" > "$LOGS/rasa.log" 2>&1 &
+pids+=($!)
+wait_for "http://${HOST}:${ACTION_PORT}/health" actions "${pids[0]}"
+wait_for "http://${HOST}:${RASA_PORT}/status" rasa "${pids[1]}"
+ready=$(python3 -c "import time; print(round(time.time() - $started, 1))")
+echo "$ready" > .galaxy/ready_seconds
+
+cat <<MSG
+
+Galaxy Assistant is ready (servers up in ${ready}s).
+  REST:     POST http://${HOST}:${RASA_PORT}/webhooks/rest/webhook  {"sender": "me", "message": "hi"}
+  Terminal: make chat   (in another terminal)
+  Logs:     ${LOGS}/
+Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "a server stopped; see ${LOGS}/"

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.context import ActionContext
+from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
+from actions.support import (
+    ActionClarify,
+    ActionFaqFallback,
+    ActionHumanHandoff,
+    ActionIntroductionStatus,
+    ActionRequestIntroduction,
+)
+from knowledge.handoffs import HandoffLog
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def run(action, dispatcher, tracker, domain):
+    return await action.run(dispatcher, tracker, domain)
+
+
+@pytest.mark.asyncio
+async def test_search_solutions_lists_matches_with_facts_and_buttons(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory("find a solution for water scarcity in Kenya", entities=[{"entity": "country", "value": "KEN", "start": 37, "end": 42}])
+    events = await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert "Rainwater harvesting ponds for dryland villages" in message["text"]
+    assert "Countries: Kenya, Ethiopia" in message["text"]
+    assert "6 (Clean Water and Sanitation)" in message["text"]
+    assert "Provider: Poverty and Hunger Facility (PHF)" in message["text"]
+    assert "https://example.org/s/rainwater" in message["text"]
+    assert any(b["payload"] == '/show_details{"ordinal":1}' for b in message["buttons"])
+    slots = slots_of(events)
+    assert slots["country"] == "KEN" and slots["last_results"] == ["s-rainwater"]
+    assert slots["last_query"] == "find a solution for water scarcity in Kenya"
+
+
+@pytest.mark.asyncio
+async def test_refinement_narrows_the_last_search_and_any_country_clears_it(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    first = CollectingDispatcher()
+    events = await run(ActionSearchSolutions(context), first, tracker_factory("training women in rural communities"), domain)
+    slots = slots_of(events)
+    narrowed = CollectingDispatcher()
+    tracker = tracker_factory("only in Asia", entities=[{"entity": "region", "value": "asia_pacific", "start": 8, "end": 12}], slots=slots)
+    events = await run(ActionSearchSolutions(context), narrowed, tracker, domain)
+    slots = slots_of(events)
+    assert slots["region"] == "asia_pacific" and slots["last_query"] == "training women in rural communities"
+    assert "filters: Asia and the Pacific" in narrowed.messages[0]["text"]
+    assert slots["last_results"][0] == "s-solar-mamas"
+    assert all(i in ("s-solar-mamas", "s-e-gov") for i in slots["last_results"])
+    cleared = CollectingDispatcher()
+    events = await run(ActionSearchSolutions(context), cleared, tracker_factory("any region", slots=slots), domain)
+    assert slots_of(events)["region"] is None
+    assert "filters:" not in cleared.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_filter_with_no_match_falls_back_to_anywhere_and_says_so(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory("milk banks for newborns", entities=[{"entity": "country", "value": "NPL", "start": 0, "end": 1}])
+    await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("I found nothing for Nepal")
+    assert "Human milk bank network" in text
+
+
+@pytest.mark.asyncio
+async def test_search_partners_names_the_partner(context, dispatcher, tracker_factory, domain):
+    await run(ActionSearchPartners(context), dispatcher, tracker_factory("tell me about TIKA", intent="find_partner"), domain)
+    assert dispatcher.messages[0]["text"].splitlines()[2].startswith("1. **Turkish Cooperation and Coordination Agency (TIKA)**")
+    assert "focal@tika.example" not in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_search_without_topic_asks_for_one(context, dispatcher, tracker_factory, domain):
+    events = await run(ActionSearchSolutions(context), dispatcher, tracker_factory("find a solution"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_ask_topic" and events == []
+
+
+@pytest.mark.asyncio
+async def test_show_more_pages_and_details_open_the_chosen_item(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    first = CollectingDispatcher()
+    slots = slots_of(await run(ActionSearchSolutions(context), first, tracker_factory("community development project"), domain))
+    more = CollectingDispatcher()
+    slots.update(slots_of(await run(ActionShowMore(context), more, tracker_factory("show more", intent="show_more", slots=slots), domain)))
+    assert more.messages[0]["text"].startswith("More solutions:")
+    assert len(set(slots["last_results"]) & set(slots_of(await run(ActionSearchSolutions(context), CollectingDispatcher(), tracker_factory("community development project"), domain))["last_results"])) == 0
+    details = CollectingDispatcher()
+    tracker = tracker_factory("tell me more about the second one", intent="show_details", entities=[{"entity": "ordinal", "value": 2}], slots=slots)
+    events = await run(ActionShowDetails(context), details, tracker, domain)
+    assert slots_of(events)["selected_id"] == slots["last_results"][1]
+    assert "Sources: " in details.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_forged_ordinal_selects_nothing(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory('/show_details{"ordinal": 9}', intent="show_details", entities=[{"entity": "ordinal", "value": 9}], slots={"last_results": ["s-rainwater"]})
+    events = await run(ActionShowDetails(context), dispatcher, tracker, domain)
+    assert events == [] and dispatcher.messages[0]["text"].startswith("Which one?")
+
+
+@pytest.mark.asyncio
+async def test_details_and_more_without_a_search(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    d1, d2 = CollectingDispatcher(), CollectingDispatcher()
+    await run(ActionShowDetails(context), d1, tracker_factory("the first one", intent="show_details"), domain)
+    await run(ActionShowMore(context), d2, tracker_factory("more", intent="show_more"), domain)
+    assert d1.messages[0]["response"] == "utter_nothing_to_detail"
+    assert d2.messages[0]["response"] == "utter_nothing_to_page"
+
+
+@pytest.mark.asyncio
+async def test_clarify_answers_from_the_faq_or_suggests_intents(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    faq = CollectingDispatcher()
+    await run(ActionClarify(context), faq, tracker_factory("when was the galaxy launched", intent="nlu_fallback"), domain)
+    assert "2019" in faq.messages[0]["text"]
+    unsure = CollectingDispatcher()
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "find_partner", "confidence": 0.3}]
+    await run(ActionClarify(context), unsure, tracker_factory("blorp the zingers", intent="nlu_fallback", intent_ranking=ranking), domain)
+    assert unsure.messages[0]["buttons"][0]["payload"] == "/find_partner"
+    emoji = CollectingDispatcher()
+    await run(ActionClarify(context), emoji, tracker_factory("🙂🙂", intent="nlu_fallback"), domain)
+    assert emoji.messages[0]["response"] == "utter_text_only"
+
+
+@pytest.mark.asyncio
+async def test_faq_fallback_is_honest_when_the_faq_does_not_cover_it(context, dispatcher, tracker_factory, domain):
+    await run(ActionFaqFallback(context), dispatcher, tracker_factory("what is the boiling point of mercury on the galaxy servers", intent="faq"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_dont_know"
+    assert dispatcher.messages[0]["contact"] == context.settings.unossc_contact
+
+
+@pytest.mark.asyncio
+async def test_handoff_records_the_request_for_staff(context, dispatcher, tracker_factory, domain):
+    await run(ActionHumanHandoff(context), dispatcher, tracker_factory("I want to talk to a human", intent="human_handoff"), domain)
+    (entry,) = HandoffLog(context.settings.state_dir / "handoffs.sqlite3").recent()
+    assert entry.conversation_id == "test-user" and entry.message == "I want to talk to a human"
+    assert dispatcher.messages[0]["reference"] == f"H-{entry.id:05d}"
+
+
+@pytest.mark.asyncio
+async def test_introduction_request_confirms_the_partner_without_contacts(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory("introduce me to TIKA", intent="request_introduction")
+    events = await run(ActionRequestIntroduction(context), dispatcher, tracker, domain)
+    assert slots_of(events) == {"selected_id": "p-tika"}
+    assert "Turkish Cooperation and Coordination Agency (TIKA)" in dispatcher.messages[0]["about"]
+
+
+@pytest.mark.asyncio
+async def test_introduction_status_and_unloaded_services(services, dispatcher, tracker_factory, domain):
+    loading = ActionContext(services=None)
+    await run(ActionSearchSolutions(loading), dispatcher, tracker_factory("water"), domain)
+    await run(ActionIntroductionStatus(loading), dispatcher, tracker_factory("status?", intent="introduction_status"), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable", "utter_no_introductions"]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from knowledge.catalogue import CatalogueError, Partner, Solution, load_catalogue, load_faq
+from knowledge.settings import DATA_DIR
+
+SOLUTION = {
+    "id": "s-1", "title": "Clean water kiosks", "summary": "Kiosks sell treated water.", "description": "",
+    "countries": ["KEN"], "sdgs": [6], "themes": ["water"], "provider": None, "provider_name": "A utility",
+    "other_partners": [], "year": 2019, "status": "active", "source_url": "https://example.org/1",
+}
+
+
+def write_jsonl(path, rows):
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_seed_catalogue_has_every_reference_record():
+    records = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])
+    solutions = [r for r in records if isinstance(r, Solution)]
+    partners = [r for r in records if isinstance(r, Partner)]
+    assert len(solutions) == 50 and len(partners) == 44
+    assert all(r.source_url.startswith("http") for r in records)
+    assert all(all(1 <= g <= 17 for g in r.sdgs) for r in records)
+    assert all(len(c) == 3 and c.isupper() for s in solutions for c in s.countries)
+    # Regions are derived from countries when the file leaves them empty.
+    feims = next(s for s in solutions if "Foreign Employment" in s.title)
+    assert feims.countries == ("NPL",) and feims.regions == ("asia_pacific",)
+
+
+def test_seed_faq_has_at_least_30_entries_with_unique_ids():
+    entries = load_faq(DATA_DIR / "faq.jsonl")
+    assert len(entries) >= 30
+    assert len({e.id for e in entries}) == len(entries)
+
+
+def test_every_bad_row_is_reported_with_file_row_and_field(tmp_path):
+    bad = dict(SOLUTION, id="s-2", countries=["Kenya"], sdgs=[18])
+    path = write_jsonl(tmp_path / "c.jsonl", [SOLUTION, bad, {"id": "s-3"}])
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue([path])
+    messages = [str(e) for e in error.value.errors]
+    assert any(f"{path}:2: countries:" in m and "'Kenya'" in m for m in messages)
+    assert any(f"{path}:2: sdgs:" in m and "18" in m for m in messages)
+    assert any(f"{path}:3: kind:" in m for m in messages)
+
+
+def test_duplicate_ids_are_rejected(tmp_path):
+    path = write_jsonl(tmp_path / "c.jsonl", [SOLUTION, SOLUTION])
+    with pytest.raises(CatalogueError, match="duplicate id 's-1'"):
+        load_catalogue([path])
+
+
+def test_csv_import_splits_list_cells(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,title,summary,countries,sdgs,themes,source_url\n"
+        's-9,Solar pumps,Pumps run on sunlight.,KEN;UGA,6;7,"water;energy",https://example.org/9\n',
+        encoding="utf-8",
+    )
+    (record,) = load_catalogue([path])
+    assert record.countries == ("KEN", "UGA") and record.sdgs == (6, 7) and record.regions == ("africa",)
+
+
+def test_csv_with_wrong_columns_and_broken_encoding_are_clear_errors(tmp_path):
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("name_of_thing,stuff\nx,y\n", encoding="utf-8")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b'{"id": "s-1", "title": "caf\xe9"}\n')
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue([wrong, broken])
+    text = str(error.value)
+    assert "wrong.csv:1: header" in text
+    assert "broken.jsonl:0: file: is not UTF-8" in text
+
+
+def test_partner_contact_is_private_in_json():
+    from knowledge.catalogue import record_to_json
+
+    partner = next(r for r in load_catalogue([DATA_DIR.parent.parent / "tests/fixtures/mini_catalogue.jsonl"]) if r.id == "p-tika")
+    assert partner.contact is not None
+    assert "contact" not in record_to_json(partner)
+    assert "focal@tika.example" not in partner.text()
