@@ -3,6 +3,7 @@ answer when they are not available, instead of silence."""
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -41,5 +42,11 @@ def latest_entities(tracker: Tracker, name: str) -> list[Any]:
     return [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]
 
 
+_PAYLOAD = re.compile(r"^/\w[\w/]*(\{.*\})?$", re.DOTALL)
+
+
 def latest_text(tracker: Tracker) -> str:
-    return (tracker.latest_message.get("text") or "").strip()
+    """What the user typed; empty for button payloads ("/show_more", '/find_solution{...}'),
+    which carry an intent and entities but no words to search for."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if _PAYLOAD.match(text) else text

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text
 from actions.formatting import details_text, filters_text, payload, result_block, result_buttons
+from knowledge.geo import fold, sdgs
 from knowledge.search import Filters, FilterError, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -33,12 +34,41 @@ _CLEAR = re.compile(
 )
 
 
+def _names_goal(entity: dict[str, Any], text: str) -> bool:
+    """An `sdg` entity is a filter only when the goal is named outright ("SDG 7", "goal six",
+    "Climate Action"); topic words the gazetteer also maps to a goal ("renewable energy",
+    "hunger") describe the need and are searched for, not filtered on."""
+    if entity.get("entity") != "sdg":
+        return True
+    if "start" not in entity or "end" not in entity:
+        return True  # from a button payload
+    span = text[entity["start"] : entity["end"]]
+    if re.search(r"\d|\bsdgs?\b|\bgoal\b", span, re.IGNORECASE):
+        return True
+    try:
+        goal = sdgs().get(int(entity.get("value")))
+    except (TypeError, ValueError):
+        return False
+    return goal is not None and fold(span) == fold(goal.name)
+
+
+def _filter_entities(tracker: Tracker, name: str, text: str) -> list[Any]:
+    return [
+        e.get("value")
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == name and _names_goal(e, text)
+    ]
+
+
 def _is_refinement(text: str, tracker: Tracker) -> bool:
     """True when the message only changes filters of the previous search."""
     if not tracker.get_slot("last_query"):
         return False
+    if not text:  # a button payload: keep the previous topic
+        return True
     stripped = text
-    for entity in sorted(tracker.latest_message.get("entities", []), key=lambda e: -int(e.get("start", 0))):
+    entities = [e for e in tracker.latest_message.get("entities", []) if _names_goal(e, text)]
+    for entity in sorted(entities, key=lambda e: -int(e.get("start", 0))):
         if "start" in entity and "end" in entity:
             stripped = stripped[: entity["start"]] + " " + stripped[entity["end"] :]
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
@@ -48,7 +78,8 @@ def _is_refinement(text: str, tracker: Tracker) -> bool:
 def _filters_after(text: str, tracker: Tracker) -> tuple[Filters, list[dict[str, Any]]]:
     """The filters for this turn: the persisted ones, changed by what the user just said."""
     sdg, country, region = tracker.get_slot("sdg"), tracker.get_slot("country"), tracker.get_slot("region")
-    new_sdg, new_country, new_region = latest_entities(tracker, "sdg"), latest_entities(tracker, "country"), latest_entities(tracker, "region")
+    new_sdg = _filter_entities(tracker, "sdg", text) if text else latest_entities(tracker, "sdg")
+    new_country, new_region = latest_entities(tracker, "country"), latest_entities(tracker, "region")
     clear = _CLEAR.search(text)
     if clear:
         said = clear.group(0).lower()

@@ -1,0 +1,37 @@
+"""NoTextClassifier: marks messages with no letter or digit (emoji only, punctuation, empty) as
+`nlu_fallback`, so the assistant asks for words instead of guessing an intent from noise."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+FALLBACK = "nlu_fallback"
+
+
+def has_words(text: str | None) -> bool:
+    return bool(text) and any(ch.isalnum() for ch in text)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class NoTextClassifier(GraphComponent):
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> "NoTextClassifier":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text is None:
+                continue  # not a user message
+            if not has_words(text) and not (text or "").startswith("/"):
+                intent = {"name": FALLBACK, "confidence": 1.0}
+                ranking = [intent] + [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK]
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
