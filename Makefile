@@ -52,9 +52,15 @@ $(STORE_STAMP): $(CATALOGUE) $(wildcard knowledge/*.py) $(VENV)/.installed
 	$(PY) -m knowledge ingest $(CATALOGUE) --sync
 	touch $@
 
+ONNX_MINILM := models/minilm-onnx/model.onnx
+
+# MiniLM through ONNX Runtime gives the Rasa NLU pipeline dense features (bot/nlu/sentence_features.py).
+$(ONNX_MINILM): scripts/export_minilm.py knowledge/onnx_runtime.py $(VENV)/.installed
+	$(PY) scripts/export_minilm.py models/minilm-onnx
+
 train: $(MODEL) ## train the Rasa model (only when data or config changed)
 
-$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(RASA_VENV)/.installed
+$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) $(RASA_VENV)/.installed
 	mkdir -p models $(STATE)
 	@start=$$(date +%s); \
 	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name galaxy --quiet; \
@@ -74,7 +80,10 @@ validate: install bot/data/nlu/faq.yml ## check the training data and the FAQ fi
 
 test: install $(MODEL) validate ## install what is missing and run the whole test suite
 	$(PY) -m pytest
-	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --fail-on-prediction-errors --quiet
+	# --e2e: the conversations are classified from the user text, so NLU mistakes fail the run too
+	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --e2e --fail-on-prediction-errors --quiet
+	# dialogue-policy stories (forms): intents given, no user text
+	$(RASA) test core --stories tests/dialogue --model $(MODEL) --out $(STATE)/results/dialogue --fail-on-prediction-errors --quiet
 
 test-fast: install ## unit tests only (no Rasa servers)
 	$(PY) -m pytest -m "not e2e"

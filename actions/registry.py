@@ -4,14 +4,19 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from actions.context import ActionContext
-from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import (
-    ActionClarify,
-    ActionFaqFallback,
-    ActionHumanHandoff,
+from actions.introductions import (
+    ActionCancelIntroduction,
+    ActionConfirmIntroduction,
+    ActionCorrectDetail,
+    ActionDeclineConsent,
+    ActionDeleteMyData,
     ActionIntroductionStatus,
     ActionRequestIntroduction,
+    ActionSubmitIntroduction,
+    ValidateIntroductionForm,
 )
+from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
+from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -22,7 +27,14 @@ ACTION_CLASSES = (
     ActionFaqFallback,
     ActionHumanHandoff,
     ActionRequestIntroduction,
+    ValidateIntroductionForm,
+    ActionConfirmIntroduction,
+    ActionSubmitIntroduction,
+    ActionDeclineConsent,
+    ActionCancelIntroduction,
+    ActionCorrectDetail,
     ActionIntroductionStatus,
+    ActionDeleteMyData,
 )
 
 

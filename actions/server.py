@@ -11,6 +11,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions.context import ActionContext
+from actions.decisions import install as install_decisions
 from actions.registry import build_actions
 from knowledge.services import build_services
 from knowledge.settings import settings
@@ -23,6 +24,7 @@ def build_app(context: ActionContext, *, load: bool = True) -> Sanic:
     for action in build_actions(context):
         executor.register_action(action)
     app = create_app(executor, cors_origins=[])
+    install_decisions(app, context)
 
     if load:
 

@@ -69,6 +69,22 @@ class MiniLmEmbedder:
         self.encode(["warm up the South-South Galaxy embedder"])
 
 
+class _DeferredEmbedder:
+    """Loads the model only if Chroma ever embeds text itself; we always hand it vectors."""
+
+    dimension = DIMENSION
+
+    def __init__(self) -> None:
+        self._embedder: MiniLmEmbedder | None = None
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if self._embedder is None:
+            from knowledge.settings import settings
+
+            self._embedder = MiniLmEmbedder(settings().embed_backend)
+        return self._embedder.encode(texts, batch_size=batch_size, progress=progress)
+
+
 class ChromaEmbeddingFunction:
     """Hands our embedder to Chroma so it never falls back to its own downloading default."""
 
@@ -102,7 +118,9 @@ class ChromaEmbeddingFunction:
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "ChromaEmbeddingFunction":
-        return ChromaEmbeddingFunction(MiniLmEmbedder())
+        # Chroma rebuilds the function from the stored config on every upsert (to look for sparse
+        # embedding targets); loading a model there cost about a second per upsert batch.
+        return ChromaEmbeddingFunction(_DeferredEmbedder())
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:

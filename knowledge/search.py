@@ -1,6 +1,6 @@
-"""Hybrid retrieval over the catalogue: dense (MiniLM) and lexical (BM25) rankings fused by
-reciprocal rank fusion, with filters, partner acronym/alias matching, SDG boosting and a short
-`why` for every result.
+"""Hybrid retrieval over the catalogue: dense (MiniLM) and lexical (BM25) scores fused by a
+weighted sum of normalised scores, with filters, partner acronym/alias matching, small boosts for
+the query's SDG and the countries and regions it names, and a short `why` for every result.
 
 Filters are applied on in-memory posting lists before scoring, so a filtered search scores only
 the matching rows (Chroma's own `where` filter is 20-40x slower at 100k records).
@@ -21,7 +21,18 @@ from knowledge.geo import REGION_KEYS, fold, geography, sdg_name
 from knowledge.store import KnowledgeStore, Snapshot
 from knowledge.text import tokens, words
 
-RRF_K = 60
+# Dense and BM25 scores are fused by a convex combination of normalised scores, which ranks
+# better than reciprocal rank fusion on our labelled queries (hit@1 0.96 vs 0.89, see
+# `python -m knowledge.evaluate`) and across cross-validation splits of them; the cosine is
+# min-max scaled over the candidates, BM25 divided by its best candidate score.
+DENSE_WEIGHT = 0.7
+SDG_BOOST = 0.05  # a record on the goal the query is about (SdgTagger confident, or "SDG 7")
+COUNTRY_BOOST = 0.1  # a record in a country the query names
+REGION_BOOST = 0.05  # a record in a region the query names
+MAX_BOOST = SDG_BOOST + COUNTRY_BOOST + REGION_BOOST
+FUSED_CEILING = 0.9  # fused scores stay below this; a partner named outright gets NAMED_PARTNER on top
+NAMED_PARTNER = 1.0
+RRF_K = 60  # kept for callers of the former reciprocal rank fusion; no longer used in ranking
 CANDIDATES = 100  # depth of each ranking that enters the fusion
 ANN_THRESHOLD = 20_000  # above this many rows an unfiltered search uses Chroma's HNSW index
 MAX_QUERY_CHARS = 2_000  # longer queries are cut: MiniLM reads 256 tokens anyway
@@ -183,42 +194,71 @@ class Retriever:
         offset: int = 0,
         mode: str = "hybrid",
     ) -> list[SearchResult]:
+        """Ranked records for a free-text need.
+
+        `score` is below 1.0 for every result except partners named outright in the query
+        (acronym, name or alias), which score 1.0 or more in hybrid mode and come first.
+        """
         if kind not in ("solution", "partner"):
             raise ValueError(f"kind must be 'solution' or 'partner', got {kind!r}")
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', got {mode!r}")
         filters = (filters or Filters()).validated()
         query = " ".join(query.split())[:MAX_QUERY_CHARS]
         rows = self.postings.rows(kind, filters)
         if not query or rows.size == 0 or top_k <= 0:
             return []
         depth = max(CANDIDATES, offset + top_k)
-        fused: dict[int, float] = defaultdict(float)
-        dense_scores: dict[int, float] = {}
-        lexical_scores: dict[int, float] = {}
-        query_vector = None
-        if mode in ("hybrid", "dense"):
-            query_vector = self.embedder.encode([query])[0]
-            for rank, (row, score) in enumerate(self._dense(kind, query_vector, rows, filters, depth)):
-                dense_scores[row] = score
-                fused[row] += 1.0 / (RRF_K + rank + 1)
-        if mode in ("hybrid", "bm25"):
-            for rank, (row, score) in enumerate(self._lexical(kind, query, rows, depth)):
-                lexical_scores[row] = score
-                fused[row] += 1.0 / (RRF_K + rank + 1)
-        if mode == "hybrid":
-            self._boost(query, kind, fused, rows)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[offset : offset + top_k]
-        query_stems = set(tokens(query))
+        query_vector = self.embedder.encode([query])[0] if mode in ("hybrid", "dense") else None
+        dense = self._dense(kind, query_vector, rows, filters, depth) if query_vector is not None else []
+        lexical_scores = self._lexical_scores(kind, query, rows) if mode in ("hybrid", "bm25") else None
+        lexical = _top_positive(lexical_scores, depth) if lexical_scores is not None else []
         query_sdgs = self._query_sdgs(query, filters)
-        query_countries = self._query_countries(query, filters)
+        countries, regions = self._mentions(query)
+
+        # Candidates are the union of both rankings, each scored exactly by both measures, so a
+        # record found by one ranking is not penalised for sitting just below the other's cut.
+        if mode == "dense":
+            candidates = np.asarray([row for row, _ in dense], dtype=np.int64)
+        elif mode == "bm25":
+            candidates = np.asarray([row for row, _ in lexical], dtype=np.int64)
+        else:
+            candidates = np.asarray(list(dict.fromkeys([row for row, _ in dense] + [row for row, _ in lexical])), dtype=np.int64)
+        if candidates.size == 0:
+            return []
+        cosine = self.embeddings[candidates] @ query_vector if query_vector is not None else np.zeros(candidates.size)
+        bm25 = lexical_scores[candidates] if lexical_scores is not None else np.zeros(candidates.size)
+        if mode == "dense":
+            fused = _scaled(cosine)
+        elif mode == "bm25":
+            fused = _scaled_from_zero(bm25)
+        else:
+            fused = DENSE_WEIGHT * _scaled(cosine) + (1.0 - DENSE_WEIGHT) * _scaled_from_zero(bm25)
+            fused = fused + self._boosts(candidates, query_sdgs, countries - {filters.country}, regions - {filters.region})
+            fused = fused / (1.0 + MAX_BOOST)
+        fused = fused * FUSED_CEILING  # below 1.0: the named-partner bonus stays recognisable
+        if mode == "hybrid":
+            for row in self._named_partners(query, kind):
+                hit = np.flatnonzero(candidates == row)
+                if hit.size:
+                    fused[hit] += NAMED_PARTNER
+                elif _contains(rows, row):  # named but in neither ranking: still first
+                    candidates = np.append(candidates, row)
+                    cosine = np.append(cosine, float(self.embeddings[row] @ query_vector))
+                    bm25 = np.append(bm25, float(lexical_scores[row]) if lexical_scores is not None else 0.0)
+                    fused = np.append(fused, NAMED_PARTNER)
+        order = np.lexsort((candidates, -fused))[offset : offset + top_k]
+        query_stems = set(tokens(query))
+        query_countries = countries | ({filters.country} if filters.country else set())
         return [
             SearchResult(
-                record=self.records[row],
-                score=score,
-                dense=dense_scores.get(row, 0.0),
-                lexical=lexical_scores.get(row, 0.0),
-                **self._explain(row, query_stems, query_sdgs, query_countries, filters),
+                record=self.records[int(candidates[i])],
+                score=float(fused[i]),
+                dense=float(cosine[i]),
+                lexical=float(bm25[i]),
+                **self._explain(int(candidates[i]), query_stems, query_sdgs, query_countries, filters, regions),
             )
-            for row, score in ranked
+            for i in order
         ]
 
     def _dense(self, kind: str, vector: np.ndarray, rows: np.ndarray, filters: Filters, depth: int) -> list[tuple[int, float]]:
@@ -231,39 +271,42 @@ class Retriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(rows[i]), float(scores[i])) for i in top]
 
-    def _lexical(self, kind: str, query: str, rows: np.ndarray, depth: int) -> list[tuple[int, float]]:
+    def _lexical_scores(self, kind: str, query: str, rows: np.ndarray) -> np.ndarray | None:
+        """BM25 score of every row of the store (zero outside `rows`), or None when nothing can match."""
         query_tokens = tokens(query)
         if not query_tokens or kind not in self._bm25:
-            return []
+            return None
         index, kind_rows = self._bm25[kind]
         vocab = index.vocab_dict if hasattr(index, "vocab_dict") else None
         if vocab is not None:
             query_tokens = [t for t in query_tokens if t in vocab]
             if not query_tokens:
-                return []
-        scores = index.get_scores(query_tokens)
-        if rows.size != kind_rows.size:  # filtered: keep only allowed rows
-            allowed = np.isin(kind_rows, rows, assume_unique=True)
-            scores = np.where(allowed, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size == 0:
-            return []
-        order = positive[np.argsort(-scores[positive], kind="stable")][:depth]
-        return [(int(kind_rows[i]), float(scores[i])) for i in order]
+                return None
+        kind_scores = np.asarray(index.get_scores(query_tokens), dtype=np.float32)
+        scores = np.zeros(len(self.records), dtype=np.float32)
+        if rows.size == kind_rows.size:
+            scores[kind_rows] = kind_scores
+        else:  # filtered: rows is a sorted subset of kind_rows
+            scores[rows] = kind_scores[np.searchsorted(kind_rows, rows)]
+        return scores
 
-    def _boost(self, query: str, kind: str, fused: dict[int, float], rows: np.ndarray) -> None:
-        """Named partners go first; records on the query's likely SDG get a nudge."""
-        allowed = set(rows.tolist()) if rows.size < len(self.records) else None
-        for row in self._named_partners(query, kind):
-            if allowed is None or row in allowed:
-                fused[row] += 1.0  # more than any fused rank can give
-        if self.tagger is not None:
-            ranked = self.tagger.tag(query, top_k=2)
-            if ranked and ranked[0][1] >= 0.5:
-                goal = ranked[0][0]
-                for row in list(fused):
-                    if goal in self.records[row].sdgs:
-                        fused[row] += 0.5 / (RRF_K + 1) * ranked[0][1]
+    def _boosts(self, candidates: np.ndarray, goals: set[int], countries: set[str], regions: set[str]) -> np.ndarray:
+        """Small nudges for what the query implies but record text may not say in its words:
+        the goal the need is about, a country named by its demonym ("Malian villages"), a region."""
+        boost = np.zeros(candidates.size, dtype=np.float64)
+        countries.discard(None)
+        regions.discard(None)
+        if not (goals or countries or regions):
+            return boost
+        for i, row in enumerate(candidates.tolist()):
+            record = self.records[row]
+            if goals and goals.intersection(record.sdgs):
+                boost[i] += SDG_BOOST
+            if countries and countries.intersection(_countries_of(record)):
+                boost[i] += COUNTRY_BOOST
+            if regions and regions.intersection(record.regions):
+                boost[i] += REGION_BOOST
+        return boost
 
     def _named_partners(self, query: str, kind: str) -> list[int]:
         if kind == "solution":
@@ -289,17 +332,45 @@ class Retriever:
         return goals
 
     def _query_countries(self, query: str, filters: Filters) -> set[str]:
-        found = {filters.country} if filters.country else set()
+        countries, _ = self._mentions(query)
+        return countries | ({filters.country} if filters.country else set())
+
+    @staticmethod
+    def _mentions(query: str) -> tuple[set[str], set[str]]:
+        """Countries and regions the query names ("in Kenya", "Malian", "West Africa").
+
+        Longest spans win and are consumed, so "Papua New Guinea" is not also Guinea and
+        "Central Asia" is not also Asia. Words of three letters or fewer count only when typed
+        in capitals (UK, DRC), so "and" is not Andorra and "us" is not the United States.
+        """
         geo = geography()
         raw = re.findall(r"[^\W\d_][\w'\-]*", query)
-        for size in (3, 2, 1):
+        used = [False] * len(raw)
+        countries: set[str] = set()
+        regions: set[str] = set()
+        for size in (4, 3, 2, 1):
             for start in range(len(raw) - size + 1):
-                code = geo.country_code(" ".join(raw[start : start + size])) if size > 1 or len(raw[start]) > 3 else None
-                if code:
-                    found.add(code)
-        return found
+                if any(used[start : start + size]):
+                    continue
+                span = " ".join(raw[start : start + size])
+                if size == 1 and len(span) <= 3 and not span.isupper():
+                    continue
+                code = geo.country_code(span) if size <= 3 else None
+                region = None if code else geo.region_key(span)
+                if code or region:
+                    (countries.add(code) if code else regions.add(region))
+                    used[start : start + size] = [True] * size
+        return countries, regions
 
-    def _explain(self, row: int, query_stems: set[str], query_sdgs: set[int], query_countries: set[str], filters: Filters) -> dict[str, Any]:
+    def _explain(
+        self,
+        row: int,
+        query_stems: set[str],
+        query_sdgs: set[int],
+        query_countries: set[str],
+        filters: Filters,
+        query_regions: set[str] = frozenset(),
+    ) -> dict[str, Any]:
         record = self.records[row]
         if row not in self._record_words:
             pairs: dict[str, str] = {}
@@ -318,10 +389,11 @@ class Retriever:
         in_countries = [geography().country_name(c) for c in countries if c in query_countries]
         if in_countries:
             parts.append("in " + ", ".join(in_countries))
-        if filters.region and filters.region in record.regions:
+        in_regions = [r for r in record.regions if r == filters.region or r in query_regions]
+        if in_regions and not in_countries:
             from knowledge.geo import REGION_LABELS
 
-            parts.append(f"in {REGION_LABELS[filters.region]}")
+            parts.append("in " + ", ".join(REGION_LABELS[r] for r in in_regions))
         if matched:
             parts.append("matches " + ", ".join(f"'{m}'" for m in sorted(matched)))
         if not parts:
@@ -352,6 +424,41 @@ def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]
                 if len(name) >= 4:
                     table.setdefault(fold(name), (False, []))[1].append(row)
     return table
+
+
+def _countries_of(record: Record) -> tuple[str, ...]:
+    if isinstance(record, Solution):
+        return record.countries
+    return (record.country,) if record.country else ()
+
+
+def _scaled(scores: np.ndarray) -> np.ndarray:
+    """Min-max over the candidates: 1 for the best, 0 for the worst (all 1 when they tie)."""
+    if scores.size == 0:
+        return scores.astype(np.float64)
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.ones(scores.size)
+    return (scores.astype(np.float64) - low) / (high - low)
+
+
+def _scaled_from_zero(scores: np.ndarray) -> np.ndarray:
+    """BM25 over its best candidate: no shared word stays at 0."""
+    high = float(scores.max()) if scores.size else 0.0
+    return scores.astype(np.float64) / high if high > 0 else np.zeros(scores.size)
+
+
+def _top_positive(scores: np.ndarray, depth: int) -> list[tuple[int, float]]:
+    positive = np.flatnonzero(scores > 0)
+    if positive.size > depth:
+        positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+    order = positive[np.argsort(-scores[positive], kind="stable")]
+    return [(int(row), float(scores[row])) for row in order]
+
+
+def _contains(sorted_rows: np.ndarray, row: int) -> bool:
+    at = int(np.searchsorted(sorted_rows, row))
+    return at < sorted_rows.size and int(sorted_rows[at]) == row
 
 
 def results_json(results: Sequence[SearchResult]) -> list[dict[str, Any]]:

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.embedder import MiniLmEmbedder, TextEmbedder
+from knowledge.catalogue import Partner, Solution
 from knowledge.faq import FaqIndex
+from knowledge.introductions.db import upgrade
+from knowledge.introductions.service import IntroductionService
 from knowledge.sdg import SdgTagger
 from knowledge.search import Retriever
 from knowledge.settings import Settings
@@ -24,9 +27,17 @@ class KnowledgeServices:
     retriever: Retriever
     tagger: SdgTagger
     faq: FaqIndex | None = None
+    introductions: IntroductionService | None = None
 
 
-def build_services(settings: Settings, *, store_dir: Path | None = None, embedder: TextEmbedder | None = None, warm: bool = True) -> KnowledgeServices:
+def build_services(
+    settings: Settings,
+    *,
+    store_dir: Path | None = None,
+    embedder: TextEmbedder | None = None,
+    warm: bool = True,
+    with_introductions: bool = True,
+) -> KnowledgeServices:
     started = time.perf_counter()
     embedder = embedder or MiniLmEmbedder(settings.embed_backend)
     store = KnowledgeStore(store_dir or settings.store_dir, embedder)
@@ -35,8 +46,29 @@ def build_services(settings: Settings, *, store_dir: Path | None = None, embedde
     faq = _faq_index(settings, embedder)
     if warm:
         retriever.warm()
+    introductions = build_introductions(settings, retriever) if with_introductions else None
     logger.info("knowledge ready: %d records in %.1fs", len(retriever), time.perf_counter() - started)
-    return KnowledgeServices(embedder=embedder, store=store, retriever=retriever, faq=faq, tagger=tagger)
+    return KnowledgeServices(embedder=embedder, store=store, retriever=retriever, faq=faq, tagger=tagger, introductions=introductions)
+
+
+def build_introductions(settings: Settings, retriever: Retriever) -> IntroductionService | None:
+    """The introductions store, migrated to the latest schema; None (and an error in the log)
+    when the database cannot be reached, so search keeps working."""
+
+    def partner(record_id: str) -> Partner | None:
+        record = retriever.get(record_id)
+        return record if isinstance(record, Partner) else None
+
+    def solution(record_id: str) -> Solution | None:
+        record = retriever.get(record_id)
+        return record if isinstance(record, Solution) else None
+
+    try:
+        upgrade(settings.database_url)
+        return IntroductionService(settings.database_url, settings, partner, solution_lookup=solution)
+    except Exception as exc:  # noqa: BLE001 - any database failure means "introductions are off"
+        logger.error("introductions are unavailable: %s", type(exc).__name__)
+        return None
 
 
 def _tagger(embedder: TextEmbedder) -> SdgTagger:

@@ -29,6 +29,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -43,6 +54,22 @@ class Settings:
     embed_backend: str = "torch"
     log_level: str = "INFO"
     unossc_contact: str = "shams.banihani@unossc.org"
+    # Brokered introductions (knowledge/introductions/): store, SMTP delivery, signed links, retention.
+    # repr=False: a URL may hold a password, and settings may be printed.
+    database_url: str = field(default=f"sqlite:///{PROJECT_ROOT / '.galaxy' / 'introductions.sqlite3'}", repr=False)
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Galaxy Assistant <galaxy-assistant@localhost>"
+    smtp_starttls: bool = False
+    # Empty: a random secret is generated into state_dir/secret on first use (one machine only).
+    introduction_secret: str = field(default="", repr=False)
+    public_base_url: str = "http://127.0.0.1:5055"
+    broker_email: str = "shams.banihani@unossc.org"
+    introductions_per_day: int = 5
+    introduction_ttl_days: int = 14
+    retention_days: int = 180
 
     @property
     def rasa_url(self) -> str:
@@ -61,6 +88,7 @@ def load_settings() -> Settings:
         if catalogue
         else Settings().catalogue_paths
     )
+    unossc_contact = _env("UNOSSC_CONTACT", "shams.banihani@unossc.org")
     return Settings(
         host=_env("GALAXY_HOST", "127.0.0.1"),
         rasa_port=_env_int("RASA_PORT", 5005),
@@ -71,7 +99,20 @@ def load_settings() -> Settings:
         faq_path=Path(_env("GALAXY_FAQ", str(DATA_DIR / "faq.jsonl"))),
         embed_backend=_env("GALAXY_EMBED_BACKEND", "torch").lower(),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
-        unossc_contact=_env("UNOSSC_CONTACT", "shams.banihani@unossc.org"),
+        unossc_contact=unossc_contact,
+        database_url=_env("DATABASE_URL", f"sqlite:///{state_dir / 'introductions.sqlite3'}"),
+        smtp_host=_env("SMTP_HOST", "localhost"),
+        smtp_port=_env_int("SMTP_PORT", 25),
+        smtp_user=_env("SMTP_USER", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_from=_env("SMTP_FROM", "Galaxy Assistant <galaxy-assistant@localhost>"),
+        smtp_starttls=_env_bool("SMTP_STARTTLS", False),
+        introduction_secret=os.environ.get("INTRODUCTION_SECRET", "").strip(),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:5055").rstrip("/"),
+        broker_email=_env("BROKER_EMAIL", unossc_contact),
+        introductions_per_day=_env_int("INTRODUCTIONS_PER_DAY", 5),
+        introduction_ttl_days=_env_int("INTRODUCTION_TTL_DAYS", 14),
+        retention_days=_env_int("RETENTION_DAYS", 180),
     )
 
 

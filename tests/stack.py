@@ -26,7 +26,7 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, workdir: Path, catalogue: list[Path] | None = None) -> None:
+    def __init__(self, workdir: Path, catalogue: list[Path] | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.workdir = Path(workdir)
         self.catalogue = catalogue or SEED
         self.action_port = free_port()
@@ -42,7 +42,11 @@ class Stack:
             ACTION_PORT=str(self.action_port),
             RASA_PORT=str(self.rasa_port),
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.action_port}",
+            DATABASE_URL=f"sqlite:///{self.workdir / 'state' / 'introductions.sqlite3'}",
+            INTRODUCTION_SECRET="e2e-test-secret-not-for-production",
         )
+        self.env.update(extra_env or {})
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
 

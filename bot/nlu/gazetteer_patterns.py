@@ -35,6 +35,29 @@ _SDG_NUMBER = re.compile(
 )
 
 
+# Which detail of an introduction request the user wants to correct ("my email is wrong").
+FIELD_WORDS = {
+    "name": "requester_name",
+    "organisation": "requester_organisation",
+    "organization": "requester_organisation",
+    "company": "requester_organisation",
+    "ministry": "requester_organisation",
+    "role": "requester_organisation",
+    "job": "requester_organisation",
+    "title": "requester_organisation",
+    "position": "requester_organisation",
+    "email": "requester_email",
+    "e-mail": "requester_email",
+    "mail": "requester_email",
+    "address": "requester_email",
+    "message": "intro_message",
+    "topic": "intro_message",
+    "reason": "intro_message",
+}
+_CORRECTION = re.compile(r"\b(wrong|change|correct|fix|update|edit|typo|mistake|incorrect|misspelt|misspelled|instead)\b", re.IGNORECASE)
+_FIELD = re.compile(r"\b(" + "|".join(re.escape(w) for w in FIELD_WORDS) + r")\b", re.IGNORECASE)
+
+
 def data_fingerprint() -> str:
     digest = hashlib.sha256()
     for name in DATA_FILES:
@@ -97,7 +120,8 @@ def ruler_patterns(tokenize: Callable[[str], list[str]] = _split) -> list[dict[s
 
 
 def regex_entities(text: str) -> list[dict[str, Any]]:
-    """SDG numbers ("SDG 13", "goal six") and ordinals ("the second one", "#3")."""
+    """SDG numbers ("SDG 13", "goal six"), ordinals ("the second one", "#3") and, in a
+    correction, the detail to correct ("my email is wrong" -> requester_email)."""
     found: list[dict[str, Any]] = []
     for match in _SDG_NUMBER.finditer(text):
         raw = match.group("n").lower()
@@ -115,6 +139,10 @@ def regex_entities(text: str) -> list[dict[str, Any]]:
         if value == 0:
             continue
         found.append({"entity": "ordinal", "value": value, "start": match.start(), "end": match.end()})
+    if _CORRECTION.search(text):
+        for match in _FIELD.finditer(text):
+            found.append({"entity": "field", "value": FIELD_WORDS[match.group(1).lower()], "start": match.start(), "end": match.end()})
+            break
     return found
 
 

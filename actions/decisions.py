@@ -1,0 +1,109 @@
+"""The partner's side of an introduction, served by the action server (not by Rasa): the signed
+accept/decline links of the notification email, and the outbox delivery loop.
+
+A GET only shows what the link will do (mail scanners open links); the decision is a POST."""
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, html as html_response
+
+from actions.context import ActionContext
+from knowledge.introductions.mailer import SmtpMailer
+from knowledge.introductions.outbox import OutboxWorker
+from knowledge.introductions.tokens import DecisionError
+
+logger = logging.getLogger(__name__)
+OUTBOX_POLL_SECONDS = 2.0
+EXPIRY_CHECK_SECONDS = 600.0
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
+button{{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a5ea8;color:#fff;cursor:pointer}}</style>
+</head><body><h1>{title}</h1>{body}<p><small>South-South Galaxy assistant · UNOSSC</small></p></body></html>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
+    return html_response(_PAGE.format(title=html.escape(title), body=body), status=status)
+
+
+def decisions_blueprint(context: ActionContext) -> Blueprint:
+    blueprint = Blueprint("introduction_decisions", url_prefix="/introductions")
+
+    def service():
+        services = context.services
+        return services.introductions if services else None
+
+    @blueprint.get("/<token>/<decision:accept|decline>")
+    async def preview(request: Request, token: str, decision: str) -> HTTPResponse:
+        introductions = service()
+        if introductions is None:
+            return _page("Please try again later", "<p>The service is starting or unavailable.</p>", 503)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, introductions.preview, token)
+        except DecisionError as exc:
+            return _page("This link cannot be used", f"<p>{html.escape(str(exc))}</p>", 400)
+        if result.decision != decision:
+            return _page("This link cannot be used", "<p>The link is not valid.</p>", 400)
+        if result.already_decided:
+            return _page("Already answered", f"<p>Introduction {html.escape(result.reference)} was already {html.escape(result.status)}.</p>")
+        verb = "Accept" if decision == "accept" else "Decline"
+        body = (
+            f"<p>Introduction request <strong>{html.escape(result.reference)}</strong>.</p>"
+            f"<form method='post'><button type='submit'>{verb} this introduction</button></form>"
+        )
+        return _page(f"{verb} the introduction?", body)
+
+    @blueprint.post("/<token>/<decision:accept|decline>")
+    async def decide(request: Request, token: str, decision: str) -> HTTPResponse:
+        introductions = service()
+        if introductions is None:
+            return _page("Please try again later", "<p>The service is starting or unavailable.</p>", 503)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, introductions.decide, token)
+        except DecisionError as exc:
+            return _page("This link cannot be used", f"<p>{html.escape(str(exc))}</p>", 400)
+        if result.decision != decision:
+            return _page("This link cannot be used", "<p>The link is not valid.</p>", 400)
+        if result.already_decided:
+            return _page("Already answered", f"<p>Introduction {html.escape(result.reference)} was already {html.escape(result.status)}.</p>")
+        if result.status == "accepted":
+            return _page("Thank you!", "<p>You accepted the introduction. We are emailing you and the requester each other's contact details.</p>")
+        return _page("Thank you", "<p>You declined the introduction. We will let the requester know politely.</p>")
+
+    return blueprint
+
+
+async def deliver_forever(context: ActionContext) -> None:
+    """Sends due outbox messages every couple of seconds, for as long as the server runs."""
+    settings = context.settings
+    worker = OutboxWorker(settings.database_url, SmtpMailer(settings))
+    loop = asyncio.get_running_loop()
+    since_expiry_check = EXPIRY_CHECK_SECONDS
+    try:
+        while True:
+            introductions = context.services.introductions if context.services else None
+            if introductions is not None:
+                try:
+                    await loop.run_in_executor(None, worker.deliver_due)
+                    since_expiry_check += OUTBOX_POLL_SECONDS
+                    if since_expiry_check >= EXPIRY_CHECK_SECONDS:
+                        since_expiry_check = 0.0
+                        await loop.run_in_executor(None, introductions.expire_overdue)
+                except Exception as exc:  # noqa: BLE001 - keep delivering; the outbox keeps the work
+                    logger.error("outbox delivery round failed: %s", type(exc).__name__)
+            await asyncio.sleep(OUTBOX_POLL_SECONDS)
+    finally:
+        worker.close()
+
+
+def install(app: Sanic, context: ActionContext) -> None:
+    app.blueprint(decisions_blueprint(context))
+
+    @app.after_server_start
+    async def start_delivery(app: Sanic, _loop) -> None:  # noqa: ARG001 - Sanic's signature
+        app.add_task(deliver_forever(context), name="outbox")

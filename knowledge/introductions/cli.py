@@ -1,0 +1,247 @@
+"""`python -m knowledge introductions …`: staff tools for introduction requests (list, show, export,
+purge) and the email delivery worker. `show` and `export` print personal data: they are for UN staff."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, TextIO
+
+from knowledge.settings import settings
+
+if TYPE_CHECKING:
+    from knowledge.introductions.service import IntroductionService
+
+STATUSES = ("pending", "delivered", "accepted", "declined", "expired")
+EXPORT_COLUMNS = (
+    "reference",
+    "status",
+    "created_at",
+    "updated_at",
+    "channel",
+    "conversation_id",
+    "target_kind",
+    "target_id",
+    "partner_id",
+    "requester_name",
+    "requester_organisation",
+    "requester_role",
+    "requester_email",
+    "message",
+    "consent_at",
+    "expires_at",
+    "decided_at",
+    "personal_data_purged_at",
+)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def _url(args: argparse.Namespace) -> str:
+    return args.database_url or settings().database_url
+
+
+def _service(args: argparse.Namespace) -> IntroductionService:
+    from knowledge.introductions.db import upgrade
+    from knowledge.introductions.service import IntroductionService
+
+    upgrade(_url(args))
+    # Staff commands never create requests, so they need no catalogue.
+    return IntroductionService(_url(args), settings(), lambda _partner_id: None)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from knowledge.introductions.db import upgrade
+
+    upgrade(_url(args))
+    print("introductions store is up to date")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        introductions = service.find(status=args.status, limit=args.limit)
+    finally:
+        service.close()
+    if args.json:
+        for introduction in introductions:
+            _print_json(introduction.as_json())
+    elif not introductions:
+        print("no introduction requests" + (f" with status {args.status}" if args.status else ""))
+    else:
+        for i in introductions:
+            target = f"{i.target_kind} {i.target_id} -> {i.partner_id}"
+            print(f"{i.reference}  {i.created_at:%Y-%m-%d %H:%M}  {i.status:<9}  {target}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        introduction = service.get(args.reference)
+        messages = service.outbox_of(introduction) if introduction else []
+    finally:
+        service.close()
+    if introduction is None:
+        if args.json:
+            _print_json({"error": f"no introduction {args.reference}"})
+        print(f"error: no introduction {args.reference}", file=sys.stderr)
+        return 1
+    outbox = [
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "next_attempt_at": m.next_attempt_at.isoformat(),
+            "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+        }
+        for m in messages
+    ]
+    data = {**introduction.as_json(personal_data=True), "outbox": outbox}
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        if key != "outbox":
+            print(f"{key:>24}: {'' if value is None else value}")
+    for m in outbox:
+        state = f"delivered {m['delivered_at']}" if m["delivered_at"] else f"due {m['next_attempt_at']}"
+        error = f", last error {m['last_error']}" if m["last_error"] else ""
+        print(f"{'email':>24}: #{m['id']} {m['kind']}: {state}, {m['attempts']} failed attempt(s){error}")
+    return 0
+
+
+def _write_csv(handle: TextIO, introductions: list) -> None:
+    writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for introduction in introductions:
+        writer.writerow(introduction.as_json(personal_data=True))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        introductions = list(reversed(service.find(status=args.status)))  # oldest first
+    finally:
+        service.close()
+    if args.csv == "-":
+        _write_csv(sys.stdout, introductions)
+    else:
+        # Personal data: readable by its owner only.
+        fd = os.open(args.csv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            _write_csv(handle, introductions)
+        print(f"{len(introductions)} introduction request(s) written to {args.csv}", file=sys.stderr)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    if args.older_than_days is not None and args.older_than_days < 0:
+        print("error: --older-than-days must be 0 or more", file=sys.stderr)
+        return 2
+    service = _service(args)
+    try:
+        expired = service.expire_overdue()
+        purged = service.purge_personal_data(args.older_than_days)
+    finally:
+        service.close()
+    days = settings().retention_days if args.older_than_days is None else args.older_than_days
+    if args.json:
+        _print_json({"expired": expired, "purged": purged, "older_than_days": days})
+    else:
+        print(f"{expired} request(s) expired; personal data purged from {purged} request(s) closed {days}+ day(s) ago")
+    return 0
+
+
+def _worker(args: argparse.Namespace):
+    from knowledge.introductions.mailer import SmtpMailer
+    from knowledge.introductions.outbox import OutboxWorker
+
+    return OutboxWorker(_url(args), SmtpMailer(settings()))
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    service = _service(args)
+    worker = _worker(args)
+    try:
+        service.expire_overdue()
+        delivered = worker.deliver_due()
+    finally:
+        worker.close()
+        service.close()
+    print(f"{delivered} email(s) delivered")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    logging.getLogger("knowledge.introductions").setLevel(settings().log_level)
+    service = _service(args)
+    worker = _worker(args)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def housekeeping() -> None:
+        service.expire_overdue()
+        service.purge_personal_data()
+
+    try:
+        worker.run_forever(stop, housekeeping=housekeeping)
+    finally:
+        worker.close()
+        service.close()
+    return 0
+
+
+def add_introductions_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `introductions` and its commands on the `python -m knowledge` parser."""
+    group = sub.add_parser("introductions", help="staff tools for brokered introductions and the email worker")
+    commands = group.add_subparsers(dest="introductions_command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else SQLite in GALAXY_STATE_DIR)"
+    )
+
+    migrate = commands.add_parser("migrate", parents=[common], help="create or upgrade the introductions store")
+    migrate.set_defaults(run=cmd_migrate)
+
+    listing = commands.add_parser("list", parents=[common], help="list requests, newest first (no personal data)")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--limit", type=int, default=None)
+    listing.add_argument("--json", action="store_true", help="one JSON object per request")
+    listing.set_defaults(run=cmd_list)
+
+    show = commands.add_parser("show", parents=[common], help="one request with the requester's details and its emails")
+    show.add_argument("reference", help="e.g. GX-7K3Q9P")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_show)
+
+    export = commands.add_parser("export", parents=[common], help="export requests with personal data as CSV")
+    export.add_argument(
+        "--csv", nargs="?", const="-", default="-", metavar="PATH", help="file to write (default: stdout)"
+    )
+    export.add_argument("--status", choices=STATUSES)
+    export.set_defaults(run=cmd_export)
+
+    purge = commands.add_parser(
+        "purge", parents=[common], help="blank personal data of requests closed longer than the retention period"
+    )
+    purge.add_argument("--older-than-days", type=int, help="default: RETENTION_DAYS")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(run=cmd_purge)
+
+    deliver = commands.add_parser("deliver", parents=[common], help="send the emails that are due, once")
+    deliver.set_defaults(run=cmd_deliver)
+
+    worker = commands.add_parser("worker", parents=[common], help="send emails as they fall due, until stopped")
+    worker.set_defaults(run=cmd_worker)

@@ -1,0 +1,162 @@
+"""SQLAlchemy models of the introductions store: each consented request and the emails it owes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TargetKind = Literal["solution", "partner"]
+Status = Literal["pending", "delivered", "accepted", "declined", "expired"]
+STATUSES: tuple[str, ...] = ("pending", "delivered", "accepted", "declined", "expired")
+OPEN_STATUSES: tuple[str, ...] = ("pending", "delivered")
+CLOSED_STATUSES: tuple[str, ...] = ("accepted", "declined", "expired")
+MESSAGE_KINDS: tuple[str, ...] = (
+    "partner_notification",
+    "requester_accepted",
+    "partner_accepted",
+    "requester_declined",
+)
+
+# Column sizes, also the validation limits of IntroductionService.request.
+NAME_MAX = 120
+ORGANISATION_MAX = 200
+ROLE_MAX = 120
+EMAIL_MAX = 254
+MESSAGE_MAX = 1000
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone, PostgreSQL keeps timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Introduction(Base):
+    """A request, stored only once the requester consented to share these details with the partner."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (
+        CheckConstraint(_in("target_kind", ("solution", "partner")), name="ck_introductions_target_kind"),
+        CheckConstraint(_in("status", STATUSES), name="ck_introductions_status"),
+        UniqueConstraint("reference", name="uq_introductions_reference"),
+        UniqueConstraint("idempotency_key", name="uq_introductions_idempotency_key"),
+        Index("ix_introductions_conversation_created", "conversation_id", "created_at"),
+        Index("ix_introductions_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(128))
+    partner_id: Mapped[str] = mapped_column(String(128))
+    # Personal data, blanked by purge_personal_data after the retention period.
+    requester_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    requester_organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX))
+    requester_role: Mapped[str | None] = mapped_column(String(ROLE_MAX), nullable=True)
+    requester_email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    message: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    def __repr__(self) -> str:  # no personal data: reprs end up in logs and tracebacks
+        return f"Introduction(reference={self.reference!r}, status={self.status!r}, partner_id={self.partner_id!r})"
+
+    def as_json(self, *, personal_data: bool = False) -> dict[str, Any]:
+        """Plain JSON; the requester's details only when `personal_data` is asked for (staff tools)."""
+        data: dict[str, Any] = {
+            "reference": self.reference,
+            "status": self.status,
+            "target_kind": self.target_kind,
+            "target_id": self.target_id,
+            "partner_id": self.partner_id,
+            "channel": self.channel,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "personal_data_purged_at": self.personal_data_purged_at.isoformat()
+            if self.personal_data_purged_at
+            else None,
+        }
+        if personal_data:
+            data.update(
+                conversation_id=self.conversation_id,
+                requester_name=self.requester_name,
+                requester_organisation=self.requester_organisation,
+                requester_role=self.requester_role,
+                requester_email=self.requester_email,
+                message=self.message,
+                consent_at=self.consent_at.isoformat(),
+            )
+        return data
+
+
+class OutboxMessage(Base):
+    """An email owed by an introduction, written in the same transaction as the change that owes it."""
+
+    __tablename__ = "introduction_outbox"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MESSAGE_KINDS), name="ck_introduction_outbox_kind"),
+        Index("ix_introduction_outbox_due", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE", name="fk_introduction_outbox_introduction"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # An exception class name only: SMTP errors quote addresses.
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def __repr__(self) -> str:
+        return f"OutboxMessage(id={self.id!r}, kind={self.kind!r}, attempts={self.attempts!r})"

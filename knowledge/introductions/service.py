@@ -1,0 +1,536 @@
+"""IntroductionService: stores consented introduction requests, records the partner's decision, and writes
+every email it owes into the outbox in the same transaction (delivery is knowledge/introductions/outbox.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.catalogue import Partner, Solution
+from knowledge.introductions import emails
+from knowledge.introductions.db import make_engine, utcnow
+from knowledge.introductions.models import (
+    EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    OPEN_STATUSES,
+    ORGANISATION_MAX,
+    ROLE_MAX,
+    Introduction,
+    OutboxMessage,
+)
+from knowledge.introductions.tokens import (
+    Decision,
+    DecisionClaims,
+    DecisionSigner,
+    InvalidToken,
+    TokenExpired,
+    signing_secret,
+)
+from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud and typed back
+_REFERENCE = re.compile(rf"^GX-[{_REFERENCE_ALPHABET}]{{6}}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_RATE_WINDOW = timedelta(days=1)
+
+
+class IntroductionError(Exception):
+    """Base of the errors a caller turns into a reply; messages never contain the submitted values."""
+
+
+class InvalidRequest(IntroductionError, ValueError):
+    """A field failed validation; `field` names it so a form can ask for it again."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field} {problem}")
+
+
+class RateLimited(IntroductionError):
+    """The conversation already made `limit` requests in the last 24 hours."""
+
+    def __init__(self, limit: int, retry_after: datetime) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(
+            f"at most {limit} introduction requests a day; try again after {retry_after:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    reference: str
+    decision: Decision  # what the link asked for
+    status: str  # the introduction's status now
+    already_decided: bool  # True: this call changed nothing (second click, or the other link was used)
+    partner_id: str
+    decided_at: datetime | None
+
+
+class IntroductionService:
+    """Requests, decisions, status and data-protection chores of brokered introductions."""
+
+    def __init__(
+        self,
+        database_url: str,
+        settings: Settings,
+        partner_lookup: Callable[[str], Partner | None],
+        *,
+        solution_lookup: Callable[[str], Solution | None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.engine = make_engine(database_url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._partner_lookup = partner_lookup
+        self._solution_lookup = solution_lookup
+        self._clock = clock
+        self._signer = DecisionSigner(signing_secret(settings))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- requests -------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        target_kind: str,
+        target_id: str,
+        partner_id: str,
+        name: str,
+        organisation: str,
+        role: str | None,
+        email: str,
+        message: str,
+        idempotency_key: str,
+    ) -> Introduction:
+        """Store a request the user consented to, with its partner notification, in one transaction.
+
+        The same idempotency_key returns the same introduction (a retried update, a double click)."""
+        now = self._clock()
+        conversation_id = _identifier("conversation_id", conversation_id, 255)
+        channel = _identifier("channel", channel, 64)
+        idempotency_key = _identifier("idempotency_key", idempotency_key, 128)
+        if target_kind not in ("solution", "partner"):
+            raise InvalidRequest("target_kind", "must be 'solution' or 'partner'")
+        target_id = _identifier("target_id", target_id, 128)
+        partner_id = _identifier("partner_id", partner_id, 128)
+        requester = emails.Requester(
+            name=_line("name", name, NAME_MAX),
+            organisation=_line("organisation", organisation, ORGANISATION_MAX),
+            role=_line("role", role, ROLE_MAX, required=False) or None,
+            email=_email(email),
+            message=_paragraphs("message", message, MESSAGE_MAX),
+        )
+        partner = self._partner_lookup(partner_id)
+        if partner is None:
+            raise InvalidRequest("partner_id", "is not a partner in the catalogue")
+        solution = self._solution_for(target_kind, target_id, partner_id)
+
+        with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # Serialise one conversation's requests so that the daily limit holds under concurrency
+                # (SQLite already serialises writers: see db.make_engine).
+                session.execute(select(func.pg_advisory_xact_lock(func.hashtext(conversation_id))))
+            existing = self._by_key(session, idempotency_key, conversation_id)
+            if existing is not None:
+                return existing
+            self._check_rate(session, conversation_id, now)
+            introduction = Introduction(
+                reference=self._new_reference(session),
+                created_at=now,
+                updated_at=now,
+                conversation_id=conversation_id,
+                channel=channel,
+                target_kind=target_kind,
+                target_id=target_id,
+                partner_id=partner_id,
+                requester_name=requester.name,
+                requester_organisation=requester.organisation,
+                requester_role=requester.role,
+                requester_email=requester.email,
+                message=requester.message,
+                consent_at=now,
+                status="pending",
+                idempotency_key=idempotency_key,
+                expires_at=now + timedelta(days=self.settings.introduction_ttl_days),
+            )
+            try:
+                session.add(introduction)
+                session.flush()  # assigns the id the notification refers to
+                notification = self._notification(introduction, requester, partner, solution, now)
+                session.add(notification)
+                session.commit()
+            except IntegrityError:
+                # A concurrent call with the same key won the race: answer with its row.
+                session.rollback()
+                existing = self._by_key(session, idempotency_key, conversation_id)
+                if existing is None:
+                    raise
+                return existing
+        log.info(
+            "introduction %s stored for partner %s; outbox message %s pending",
+            introduction.reference,
+            partner_id,
+            notification.id,
+        )
+        return introduction
+
+    def _by_key(self, session: Session, key: str, conversation_id: str) -> Introduction | None:
+        existing = session.scalar(select(Introduction).where(Introduction.idempotency_key == key))
+        if existing is not None and existing.conversation_id != conversation_id:
+            raise InvalidRequest("idempotency_key", "was already used by another conversation")
+        return existing
+
+    def _check_rate(self, session: Session, conversation_id: str, now: datetime) -> None:
+        recent = select(Introduction.created_at).where(
+            Introduction.conversation_id == conversation_id, Introduction.created_at > now - _RATE_WINDOW
+        )
+        times = sorted(session.scalars(recent))
+        limit = self.settings.introductions_per_day
+        if len(times) >= limit:
+            raise RateLimited(limit, times[len(times) - limit] + _RATE_WINDOW)
+
+    def _new_reference(self, session: Session) -> str:
+        while True:
+            reference = "GX-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+            if session.scalar(select(Introduction.id).where(Introduction.reference == reference)) is None:
+                return reference
+
+    def _solution_for(self, target_kind: str, target_id: str, partner_id: str) -> Solution | None:
+        if target_kind == "partner":
+            if target_id != partner_id:
+                raise InvalidRequest("target_id", "must be the partner's id when the target is a partner")
+            return None
+        if self._solution_lookup is None:
+            return None
+        solution = self._solution_lookup(target_id)
+        if solution is None:
+            raise InvalidRequest("target_id", "is not a solution in the catalogue")
+        if partner_id not in (solution.provider, *solution.other_partners):
+            raise InvalidRequest("partner_id", "is not a partner of this solution")
+        return solution
+
+    def _solution_label(self, introduction: Introduction, solution: Solution | None = None) -> str | None:
+        if introduction.target_kind != "solution":
+            return None
+        if solution is None and self._solution_lookup is not None:
+            solution = self._solution_lookup(introduction.target_id)
+        return solution.title if solution is not None else introduction.target_id
+
+    def _focal_point(self, partner_id: str, partner: Partner | None = None) -> emails.FocalPoint:
+        if partner is None:
+            partner = self._partner_lookup(partner_id)
+        return emails.FocalPoint.of(partner, partner_id, self.settings.broker_email)
+
+    def _link(self, introduction: Introduction, decision: Decision) -> str:
+        token = self._signer.sign(introduction.reference, decision, introduction.expires_at)
+        return f"{self.settings.public_base_url.rstrip('/')}/introductions/{token}/{decision}"
+
+    def _notification(
+        self,
+        introduction: Introduction,
+        requester: emails.Requester,
+        partner: Partner,
+        solution: Solution | None,
+        now: datetime,
+    ) -> OutboxMessage:
+        focal = self._focal_point(partner.id, partner)
+        subject, body = emails.partner_notification(
+            introduction.reference,
+            requester,
+            focal,
+            self._solution_label(introduction, solution),
+            self._link(introduction, "accept"),
+            self._link(introduction, "decline"),
+            introduction.expires_at,
+        )
+        return _outbox(introduction, "partner_notification", focal.email, subject, body, now)
+
+    # -- decisions ------------------------------------------------------------------------------------
+
+    def preview(self, token: str) -> DecisionResult:
+        """What a link would do, without doing it: for a confirmation page (mail scanners open GET links)."""
+        claims = self._signer.verify(token, self._clock())
+        with self._sessions() as session:
+            introduction = _claimed(session, claims)
+            if introduction.status == "expired":
+                raise TokenExpired("This link has expired: the introduction request is no longer open.")
+            return _result(introduction, claims.decision, already_decided=introduction.status not in OPEN_STATUSES)
+
+    def decide(self, token: str) -> DecisionResult:
+        """Accept or decline from a signed link; once per introduction, whichever link comes first."""
+        now = self._clock()
+        claims = self._signer.verify(token, now)
+        new_status = "accepted" if claims.decision == "accept" else "declined"
+        with self._sessions() as session:
+            introduction = _claimed(session, claims)
+            if introduction.status == "expired" or (
+                introduction.status in OPEN_STATUSES and now >= introduction.expires_at
+            ):
+                raise TokenExpired("This link has expired: the introduction request is no longer open.")
+            # The status condition makes the decision single-use even when two clicks race.
+            changed = session.execute(
+                update(Introduction)
+                .where(Introduction.id == introduction.id, Introduction.status.in_(OPEN_STATUSES))
+                .values(status=new_status, decided_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed != 1:
+                session.rollback()
+                session.refresh(introduction)
+                return _result(introduction, claims.decision, already_decided=True)
+            session.refresh(introduction)
+            for message in self._decision_messages(introduction, now):
+                session.add(message)
+            session.commit()
+        log.info("introduction %s %s", introduction.reference, new_status)
+        return _result(introduction, claims.decision, already_decided=False)
+
+    def _decision_messages(self, introduction: Introduction, now: datetime) -> list[OutboxMessage]:
+        requester = emails.Requester(
+            name=introduction.requester_name,
+            organisation=introduction.requester_organisation,
+            role=introduction.requester_role,
+            email=introduction.requester_email,
+            message=introduction.message,
+        )
+        focal = self._focal_point(introduction.partner_id)
+        solution = self._solution_label(introduction)
+        if introduction.status == "declined":
+            subject, body = emails.requester_declined(introduction.reference, requester, focal, solution)
+            return [_outbox(introduction, "requester_declined", requester.email, subject, body, now)]
+        to_requester = emails.requester_accepted(introduction.reference, requester, focal, solution)
+        to_partner = emails.partner_accepted(introduction.reference, requester, focal)
+        return [
+            _outbox(introduction, "requester_accepted", requester.email, *to_requester, now),
+            _outbox(introduction, "partner_accepted", focal.email, *to_partner, now),
+        ]
+
+    # -- status ---------------------------------------------------------------------------------------
+
+    def for_conversation(self, conversation_id: str) -> list[Introduction]:
+        """The conversation's requests, newest first, with overdue ones shown as expired."""
+        self.expire_overdue()
+        query = (
+            select(Introduction)
+            .where(Introduction.conversation_id == conversation_id)
+            .order_by(Introduction.created_at.desc(), Introduction.id.desc())
+        )
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def get(self, reference: str) -> Introduction | None:
+        reference = reference.strip().upper()
+        if not _REFERENCE.match(reference):
+            return None
+        with self._sessions() as session:
+            return session.scalar(select(Introduction).where(Introduction.reference == reference))
+
+    def find(self, status: str | None = None, limit: int | None = None) -> list[Introduction]:
+        """Newest first, for staff tools."""
+        query: Select[tuple[Introduction]] = select(Introduction).order_by(
+            Introduction.created_at.desc(), Introduction.id.desc()
+        )
+        if status is not None:
+            query = query.where(Introduction.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def outbox_of(self, introduction: Introduction) -> list[OutboxMessage]:
+        with self._sessions() as session:
+            query = (
+                select(OutboxMessage).where(OutboxMessage.introduction_id == introduction.id).order_by(OutboxMessage.id)
+            )
+            return list(session.scalars(query))
+
+    # -- housekeeping and data protection ---------------------------------------------------------------
+
+    def expire_overdue(self, now: datetime | None = None) -> int:
+        """Close open requests past expires_at; their unsent notifications are withdrawn (links are dead)."""
+        now = now or self._clock()
+        with self._sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Introduction.id).where(
+                        Introduction.status.in_(OPEN_STATUSES), Introduction.expires_at <= now
+                    )
+                )
+            )
+            if not ids:
+                return 0
+            expired = session.execute(
+                update(Introduction)
+                .where(Introduction.id.in_(ids), Introduction.status.in_(OPEN_STATUSES))
+                .values(status="expired", updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.introduction_id.in_(ids),
+                    OutboxMessage.kind == "partner_notification",
+                    OutboxMessage.delivered_at.is_(None),
+                )
+            )
+            session.commit()
+        if expired:
+            log.info("%d introduction request(s) expired", expired)
+        return expired
+
+    def purge_personal_data(self, older_than_days: int | None = None) -> int:
+        """Blank the requester's details (and delete the emails that quote them) of requests closed more
+        than `older_than_days` (default: RETENTION_DAYS) ago; reference, status and dates stay."""
+        days = self.settings.retention_days if older_than_days is None else older_than_days
+        if days < 0:
+            raise ValueError("older_than_days must be 0 or more")
+        now = self._clock()
+        cutoff = now - timedelta(days=days)
+        closed_before_cutoff = or_(
+            Introduction.status.in_(("accepted", "declined")) & (Introduction.decided_at <= cutoff),
+            (Introduction.status == "expired") & (Introduction.expires_at <= cutoff),
+        )
+        with self._sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Introduction.id).where(Introduction.personal_data_purged_at.is_(None), closed_before_cutoff)
+                )
+            )
+            if not ids:
+                return 0
+            session.execute(delete(OutboxMessage).where(OutboxMessage.introduction_id.in_(ids)))
+            session.execute(
+                update(Introduction)
+                .where(Introduction.id.in_(ids))
+                .values(
+                    requester_name="",
+                    requester_organisation="",
+                    requester_role=None,
+                    requester_email="",
+                    message="",
+                    personal_data_purged_at=now,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        log.info("personal data purged from %d introduction request(s)", len(ids))
+        return len(ids)
+
+    def delete_for_conversation(self, conversation_id: str) -> int:
+        """Delete every request of a conversation and the emails not yet sent for them (the user asked)."""
+        with self._sessions() as session:
+            ids = list(session.scalars(select(Introduction.id).where(Introduction.conversation_id == conversation_id)))
+            if not ids:
+                return 0
+            session.execute(delete(OutboxMessage).where(OutboxMessage.introduction_id.in_(ids)))
+            session.execute(delete(Introduction).where(Introduction.id.in_(ids)))
+            session.commit()
+        log.info("%d introduction request(s) deleted at the user's request", len(ids))
+        return len(ids)
+
+
+def _claimed(session: Session, claims: DecisionClaims) -> Introduction:
+    introduction = session.scalar(select(Introduction).where(Introduction.reference == claims.reference))
+    if introduction is None or int(introduction.expires_at.timestamp()) != int(claims.expires_at.timestamp()):
+        raise InvalidToken("This link is not valid: the introduction request no longer exists.")
+    return introduction
+
+
+def _outbox(
+    introduction: Introduction, kind: str, recipient: str, subject: str, body: str, now: datetime
+) -> OutboxMessage:
+    return OutboxMessage(
+        introduction_id=introduction.id,
+        kind=kind,
+        recipient_email=recipient,
+        subject=subject,
+        body=body,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _result(introduction: Introduction, decision: Decision, *, already_decided: bool) -> DecisionResult:
+    return DecisionResult(
+        reference=introduction.reference,
+        decision=decision,
+        status=introduction.status,
+        already_decided=already_decided,
+        partner_id=introduction.partner_id,
+        decided_at=introduction.decided_at,
+    )
+
+
+def _identifier(field: str, value: str | None, limit: int) -> str:
+    """An id from the caller (conversation, catalogue, key): kept exactly, apart from outer spaces."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(field, "is required")
+    value = value.strip()
+    if _CONTROL.search(value) or "\n" in value or "\t" in value:
+        raise InvalidRequest(field, "contains control characters")
+    if len(value) > limit:
+        raise InvalidRequest(field, f"must be at most {limit} characters")
+    return value
+
+
+def _line(field: str, value: str | None, limit: int, *, required: bool = True) -> str:
+    """One line of text: whitespace (newlines included) collapsed, control characters refused."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidRequest(field, "must be text")
+    if _CONTROL.search(value.replace("\n", " ").replace("\r", " ").replace("\t", " ")):
+        raise InvalidRequest(field, "contains control characters")
+    value = " ".join(value.split())
+    if required and not value:
+        raise InvalidRequest(field, "is required")
+    if len(value) > limit:
+        raise InvalidRequest(field, f"must be at most {limit} characters")
+    return value
+
+
+def _paragraphs(field: str, value: str | None, limit: int) -> str:
+    """Free text that may keep its line breaks."""
+    if not isinstance(value, str):
+        raise InvalidRequest(field, "is required" if value is None else "must be text")
+    lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if _CONTROL.search(text.replace("\n", " ")):
+        raise InvalidRequest(field, "contains control characters")
+    if not text:
+        raise InvalidRequest(field, "is required")
+    if len(text) > limit:
+        raise InvalidRequest(field, f"must be at most {limit} characters")
+    return text
+
+
+def _email(value: str | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("email", "is required")
+    try:
+        # No DNS look-up (offline tests, slow resolvers); ASCII only, since not every SMTP relay speaks SMTPUTF8.
+        normalized = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError:
+        raise InvalidRequest("email", "is not a valid email address") from None
+    if len(normalized) > EMAIL_MAX:
+        raise InvalidRequest("email", f"must be at most {EMAIL_MAX} characters")
+    return normalized
