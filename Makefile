@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store bench eval clean install
+.PHONY: help run chat test test-fast validate train store bench eval clean install system-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,7 +78,13 @@ validate: install bot/data/nlu/faq.yml ## check the training data and the FAQ fi
 	$(PY) -m bot.faq_sync --check
 	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --quiet
 
-test: install $(MODEL) validate ## install what is missing and run the whole test suite
+# PostgreSQL (Debian package) for the introductions-store tests; installed once, started by the tests.
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: install system-deps $(MODEL) validate ## install what is missing and run the whole test suite
 	$(PY) -m pytest
 	# --e2e: the conversations are classified from the user text, so NLU mistakes fail the run too
 	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --e2e --fail-on-prediction-errors --quiet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import lru_cache
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -11,6 +12,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
+# Recent single texts are kept: the retriever and the SDG tagger both embed the user's query.
+QUERY_CACHE = 256
 
 
 class TextEmbedder(Protocol):
@@ -52,10 +55,25 @@ class MiniLmEmbedder:
             self._model = SentenceTransformer(model_path(), device="cpu")
         else:
             raise ValueError(f"unknown embedding backend {backend!r}; use 'torch' or 'onnx'")
+        self._encode_one = lru_cache(maxsize=QUERY_CACHE)(self._encode_one_uncached)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) == 1:
+            return self._encode_one(texts[0])[None, :].copy()
+        return self._encode_many(texts, batch_size=batch_size, progress=progress)
+
+    def clear_cache(self) -> None:
+        """Forget recent query vectors (benchmarks time the model, not the cache)."""
+        self._encode_one.cache_clear()
+
+    def _encode_one_uncached(self, text: str) -> np.ndarray:
+        vector = self._encode_many([text], batch_size=1, progress=False)[0]
+        vector.setflags(write=False)
+        return vector
+
+    def _encode_many(self, texts: Sequence[str], *, batch_size: int, progress: bool) -> np.ndarray:
         vectors = self._model.encode(
             list(texts),
             batch_size=batch_size,

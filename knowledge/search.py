@@ -107,43 +107,46 @@ class SearchResult:
 
 
 class _Postings:
-    """Row numbers per filter value, so a filter is a set intersection, not a scan."""
+    """Sorted row numbers per (kind, filter value), so a filter is a lookup (and, for several
+    filters, an intersection starting from the shortest list), never a scan."""
 
     def __init__(self, records: Sequence[Record]) -> None:
-        self.by_kind: dict[str, np.ndarray] = {}
-        self._sdg: dict[int, list[int]] = defaultdict(list)
-        self._country: dict[str, list[int]] = defaultdict(list)
-        self._region: dict[str, list[int]] = defaultdict(list)
-        self._type: dict[str, list[int]] = defaultdict(list)
         kinds: dict[str, list[int]] = defaultdict(list)
+        tables: dict[str, dict[tuple[str, Any], list[int]]] = {name: defaultdict(list) for name in ("sdg", "country", "region", "type")}
         for row, record in enumerate(records):
-            kinds[record.kind].append(row)
+            kind = record.kind
+            kinds[kind].append(row)
             for sdg in record.sdgs:
-                self._sdg[sdg].append(row)
-            countries = record.countries if isinstance(record, Solution) else ([record.country] if record.country else [])
-            for country in countries:
-                self._country[country].append(row)
+                tables["sdg"][kind, sdg].append(row)
+            for country in _countries_of(record):
+                tables["country"][kind, country].append(row)
             for region in record.regions:
-                self._region[region].append(row)
+                tables["region"][kind, region].append(row)
             if isinstance(record, Partner):
-                self._type[record.type].append(row)
-        self.by_kind = {k: np.asarray(v, dtype=np.int64) for k, v in kinds.items()}
-        self.sdg = {k: np.asarray(v, dtype=np.int64) for k, v in self._sdg.items()}
-        self.country = {k: np.asarray(v, dtype=np.int64) for k, v in self._country.items()}
-        self.region = {k: np.asarray(v, dtype=np.int64) for k, v in self._region.items()}
-        self.type = {k: np.asarray(v, dtype=np.int64) for k, v in self._type.items()}
+                tables["type"][kind, record.type].append(row)
+        self.by_kind: dict[str, np.ndarray] = {k: np.asarray(v, dtype=np.int64) for k, v in kinds.items()}
+        self._tables = {
+            name: {key: np.unique(np.asarray(rows, dtype=np.int64)) for key, rows in table.items()}
+            for name, table in tables.items()
+        }
 
     def rows(self, kind: str, filters: Filters) -> np.ndarray:
-        rows = self.by_kind.get(kind, np.zeros(0, dtype=np.int64))
         empty = np.zeros(0, dtype=np.int64)
-        for table, value in (
-            (self.sdg, filters.sdg),
-            (self.country, filters.country),
-            (self.region, filters.region),
-            (self.type, filters.partner_type),
+        lists: list[np.ndarray] = []
+        for name, value in (
+            ("sdg", filters.sdg),
+            ("country", filters.country),
+            ("region", filters.region),
+            ("type", filters.partner_type),
         ):
             if value is not None:
-                rows = np.intersect1d(rows, table.get(value, empty), assume_unique=True)
+                lists.append(self._tables[name].get((kind, value), empty))
+        if not lists:
+            return self.by_kind.get(kind, empty)
+        lists.sort(key=len)
+        rows = lists[0]
+        for other in lists[1:]:
+            rows = np.intersect1d(rows, other, assume_unique=True)
         return rows
 
 

@@ -5,13 +5,8 @@ from rasa_sdk.events import SlotSet
 
 from actions.context import ActionContext
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import (
-    ActionClarify,
-    ActionFaqFallback,
-    ActionHumanHandoff,
-    ActionIntroductionStatus,
-    ActionRequestIntroduction,
-)
+from actions.introductions import ActionIntroductionStatus, ActionRequestIntroduction
+from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
 from knowledge.handoffs import HandoffLog
 
 
@@ -149,16 +144,8 @@ async def test_handoff_records_the_request_for_staff(context, dispatcher, tracke
 
 
 @pytest.mark.asyncio
-async def test_introduction_request_confirms_the_partner_without_contacts(context, dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("introduce me to TIKA", intent="request_introduction")
-    events = await run(ActionRequestIntroduction(context), dispatcher, tracker, domain)
-    assert slots_of(events) == {"selected_id": "p-tika"}
-    assert "Turkish Cooperation and Coordination Agency (TIKA)" in dispatcher.messages[0]["about"]
-
-
-@pytest.mark.asyncio
-async def test_introduction_status_and_unloaded_services(services, dispatcher, tracker_factory, domain):
+async def test_unloaded_services_get_an_apology(dispatcher, tracker_factory, domain):
     loading = ActionContext(services=None)
     await run(ActionSearchSolutions(loading), dispatcher, tracker_factory("water"), domain)
     await run(ActionIntroductionStatus(loading), dispatcher, tracker_factory("status?", intent="introduction_status"), domain)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable", "utter_no_introductions"]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable", "utter_service_unavailable"]

@@ -1,0 +1,112 @@
+"""The introduction actions against a real (SQLite) introductions store and the mini catalogue."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.introductions import (
+    ActionConfirmIntroduction,
+    ActionCorrectDetail,
+    ActionDeclineConsent,
+    ActionDeleteMyData,
+    ActionIntroductionStatus,
+    ActionRequestIntroduction,
+    ActionSubmitIntroduction,
+    ValidateIntroductionForm,
+)
+from knowledge.services import build_introductions
+from tests.test_actions import slots_of
+
+DETAILS = {
+    "requester_name": "Amina Diallo",
+    "requester_organisation": "Ministry of Water",
+    "requester_role": "policy adviser",
+    "requester_email": "amina@example.org",
+    "intro_message": "We want to learn how the rainwater ponds were organised.",
+}
+
+
+@pytest.fixture
+def intro_context(context, tmp_path):
+    settings = replace(context.settings, database_url=f"sqlite:///{tmp_path / 'intro.sqlite3'}", introduction_secret="test-secret")
+    services = replace(context.services, introductions=build_introductions(settings, context.services.retriever))
+    assert services.introductions is not None
+    return replace(context, settings=settings, services=services)
+
+
+async def run(action, tracker, domain=None):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain or {})
+    return dispatcher, events
+
+
+@pytest.mark.asyncio
+async def test_request_from_a_shown_result_targets_its_provider(intro_context, tracker_factory):
+    tracker = tracker_factory('/request_introduction{"ordinal": 1}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 1}], slots={"last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"]})
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker)
+    assert slots_of(events) == {"intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "selected_id": "s-rainwater", "intro_stage": "collecting"}
+    assert "Poverty and Hunger Facility (PHF)" in dispatcher.messages[0]["about"]
+
+
+@pytest.mark.asyncio
+async def test_a_forged_ordinal_or_a_solution_without_partner_starts_nothing(intro_context, tracker_factory):
+    forged = tracker_factory('/request_introduction{"ordinal": 5}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 5}], slots={"last_results": ["s-rainwater", "s-milk-banks"]})
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), forged)
+    assert slots_of(events) == {"intro_stage": None} and dispatcher.messages[0]["response"] == "utter_which_partner"
+    orphan = tracker_factory("connect me", intent="request_introduction", entities=[{"entity": "ordinal", "value": 1}], slots={"last_results": ["s-milk-banks"]})
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), orphan)
+    assert slots_of(events) == {"intro_stage": None} and "not a registered Galaxy partner" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_form_validation(intro_context, tracker_factory):
+    form = ValidateIntroductionForm(intro_context)
+    tracker = tracker_factory("x")
+    dispatcher = CollectingDispatcher()
+    assert form.validate_requester_email("amina at example", dispatcher, tracker, {}) == {"requester_email": None}
+    assert form.validate_requester_email(" <amina@example.org> ", dispatcher, tracker, {}) == {"requester_email": "amina@example.org"}
+    assert form.validate_requester_organisation("Ministry of Water, policy adviser", dispatcher, tracker, {}) == {"requester_organisation": "Ministry of Water", "requester_role": "policy adviser"}
+    assert form.validate_requester_organisation("Ministry of Water", dispatcher, tracker, {}) == {"requester_organisation": "Ministry of Water", "requester_role": None}
+    assert form.validate_requester_name("🙂", dispatcher, tracker, {}) == {"requester_name": None}
+    assert form.validate_intro_message("hi", dispatcher, tracker, {}) == {"intro_message": None}
+
+
+@pytest.mark.asyncio
+async def test_consent_stores_once_and_status_lists_it(intro_context, tracker_factory):
+    slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
+    dispatcher, events = await run(ActionConfirmIntroduction(intro_context), tracker_factory("", slots=slots))
+    assert "Email: amina@example.org" in dispatcher.messages[0]["text"] and slots_of(events) == {"intro_stage": "confirming"}
+    first, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
+    second, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
+    assert "(status: pending)" in first.messages[0]["text"]
+    assert first.messages[0]["text"][:40] == second.messages[0]["text"][:40]  # same reference: one request
+    (stored,) = intro_context.services.introductions.for_conversation("test-user")
+    assert stored.reference in first.messages[0]["text"] and stored.partner_id == "p-fund"
+    status, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("status?", intent="introduction_status"))
+    assert f"{stored.reference} to Poverty and Hunger Facility (PHF): **pending**" in status.messages[0]["text"]
+    deleted, events = await run(ActionDeleteMyData(intro_context), tracker_factory("delete my data", intent="delete_my_data", slots=slots))
+    assert "1 introduction request" in deleted.messages[0]["text"] and slots_of(events)["requester_email"] is None
+    assert intro_context.services.introductions.for_conversation("test-user") == []
+
+
+@pytest.mark.asyncio
+async def test_consent_is_needed_and_refusal_forgets(intro_context, tracker_factory):
+    not_asked = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "collecting"}
+    dispatcher, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=not_asked))
+    assert dispatcher.messages[0]["response"] == "utter_which_partner"
+    dispatcher, events = await run(ActionDeclineConsent(intro_context), tracker_factory("no", intent="deny", slots=not_asked))
+    assert dispatcher.messages[0]["response"] == "utter_no_consent"
+    assert all(value is None for value in slots_of(events).values())
+    assert intro_context.services.introductions.for_conversation("test-user") == []
+
+
+@pytest.mark.asyncio
+async def test_correcting_the_email_reopens_only_that_field(intro_context, tracker_factory):
+    slots = {**DETAILS, "intro_stage": "confirming"}
+    tracker = tracker_factory("my email is wrong", intent="correct_detail", entities=[{"entity": "field", "value": "requester_email"}], slots=slots)
+    _, events = await run(ActionCorrectDetail(intro_context), tracker)
+    assert slots_of(events) == {"requester_email": None, "intro_stage": "collecting"}
+    _, events = await run(ActionCorrectDetail(intro_context), tracker_factory("fix it", intent="correct_detail"))
+    assert slots_of(events) == {"intro_stage": None}
