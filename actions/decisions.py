@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse, html as html_response
 from actions.context import ActionContext
 from knowledge.introductions.mailer import SmtpMailer
 from knowledge.introductions.outbox import OutboxWorker
+from knowledge.introductions.service import DecisionResult
 from knowledge.introductions.tokens import DecisionError
 
 logger = logging.getLogger(__name__)
@@ -34,23 +35,26 @@ def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
 def decisions_blueprint(context: ActionContext) -> Blueprint:
     blueprint = Blueprint("introduction_decisions", url_prefix="/introductions")
 
-    def service():
-        services = context.services
-        return services.introductions if services else None
-
-    @blueprint.get("/<token>/<decision:accept|decline>")
-    async def preview(request: Request, token: str, decision: str) -> HTTPResponse:
-        introductions = service()
+    async def check(token: str, decision: str, operation: str) -> DecisionResult | HTTPResponse:
+        """Runs preview or decide for a link; an HTTP page when the link cannot be used."""
+        introductions = context.services.introductions if context.services else None
         if introductions is None:
             return _page("Please try again later", "<p>The service is starting or unavailable.</p>", 503)
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, introductions.preview, token)
+            result = await asyncio.get_running_loop().run_in_executor(None, getattr(introductions, operation), token)
         except DecisionError as exc:
             return _page("This link cannot be used", f"<p>{html.escape(str(exc))}</p>", 400)
         if result.decision != decision:
             return _page("This link cannot be used", "<p>The link is not valid.</p>", 400)
         if result.already_decided:
             return _page("Already answered", f"<p>Introduction {html.escape(result.reference)} was already {html.escape(result.status)}.</p>")
+        return result
+
+    @blueprint.get("/<token>/<decision:accept|decline>")
+    async def preview(request: Request, token: str, decision: str) -> HTTPResponse:
+        result = await check(token, decision, "preview")
+        if isinstance(result, HTTPResponse):
+            return result
         verb = "Accept" if decision == "accept" else "Decline"
         body = (
             f"<p>Introduction request <strong>{html.escape(result.reference)}</strong>.</p>"
@@ -60,17 +64,9 @@ def decisions_blueprint(context: ActionContext) -> Blueprint:
 
     @blueprint.post("/<token>/<decision:accept|decline>")
     async def decide(request: Request, token: str, decision: str) -> HTTPResponse:
-        introductions = service()
-        if introductions is None:
-            return _page("Please try again later", "<p>The service is starting or unavailable.</p>", 503)
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(None, introductions.decide, token)
-        except DecisionError as exc:
-            return _page("This link cannot be used", f"<p>{html.escape(str(exc))}</p>", 400)
-        if result.decision != decision:
-            return _page("This link cannot be used", "<p>The link is not valid.</p>", 400)
-        if result.already_decided:
-            return _page("Already answered", f"<p>Introduction {html.escape(result.reference)} was already {html.escape(result.status)}.</p>")
+        result = await check(token, decision, "decide")
+        if isinstance(result, HTTPResponse):
+            return result
         if result.status == "accepted":
             return _page("Thank you!", "<p>You accepted the introduction. We are emailing you and the requester each other's contact details.</p>")
         return _page("Thank you", "<p>You declined the introduction. We will let the requester know politely.</p>")
@@ -94,6 +90,8 @@ async def deliver_forever(context: ActionContext) -> None:
                     if since_expiry_check >= EXPIRY_CHECK_SECONDS:
                         since_expiry_check = 0.0
                         await loop.run_in_executor(None, introductions.expire_overdue)
+                        # Retention: blank personal details of requests decided or expired long ago.
+                        await loop.run_in_executor(None, introductions.purge_personal_data)
                 except Exception as exc:  # noqa: BLE001 - keep delivering; the outbox keeps the work
                     logger.error("outbox delivery round failed: %s", type(exc).__name__)
             await asyncio.sleep(OUTBOX_POLL_SECONDS)

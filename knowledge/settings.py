@@ -81,6 +81,8 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    host = _env("GALAXY_HOST", "127.0.0.1")
+    action_port = _env_int("ACTION_PORT", 5055)
     state_dir = Path(_env("GALAXY_STATE_DIR", str(PROJECT_ROOT / ".galaxy")))
     catalogue = os.environ.get("GALAXY_CATALOGUE", "").strip()
     paths = (
@@ -90,9 +92,9 @@ def load_settings() -> Settings:
     )
     unossc_contact = _env("UNOSSC_CONTACT", "shams.banihani@unossc.org")
     return Settings(
-        host=_env("GALAXY_HOST", "127.0.0.1"),
+        host=host,
         rasa_port=_env_int("RASA_PORT", 5005),
-        action_port=_env_int("ACTION_PORT", 5055),
+        action_port=action_port,
         state_dir=state_dir,
         store_dir=Path(_env("GALAXY_STORE_DIR", str(state_dir / "store"))),
         catalogue_paths=paths,
@@ -108,7 +110,8 @@ def load_settings() -> Settings:
         smtp_from=_env("SMTP_FROM", "Galaxy Assistant <galaxy-assistant@localhost>"),
         smtp_starttls=_env_bool("SMTP_STARTTLS", False),
         introduction_secret=os.environ.get("INTRODUCTION_SECRET", "").strip(),
-        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:5055").rstrip("/"),
+        # The accept/decline links are served by the action server.
+        public_base_url=_env("PUBLIC_BASE_URL", f"http://{host}:{action_port}").rstrip("/"),
         broker_email=_env("BROKER_EMAIL", unossc_contact),
         introductions_per_day=_env_int("INTRODUCTIONS_PER_DAY", 5),
         introduction_ttl_days=_env_int("INTRODUCTION_TTL_DAYS", 14),
