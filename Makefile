@@ -8,7 +8,7 @@ PY311 ?= $(firstword $(shell command -v python3.11 2>/dev/null) $(wildcard $(HOM
 VENV := .venv
 RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
-RASA := PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa
+RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
 STATE := .galaxy
 STORE_STAMP := $(STATE)/store/.built
 MODEL := models/galaxy.tar.gz
@@ -43,24 +43,25 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 	$(RASA_VENV)/bin/python -m pip install --quiet -r requirements/rasa.lock
 	touch $@
 
-bot/data/nlu/faq.yml: knowledge/data/faq.jsonl $(VENV)/.installed
+# Environments are order-only prerequisites: a lock-file change reinstalls, it does not retrain.
+bot/data/nlu/faq.yml: knowledge/data/faq.jsonl | $(VENV)/.installed
 	$(PY) -m bot.faq_sync
 
 store: $(STORE_STAMP) ## build the knowledge store from the seed catalogue
 
-$(STORE_STAMP): $(CATALOGUE) $(wildcard knowledge/*.py) $(VENV)/.installed
+$(STORE_STAMP): $(CATALOGUE) knowledge/catalogue.py knowledge/store.py knowledge/embedder.py | $(VENV)/.installed
 	$(PY) -m knowledge ingest $(CATALOGUE) --sync
 	touch $@
 
 ONNX_MINILM := models/minilm-onnx/model.onnx
 
 # MiniLM through ONNX Runtime gives the Rasa NLU pipeline dense features (bot/nlu/sentence_features.py).
-$(ONNX_MINILM): scripts/export_minilm.py knowledge/onnx_runtime.py $(VENV)/.installed
+$(ONNX_MINILM): scripts/export_minilm.py | $(VENV)/.installed
 	$(PY) scripts/export_minilm.py models/minilm-onnx
 
 train: $(MODEL) ## train the Rasa model (only when data or config changed)
 
-$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) $(RASA_VENV)/.installed
+$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) | $(RASA_VENV)/.installed
 	mkdir -p models $(STATE)
 	@start=$$(date +%s); \
 	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name galaxy --quiet; \
@@ -85,11 +86,13 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 test: install system-deps $(MODEL) validate ## install what is missing and run the whole test suite
-	$(PY) -m pytest
 	# --e2e: the conversations are classified from the user text, so NLU mistakes fail the run too
 	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --e2e --fail-on-prediction-errors --quiet
 	# dialogue-policy stories (forms): intents given, no user text
 	$(RASA) test core --stories tests/dialogue --model $(MODEL) --out $(STATE)/results/dialogue --fail-on-prediction-errors --quiet
+	@echo "rasa test core: every conversation and dialogue story predicted correctly"
+	# pytest last, so its summary closes the run
+	$(PY) -m pytest
 
 test-fast: install ## unit tests only (no Rasa servers)
 	$(PY) -m pytest -m "not e2e"
