@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
@@ -19,8 +20,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# One thread answers a single query as fast as two on this 2-core machine (measured by
-# `python -m bench.knowledge`) and leaves the other core to the action server; batches use both.
+# One thread answers a single query as fast as two on this 2-core machine and is steadier when
+# the other core is busy (`python -m bench.knowledge` prints both); batches use both cores.
 QUERY_THREADS = 1
 BATCH_THREADS = 2
 
@@ -30,16 +31,21 @@ def _read_json(path: Path) -> dict:
 
 
 def _fingerprint(model_dir: Path) -> str:
-    """Changes when the weights, the config, torch or the opset change, so the cache stays true."""
-    import torch
+    """Changes when the weights, the config, torch or the opset change, so the cache stays true.
 
+    Reads torch's version from its package metadata: importing torch would cost seconds and
+    hundreds of MB in a process that only runs ONNX."""
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = "none"
     weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin") if (model_dir / n).exists()), None)
     stat = weights.stat() if weights else None
     parts = [
         str(model_dir.resolve()),
         (model_dir / "config.json").read_text(encoding="utf-8"),
         f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "",
-        torch.__version__,
+        torch_version,
         str(OPSET),
     ]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
@@ -186,9 +192,9 @@ class OnnxMiniLm:
             rows = order[start : start + batch_size]
             feeds = self.features([items[i] for i in rows])
             tokens = session.run(None, feeds)[0]
-            mask = feeds["attention_mask"][:, :, None].astype(np.float32)
-            summed = (tokens * mask).sum(axis=1)
-            pooled = summed / np.clip(mask.sum(axis=1), 1e-9, None)
+            mask = feeds["attention_mask"].astype(np.float32)
+            summed = np.einsum("bsd,bs->bd", tokens, mask)  # sum of the real tokens, padding left out
+            pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
             if normalize_embeddings or self._always_normalize:
                 pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out[rows] = pooled

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import bm25s
@@ -36,6 +37,7 @@ RRF_K = 60  # kept for callers of the former reciprocal rank fusion; no longer u
 CANDIDATES = 100  # depth of each ranking that enters the fusion
 ANN_THRESHOLD = 20_000  # above this many rows an unfiltered search uses Chroma's HNSW index
 MAX_QUERY_CHARS = 2_000  # longer queries are cut: MiniLM reads 256 tokens anyway
+MIN_RUN = 256  # consecutive rows scored in place rather than copied out
 
 
 class FilterError(ValueError):
@@ -163,8 +165,11 @@ class Retriever:
         self._install(self.store.snapshot())
 
     def _install(self, snapshot: Snapshot) -> None:
-        self.records = snapshot.records
-        self.embeddings = snapshot.embeddings
+        # Rows are laid out by kind, then first region, then first goal, so most rows a region or
+        # SDG filter keeps sit in long runs that are scored in place instead of being copied.
+        order = sorted(range(len(snapshot.records)), key=lambda i: _layout_key(snapshot.records[i]))
+        self.records = [snapshot.records[i] for i in order]
+        self.embeddings = np.ascontiguousarray(snapshot.embeddings[order]) if order else snapshot.embeddings
         self.row_of = {r.id: i for i, r in enumerate(self.records)}
         self.postings = _Postings(self.records)
         self._bm25: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
@@ -229,7 +234,7 @@ class Retriever:
             candidates = np.asarray(list(dict.fromkeys([row for row, _ in dense] + [row for row, _ in lexical])), dtype=np.int64)
         if candidates.size == 0:
             return []
-        cosine = self.embeddings[candidates] @ query_vector if query_vector is not None else np.zeros(candidates.size)
+        cosine = self._cosines(candidates, query_vector) if query_vector is not None else np.zeros(candidates.size)
         bm25 = lexical_scores[candidates] if lexical_scores is not None else np.zeros(candidates.size)
         if mode == "dense":
             fused = _scaled(cosine)
@@ -268,11 +273,36 @@ class Retriever:
         if not filters.any() and rows.size > ANN_THRESHOLD:
             hits = self.store.query_ann(kind, vector, depth)
             return [(self.row_of[i], s) for i, s in hits if i in self.row_of]
-        scores = self.embeddings[rows] @ vector
+        scores = self._cosines(rows, vector)
         take = min(depth, rows.size)
         top = np.argpartition(-scores, take - 1)[:take] if take < rows.size else np.arange(rows.size)
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(rows[i]), float(scores[i])) for i in top]
+
+    def _cosines(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Cosine of the query with each of `rows` (sorted; vectors are normalised).
+
+        Runs of consecutive rows are scored in place; scattered rows are gathered, a copy that
+        costs more than one pass over the whole matrix once they are about a fifth of it.
+        einsum keeps the products on this thread: multi-threaded BLAS was 2-5x slower for these
+        sizes on a busy 2-core machine.
+        """
+        if rows.size <= MIN_RUN:
+            return np.einsum("ij,j->i", self.embeddings[rows], vector)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        starts = np.concatenate(([0], breaks))
+        ends = np.concatenate((breaks, [rows.size]))
+        is_run = (ends - starts) >= MIN_RUN
+        scattered = np.flatnonzero(np.repeat(~is_run, ends - starts))
+        if scattered.size * 5 >= len(self.records):
+            return np.einsum("ij,j->i", self.embeddings, vector)[rows]
+        scores = np.empty(rows.size, dtype=np.float32)
+        for start, end in zip(starts[is_run].tolist(), ends[is_run].tolist()):
+            first = int(rows[start])
+            scores[start:end] = np.einsum("ij,j->i", self.embeddings[first : first + end - start], vector)
+        if scattered.size:
+            scores[scattered] = np.einsum("ij,j->i", self.embeddings[rows[scattered]], vector)
+        return scores
 
     def _lexical_scores(self, kind: str, query: str, rows: np.ndarray) -> np.ndarray | None:
         """BM25 score of every row of the store (zero outside `rows`), or None when nothing can match."""
@@ -289,6 +319,8 @@ class Retriever:
         scores = np.zeros(len(self.records), dtype=np.float32)
         if rows.size == kind_rows.size:
             scores[kind_rows] = kind_scores
+        elif kind_rows[-1] - kind_rows[0] + 1 == kind_rows.size:  # one run (the usual layout)
+            scores[rows] = kind_scores[rows - kind_rows[0]]
         else:  # filtered: rows is a sorted subset of kind_rows
             scores[rows] = kind_scores[np.searchsorted(kind_rows, rows)]
         return scores
@@ -297,8 +329,8 @@ class Retriever:
         """Small nudges for what the query implies but record text may not say in its words:
         the goal the need is about, a country named by its demonym ("Malian villages"), a region."""
         boost = np.zeros(candidates.size, dtype=np.float64)
-        countries.discard(None)
-        regions.discard(None)
+        countries = {c for c in countries if c}
+        regions = {r for r in regions if r}
         if not (goals or countries or regions):
             return boost
         for i, row in enumerate(candidates.tolist()):
@@ -339,31 +371,8 @@ class Retriever:
         return countries | ({filters.country} if filters.country else set())
 
     @staticmethod
-    def _mentions(query: str) -> tuple[set[str], set[str]]:
-        """Countries and regions the query names ("in Kenya", "Malian", "West Africa").
-
-        Longest spans win and are consumed, so "Papua New Guinea" is not also Guinea and
-        "Central Asia" is not also Asia. Words of three letters or fewer count only when typed
-        in capitals (UK, DRC), so "and" is not Andorra and "us" is not the United States.
-        """
-        geo = geography()
-        raw = re.findall(r"[^\W\d_][\w'\-]*", query)
-        used = [False] * len(raw)
-        countries: set[str] = set()
-        regions: set[str] = set()
-        for size in (4, 3, 2, 1):
-            for start in range(len(raw) - size + 1):
-                if any(used[start : start + size]):
-                    continue
-                span = " ".join(raw[start : start + size])
-                if size == 1 and len(span) <= 3 and not span.isupper():
-                    continue
-                code = geo.country_code(span) if size <= 3 else None
-                region = None if code else geo.region_key(span)
-                if code or region:
-                    (countries.add(code) if code else regions.add(region))
-                    used[start : start + size] = [True] * size
-        return countries, regions
+    def _mentions(query: str) -> tuple[frozenset[str], frozenset[str]]:
+        return _mentions(query)
 
     def _explain(
         self,
@@ -427,6 +436,44 @@ def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]
                 if len(name) >= 4:
                     table.setdefault(fold(name), (False, []))[1].append(row)
     return table
+
+
+@lru_cache(maxsize=1024)
+def _mentions(query: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Countries and regions the query names ("in Kenya", "Malian", "West Africa").
+
+    Longest spans win and are consumed, so "Papua New Guinea" is not also Guinea and
+    "Central Asia" is not also Asia. A word of three letters or fewer counts only as a known
+    capitalised acronym (UK, DRC, UAE): ISO codes would read "and" as Andorra and "ID" as Indonesia.
+    """
+    geo = geography()
+    acronyms = {name: code for code, names in geo.uppercase_aliases.items() for name in names}
+    raw = re.findall(r"[^\W\d_][\w'\-]*", query)
+    used = [False] * len(raw)
+    countries: set[str] = set()
+    regions: set[str] = set()
+    for size in (4, 3, 2, 1):
+        for start in range(len(raw) - size + 1):
+            if any(used[start : start + size]):
+                continue
+            span = " ".join(raw[start : start + size])
+            if size == 1 and len(span) <= 3:
+                code, region = acronyms.get(span), None
+            else:
+                code = geo.country_code(span) if size <= 3 else None
+                region = None if code else geo.region_key(span)
+            if code:
+                countries.add(code)
+            elif region:
+                regions.add(region)
+            else:
+                continue
+            used[start : start + size] = [True] * size
+    return frozenset(countries), frozenset(regions)
+
+
+def _layout_key(record: Record) -> tuple[str, str, int]:
+    return (record.kind, record.regions[0] if record.regions else "", record.sdgs[0] if record.sdgs else 0)
 
 
 def _countries_of(record: Record) -> tuple[str, ...]:

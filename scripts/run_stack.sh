@@ -25,7 +25,7 @@ trap stop INT TERM EXIT
 
 wait_for() {  # url, name, pid
   for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "$1"; then return 0; fi
+    if curl -fs -o /dev/null "$1"; then return 0; fi
     if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $LOGS/$2.log"; tail -20 "$LOGS/$2.log"; exit 1; fi
     sleep 0.5
   done
@@ -51,5 +51,5 @@ Galaxy Assistant is ready (servers up in ${ready}s).
   Logs:     ${LOGS}/
 Press Ctrl-C to stop.
 MSG
-wait -n "${pids[@]}"
-echo "a server stopped; see ${LOGS}/"
+wait -n "${pids[@]}" || true
+echo "a server stopped; see ${LOGS}/ (Ctrl-C stops the other one too)"
