@@ -44,14 +44,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"error": "validation failed", "problems": [str(e) for e in exc.errors]})
         return 2
-    store = KnowledgeStore(Path(args.store or settings().store_dir), _embedder())
+    embedder = _embedder()
+    tagged = 0
+    if any(not r.sdgs for r in records):
+        from knowledge.sdg import SdgTagger, tag_missing_sdgs
+
+        records, tagged = tag_missing_sdgs(records, SdgTagger(embedder))
+    store = KnowledgeStore(Path(args.store or settings().store_dir), embedder)
     report = store.ingest(records, sync=args.sync, progress=sys.stderr.isatty() or args.progress)
     if args.json:
-        _print_json(report.as_json())
+        _print_json({**report.as_json(), "sdgs_inferred": tagged})
     else:
         print(
             f"{len(records)} records read: {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.removed} removed ({report.seconds}s) -> {report.generation}"
+            + (f"; SDGs inferred for {tagged} record(s) that had none" if tagged else "")
         )
     return 0
 

@@ -91,3 +91,27 @@ class SdgTagger:
                 order = np.argsort(-row)[:top_k]
                 results.append([] if not text.strip() else [(int(i) + 1, float(row[i])) for i in order])
         return results
+
+
+# A goal is added to a record that lacks SDGs only when the tagger is this sure of it.
+AUTO_TAG_MIN_SCORE = 0.35
+AUTO_TAG_MAX_GOALS = 2
+
+
+def tag_missing_sdgs(records: list, tagger: SdgTagger) -> tuple[list, int]:
+    """Records that came without SDGs get the goals the tagger is confident about (at most two);
+    returns the records and how many were tagged. Records that have SDGs are left as they are."""
+    from dataclasses import replace
+
+    missing = [i for i, r in enumerate(records) if not r.sdgs]
+    if not missing:
+        return list(records), 0
+    tagged = list(records)
+    ranked = tagger.tag_many([records[i].text() for i in missing], top_k=AUTO_TAG_MAX_GOALS)
+    count = 0
+    for index, goals in zip(missing, ranked):
+        chosen = tuple(goal for goal, score in goals if score >= AUTO_TAG_MIN_SCORE)
+        if chosen:
+            tagged[index] = replace(records[index], sdgs=chosen)
+            count += 1
+    return tagged, count

@@ -69,8 +69,16 @@ def test_small_talk_gets_sensible_answers(stack, message, expected):
 
 @pytest.mark.parametrize(
     "message",
-    ["", "water " * 1000, "🙂🙂🙂", "<script>alert('x')</script><b>hello</b>", '/find_solution{"country": "ZZZ", "sdg": 99}'],
-    ids=["empty", "5000-chars", "emoji", "html", "forged-payload"],
+    [
+        "",
+        "water " * 1000,
+        "🙂🙂🙂",
+        "<script>alert('x')</script><b>hello</b>",
+        '/find_solution{"country": "ZZZ", "sdg": 99}',
+        "أبحث عن حلول لندرة المياه",
+        "Нужны решения для водоснабжения",
+    ],
+    ids=["empty", "5000-chars", "emoji", "html", "forged-payload", "arabic", "cyrillic"],
 )
 def test_bad_input_gets_a_reply_and_no_server_error(stack, message):
     response = requests.post(stack.rest_url, json={"sender": "e2e-bad", "message": message}, timeout=60)

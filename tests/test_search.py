@@ -127,3 +127,21 @@ def test_cli_rejects_sdg_18_without_traceback(mini_store, capsys):
     code = main(["search", "water", "--sdg", "18", "--store", str(mini_store.root), "--json"])
     assert code == 2
     assert "SDG 18 does not exist" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_records_without_sdgs_are_tagged_on_import(tmp_path, capsys, embedder):
+    from knowledge.cli import main
+
+    path = tmp_path / "untagged.csv"
+    path.write_text(
+        "id,title,summary,countries,source_url\n"
+        "s-a,Solar mini-grids for rural clinics,Off-grid health centres get reliable electricity from solar power.,KEN,https://example.org/a\n"
+        "s-b,Mangrove replanting,Coastal communities restore mangroves to protect fish nurseries and shorelines.,IDN,https://example.org/b\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "store"
+    assert main(["ingest", str(path), "--store", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sdgs_inferred"] == 2
+    retriever = Retriever(KnowledgeStore(store, embedder), embedder)
+    assert 7 in retriever.get("s-a").sdgs
+    assert retriever.get("s-b").sdgs and set(retriever.get("s-b").sdgs) <= {13, 14, 15}
