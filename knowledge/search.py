@@ -7,6 +7,7 @@ the matching rows (Chroma's own `where` filter is 20-40x slower at 100k records)
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ REGION_BOOST = 0.05  # a record in a region the query names
 MAX_BOOST = SDG_BOOST + COUNTRY_BOOST + REGION_BOOST
 FUSED_CEILING = 0.9  # fused scores stay below this; a partner named outright gets NAMED_PARTNER on top
 NAMED_PARTNER = 1.0
+# bm25s sets its own logger to DEBUG; its "building index" lines are noise for our users.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 RRF_K = 60  # kept for callers of the former reciprocal rank fusion; no longer used in ranking
 CANDIDATES = 100  # depth of each ranking that enters the fusion
 ANN_THRESHOLD = 20_000  # above this many rows an unfiltered search uses Chroma's HNSW index
