@@ -31,8 +31,8 @@ def model_path() -> str:
 class MiniLmEmbedder:
     """all-MiniLM-L6-v2 on the CPU; vectors are L2-normalised float32 (cosine = dot product).
 
-    backend "onnx" runs the same network through ONNX Runtime (same vectors within 1e-6, about
-    2x faster per query on this hardware, no PyTorch import); "torch" runs it through PyTorch.
+    backend "onnx" runs the same network through ONNX Runtime (same vectors within 1e-6, 2-3x
+    faster per query on this hardware, no PyTorch import); "torch" runs it through PyTorch.
     """
 
     dimension = DIMENSION
