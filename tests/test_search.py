@@ -145,3 +145,16 @@ def test_records_without_sdgs_are_tagged_on_import(tmp_path, capsys, embedder):
     retriever = Retriever(KnowledgeStore(store, embedder), embedder)
     assert 7 in retriever.get("s-a").sdgs
     assert retriever.get("s-b").sdgs and set(retriever.get("s-b").sdgs) <= {13, 14, 15}
+
+
+def test_in_place_scoring_of_long_runs_matches_plain_scoring():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    retriever = Retriever.__new__(Retriever)  # only the scoring arrays are needed here
+    retriever.embeddings = rng.standard_normal((5000, 384)).astype(np.float32)
+    retriever.records = [None] * 5000
+    vector = rng.standard_normal(384).astype(np.float32)
+    runs = np.concatenate([np.arange(100, 900), np.arange(1500, 1510), rng.choice(np.arange(2000, 5000), 300, replace=False)])
+    for rows in (np.unique(runs), np.arange(0, 5000, 3), np.arange(4000, 4200)):
+        assert np.allclose(retriever._cosines(rows, vector), retriever.embeddings[rows] @ vector, atol=1e-4)
