@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet
 
 from actions.context import ActionContext
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.introductions import ActionIntroductionStatus, ActionRequestIntroduction
+from actions.introductions import ActionIntroductionStatus
 from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
 from knowledge.handoffs import HandoffLog
 
