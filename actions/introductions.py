@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from actions.context import ActionContext
 from actions.formatting import payload
 from actions.search import chosen_record_id
 from knowledge.catalogue import Partner, Solution
-from knowledge.introductions.service import IntroductionError, InvalidRequest, RateLimited
+from knowledge.introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -49,21 +50,34 @@ def _partner_of(services: KnowledgeServices, record: Solution | Partner | None) 
     return None
 
 
-class ActionRequestIntroduction(GalaxyAction):
+class IntroductionAction(GalaxyAction, ABC):
+    """An action that needs the introductions store; an apology when it is unavailable.
+    Never registered itself."""
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if services.introductions is None:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        return await self.broker(services, services.introductions, dispatcher, tracker)
+
+    @abstractmethod
+    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        ...
+
+
+class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
 
     def name(self) -> str:
         return "action_request_introduction"
 
-    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if services.introductions is None:
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
+    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         record_id = chosen_record_id(tracker) if latest_entities(tracker, "ordinal") else None
         record = services.retriever.get(record_id) if record_id else None
         if record is None:
-            record = self._named_partner(services, tracker)
+            named = services.retriever.named_partners(latest_text(tracker))
+            record = named[0] if named else None
         if record is None and tracker.get_slot("selected_id") in (tracker.get_slot("shown_ids") or []):
             record = services.retriever.get(tracker.get_slot("selected_id"))
         if record is None and len(tracker.get_slot("last_results") or []) == 1:
@@ -85,17 +99,6 @@ class ActionRequestIntroduction(GalaxyAction):
             SlotSet("selected_id", record.id),
             SlotSet("intro_stage", "collecting"),
         ]
-
-    @staticmethod
-    def _named_partner(services: KnowledgeServices, tracker: Tracker) -> Partner | None:
-        text = latest_text(tracker)
-        if not words(text):
-            return None
-        hits = services.retriever.search(text, kind="partner", top_k=1)
-        # Only a partner named outright (acronym or name) counts; a vague match is not a choice.
-        if hits and hits[0].score >= 1.0 and isinstance(hits[0].record, Partner):
-            return hits[0].record
-        return None
 
 
 class ValidateIntroductionForm(FormValidationAction):
@@ -174,26 +177,23 @@ class ActionConfirmIntroduction(GalaxyAction):
         return [SlotSet("intro_stage", "confirming")]
 
 
-class ActionSubmitIntroduction(GalaxyAction):
+class ActionSubmitIntroduction(IntroductionAction):
     """Stores the request the user consented to; the partner is notified through the outbox."""
 
     def name(self) -> str:
         return "action_submit_introduction"
 
-    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         details = {name: tracker.get_slot(name) for name in DETAIL_SLOTS}
         target_id, partner_id = tracker.get_slot("intro_target_id"), tracker.get_slot("intro_partner_id")
         # Consent counts only right after the summary, for details that were all collected.
         if tracker.get_slot("intro_stage") != "confirming" or not target_id or not partner_id or not all(details[n] for n in DETAIL_SLOTS if n != "requester_role"):
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]
-        if services.introductions is None:
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
         target = services.retriever.get(target_id)
         key_source = "|".join([tracker.sender_id, target_id, partner_id, details["requester_email"] or "", details["intro_message"] or "", date.today().isoformat()])
         try:
-            introduction = services.introductions.request(
+            introduction = introductions.request(
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "unknown",
                 target_kind=target.kind if target else "partner",
@@ -271,15 +271,12 @@ class ActionCorrectDetail(GalaxyAction):
         return events
 
 
-class ActionIntroductionStatus(GalaxyAction):
+class ActionIntroductionStatus(IntroductionAction):
     def name(self) -> str:
         return "action_introduction_status"
 
-    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if services.introductions is None:
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
-        requests = services.introductions.for_conversation(tracker.sender_id)
+    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        requests = introductions.for_conversation(tracker.sender_id)
         if not requests:
             dispatcher.utter_message(response="utter_no_introductions")
             return []
@@ -292,12 +289,12 @@ class ActionIntroductionStatus(GalaxyAction):
         return []
 
 
-class ActionDeleteMyData(GalaxyAction):
+class ActionDeleteMyData(IntroductionAction):
     def name(self) -> str:
         return "action_delete_my_data"
 
-    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        removed = services.introductions.delete_for_conversation(tracker.sender_id) if services.introductions else 0
+    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        removed = introductions.delete_for_conversation(tracker.sender_id)
         dispatcher.utter_message(
             text=f"Done: I deleted the personal details of {removed} introduction request(s) and forgot the details you gave in this conversation."
             if removed

@@ -129,6 +129,19 @@ class SearchAction(GalaxyAction):
         return events + present(services, dispatcher, tracker, results, kind=kind, filters=filters, note=note, offset=0)
 
 
+def slot_filters(tracker: Tracker) -> Filters:
+    """The filters the conversation holds (validated; none when a stored value is unusable)."""
+    try:
+        sdg = tracker.get_slot("sdg")
+        return Filters(
+            sdg=int(sdg) if sdg not in (None, "") else None,
+            country=tracker.get_slot("country"),
+            region=tracker.get_slot("region"),
+        ).validated()
+    except (FilterError, TypeError, ValueError):
+        return Filters()
+
+
 def relevant(results: list[SearchResult]) -> list[SearchResult]:
     """Drop results that only share a stray word with the request; named partners always stay."""
     return [r for r in results if r.dense >= MIN_RELEVANCE or r.score >= 1.0]
@@ -190,15 +203,10 @@ class ActionShowMore(GalaxyAction):
             return []
         kind = tracker.get_slot("last_kind") or "solution"
         offset = int(tracker.get_slot("result_offset") or 0) + PAGE_SIZE
-        filters = Filters(
-            sdg=int(tracker.get_slot("sdg")) if tracker.get_slot("sdg") else None,
-            country=tracker.get_slot("country"),
-            region=tracker.get_slot("region"),
-        )
-        try:
-            filters = filters.validated()
-        except (FilterError, ValueError):
-            filters = Filters()
+        filters = slot_filters(tracker)
+        shown = tracker.get_slot("last_results") or []
+        if filters.any() and shown and not any(services.retriever.matches(i, filters) for i in shown):
+            filters = Filters()  # the list on screen was the "from anywhere" fallback: page that one
         results = relevant(services.retriever.search(query, kind=kind, top_k=PAGE_SIZE + 1, filters=filters, offset=offset))
         return present(services, dispatcher, tracker, results, kind=kind, filters=filters, note="", offset=offset)
 

@@ -126,7 +126,9 @@ class Geography:
     def region_key(self, text: str) -> str | None:
         folded = fold(text).replace("-", " ").replace("_", " ")
         folded = re.sub(r"^the\s+", "", folded)
-        for candidate in (folded, folded.replace(" ", "_")):
+        # "CIS countries", "Arab states region": the name with a generic word after it.
+        bare = re.sub(r"\s+(countries|nations|states|region|area)$", "", folded)
+        for candidate in (folded, folded.replace(" ", "_"), bare):
             if candidate in self._region_by_name:
                 return self._region_by_name[candidate]
         return self._region_by_name.get(fold(text))

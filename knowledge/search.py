@@ -347,6 +347,17 @@ class Retriever:
                 boost[i] += REGION_BOOST
         return boost
 
+    def named_partners(self, text: str) -> list[Partner]:
+        """Partners the text names outright (name, acronym or alias), without any embedding."""
+        return [self.records[row] for row in self._named_partners(text, "partner")]
+
+    def matches(self, record_id: str, filters: Filters) -> bool:
+        """Whether a record passes the filters (an already validated Filters)."""
+        row = self.row_of.get(record_id)
+        if row is None:
+            return False
+        return bool(np.isin(row, self.postings.rows(self.records[row].kind, filters)))
+
     def _named_partners(self, query: str, kind: str) -> list[int]:
         if kind == "solution":
             return []

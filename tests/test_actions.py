@@ -148,3 +148,14 @@ async def test_unloaded_services_get_an_apology(dispatcher, tracker_factory, dom
     await run(ActionSearchSolutions(loading), dispatcher, tracker_factory("water"), domain)
     await run(ActionIntroductionStatus(loading), dispatcher, tracker_factory("status?", intent="introduction_status"), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable", "utter_service_unavailable"]
+
+
+@pytest.mark.asyncio
+async def test_show_more_after_the_anywhere_fallback_pages_that_list(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    # Nepal filter kept, but the list on screen came from anywhere (none of it is in Nepal).
+    slots = {"last_query": "community development project", "last_kind": "solution", "country": "NPL", "result_offset": 0.0, "last_results": ["s-rainwater", "s-school-meals", "s-milk-banks"]}
+    more = CollectingDispatcher()
+    await run(ActionShowMore(context), more, tracker_factory("more", intent="show_more", slots=slots), domain)
+    assert more.messages[0]["text"].startswith("More solutions:")

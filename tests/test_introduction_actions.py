@@ -110,3 +110,17 @@ async def test_correcting_the_email_reopens_only_that_field(intro_context, track
     assert slots_of(events) == {"requester_email": None, "intro_stage": "collecting"}
     _, events = await run(ActionCorrectDetail(intro_context), tracker_factory("fix it", intent="correct_detail"))
     assert slots_of(events) == {"intro_stage": None}
+
+
+@pytest.mark.asyncio
+async def test_a_partner_named_outright_is_the_target(intro_context, tracker_factory):
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("introduce me to TIKA", intent="request_introduction"))
+    assert slots_of(events)["intro_partner_id"] == "p-tika"
+    vague, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("introduce me to someone who knows about water", intent="request_introduction"))
+    assert slots_of(events) == {"intro_stage": None} and vague.messages[0]["response"] == "utter_which_partner"
+
+
+@pytest.mark.asyncio
+async def test_unavailable_store_gets_an_apology_not_a_false_done(context, tracker_factory):
+    dispatcher, events = await run(ActionDeleteMyData(context), tracker_factory("delete my data", intent="delete_my_data"))
+    assert events == [] and dispatcher.messages[0]["response"] == "utter_service_unavailable"
