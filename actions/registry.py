@@ -16,7 +16,7 @@ from actions.introductions import (
     ValidateIntroductionForm,
 )
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
+from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -35,6 +35,7 @@ ACTION_CLASSES = (
     ActionCorrectDetail,
     ActionIntroductionStatus,
     ActionDeleteMyData,
+    ActionWebinarWelcome,
 )
 
 

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text
 from actions.formatting import details_text, filters_text, payload, result_block, result_buttons
+from knowledge.catalogue import Record
 from knowledge.geo import fold, sdgs
 from knowledge.search import Filters, FilterError, SearchResult
 from knowledge.services import KnowledgeServices
@@ -236,6 +237,10 @@ class ActionShowDetails(GalaxyAction):
         return "action_show_details"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        linked = self._linked(services, tracker)
+        if linked is not None:
+            # A deep link names the record: it becomes the one shown, so "connect me" can follow.
+            return self._show(services, dispatcher, tracker, linked) + [SlotSet("last_results", [linked.id])]
         last = list(tracker.get_slot("last_results") or [])
         record_id = chosen_record_id(tracker) or self._by_title(services, tracker, last)
         if not last:
@@ -249,11 +254,24 @@ class ActionShowDetails(GalaxyAction):
         if record is None:
             dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
             return []
+        return self._show(services, dispatcher, tracker, record)
+
+    @staticmethod
+    def _show(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, record: Record) -> list[dict[str, Any]]:
         buttons = [{"title": "Connect me with them", "payload": payload("request_introduction")}]
         if tracker.get_slot("last_query"):
             buttons.insert(0, {"title": "Back to more results", "payload": payload("show_more")})
         dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=buttons)
         return [SlotSet("selected_id", record.id)]
+
+    @staticmethod
+    def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:
+        """The public catalogue record a deep link names (entity record_id), if it exists."""
+        for value in reversed(latest_entities(tracker, "record_id")):
+            record = services.retriever.get(str(value)) if isinstance(value, str) else None
+            if record is not None:
+                return record
+        return None
 
     @staticmethod
     def _by_title(services: KnowledgeServices, tracker: Tracker, last: list[str]) -> str | None:

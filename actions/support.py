@@ -88,3 +88,27 @@ class ActionHumanHandoff(Action):
         reference = self._log.record(tracker.sender_id, channel, latest_text(tracker))
         dispatcher.utter_message(response="utter_handoff", contact=self.context.settings.unossc_contact, reference=f"H-{reference:05d}")
         return []
+
+
+WEBINAR_WELCOME = (
+    "Welcome, and thank you for joining the South-South Galaxy webinar! I'm the Galaxy's assistant. "
+    "Here are the questions attendees ask most; press one, or ask your own. I can also find solutions "
+    "and partners for a need, for example \"solutions for water scarcity in the Arab region\"."
+)
+WEBINAR_QUESTIONS = 5
+
+
+class ActionWebinarWelcome(GalaxyAction):
+    """Webinar entry point (web page or Telegram start=webinar): a short welcome and the top FAQ
+    questions as buttons. A button sends the question's text, so the answer comes from the FAQ model."""
+
+    def name(self) -> str:
+        return "action_webinar_welcome"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        entries = services.faq.entries if services.faq else []
+        ranked = sorted((e for e in entries if e.webinar_rank), key=lambda e: e.webinar_rank or 0)[:WEBINAR_QUESTIONS]
+        buttons = [{"title": entry.question, "payload": entry.question} for entry in ranked]
+        buttons.append({"title": "Find solutions", "payload": payload("find_solution")})
+        dispatcher.utter_message(text=WEBINAR_WELCOME, buttons=buttons)
+        return []

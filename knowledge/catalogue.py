@@ -140,6 +140,8 @@ class FaqEntry:
     answer: str
     source: str | None
     topics: tuple[str, ...] = ()
+    # Position among the questions offered to webinar attendees (1 first); None: not offered.
+    webinar_rank: int | None = None
 
 
 Record = Union[Solution, Partner]
@@ -279,6 +281,15 @@ class _RowReader:
         if not 1900 <= year <= 2100:
             self.fail(name, f"{year} is not a plausible year")
         return year
+
+    def rank(self, name: str) -> int | None:
+        value = self.raw.get(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+            self.fail(name, f"{value!r} is not a positive whole number")
+            return None
+        return int(value)
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.raw.get(name) or default
@@ -447,6 +458,7 @@ def load_faq(path: Path | str) -> list[FaqEntry]:
             answer=reader.text("answer"),
             source=reader.optional_text("source"),
             topics=reader.strings("topics"),
+            webinar_rank=reader.rank("webinar_rank"),
         )
         entries.append(entry)
     if errors:

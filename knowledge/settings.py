@@ -70,6 +70,15 @@ class Settings:
     introductions_per_day: int = 5
     introduction_ttl_days: int = 14
     retention_days: int = 180
+    # Telegram (bot/telegram/): the bridge runs only when a token is set. The base URL is a setting so
+    # tests point it at a local fake Bot API; it is followed by the token, as Telegram's own is.
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_mode: str = "polling"  # or "webhook"
+    telegram_webhook_url: str = ""  # public HTTPS URL Telegram posts updates to (webhook mode)
+    telegram_webhook_secret: str = field(default="", repr=False)
+    telegram_webhook_port: int = 8443
+    telegram_bot_username: str = ""  # for t.me deep links; the bridge asks Telegram (getMe) when empty
 
     @property
     def rasa_url(self) -> str:
@@ -116,6 +125,13 @@ def load_settings() -> Settings:
         introductions_per_day=_env_int("INTRODUCTIONS_PER_DAY", 5),
         introduction_ttl_days=_env_int("INTRODUCTION_TTL_DAYS", 14),
         retention_days=_env_int("RETENTION_DAYS", 180),
+        telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        telegram_base_url=_env("TELEGRAM_BASE_URL", "https://api.telegram.org/bot"),
+        telegram_mode=_env("TELEGRAM_MODE", "polling").lower(),
+        telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", ""),
+        telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+        telegram_webhook_port=_env_int("TELEGRAM_WEBHOOK_PORT", 8443),
+        telegram_bot_username=_env("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
     )
 
 
