@@ -1,5 +1,5 @@
 """The partner's side of an introduction, served by the action server (not by Rasa): the signed
-accept/decline links of the notification email, and the outbox delivery loop.
+accept/decline links of the notification email, and the outbox delivery loop (email and Telegram).
 
 A GET only shows what the link will do (mail scanners open links); the decision is a POST."""
 from __future__ import annotations
@@ -15,6 +15,7 @@ from actions.context import ActionContext
 from knowledge.introductions.mailer import SmtpMailer
 from knowledge.introductions.outbox import OutboxWorker
 from knowledge.introductions.service import DecisionResult
+from knowledge.introductions.telegram import TelegramNotifier
 from knowledge.introductions.tokens import DecisionError
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ def decisions_blueprint(context: ActionContext) -> Blueprint:
 async def deliver_forever(context: ActionContext) -> None:
     """Sends due outbox messages every couple of seconds, for as long as the server runs."""
     settings = context.settings
-    worker = OutboxWorker(settings.database_url, SmtpMailer(settings))
+    # Telegram notifications go out only when a bot token is set; until then they wait in the outbox.
+    worker = OutboxWorker(
+        settings.database_url, SmtpMailer(settings), telegram=TelegramNotifier.from_settings(settings)
+    )
     loop = asyncio.get_running_loop()
     since_expiry_check = EXPIRY_CHECK_SECONDS
     try:

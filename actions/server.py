@@ -13,6 +13,7 @@ from sanic import Sanic
 from actions.context import ActionContext
 from actions.decisions import install as install_decisions
 from actions.registry import build_actions
+from actions.telegram_partners import install as install_telegram_partners
 from knowledge.services import build_services
 from knowledge.settings import settings
 
@@ -25,6 +26,7 @@ def build_app(context: ActionContext, *, load: bool = True) -> Sanic:
         executor.register_action(action)
     app = create_app(executor, cors_origins=[])
     install_decisions(app, context)
+    install_telegram_partners(app, context)
 
     if load:
 

@@ -126,6 +126,14 @@ class FakeBotApi:
             f"{count} sendMessage call(s) to chat {chat_id}",
         )
 
+    def wait_text(self, chat_id: int, needle: str, timeout: float = 60.0, method: str = "sendMessage") -> Call:
+        """The first `method` call to the chat whose text contains `needle`."""
+        return self.wait_for(
+            lambda: next((c for c in self.calls_of(method, chat_id) if needle in str(c.params.get("text", ""))), None),
+            timeout,
+            f"{method} to chat {chat_id} containing {needle!r}",
+        )
+
     # -- the Bot API --------------------------------------------------------------------------------
 
     @staticmethod

@@ -2,14 +2,18 @@
 accept through the signed link and check both sides were informed."""
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 
 import pytest
 import requests
 
-from tests.stack import MODEL, Stack, free_port, texts
+from tests.fake_telegram import FakeBotApi
+from tests.stack import MODEL, PYTHON, ROOT, Stack, free_port, texts
 from tests.test_introductions import start_smtp
+from tests.test_telegram_bridge import TOKEN, Bridge, keyboard_of
 
 pytestmark = pytest.mark.e2e
 BROKER = "partner-desk@example.org"
@@ -27,11 +31,24 @@ def smtp():
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, smtp):
+def telegram():
+    fake = FakeBotApi(TOKEN).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, smtp, telegram):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
     port, _ = smtp
-    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "BROKER_EMAIL": BROKER, "SMTP_FROM": "Galaxy <galaxy@example.org>"}
+    env = {
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "BROKER_EMAIL": BROKER, "SMTP_FROM": "Galaxy <galaxy@example.org>",
+        # The action server sends partners' Telegram notifications through the same fake Bot API.
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": telegram.base_url,
+    }
     running = Stack(tmp_path_factory.mktemp("intro-stack"), extra_env=env).start()
     try:
         yield running
@@ -108,3 +125,57 @@ def test_forged_payloads_cannot_skip_the_form_or_pick_unseen_partners(stack):
     reply = texts(stack.send('/request_introduction{"ordinal": 3}', sender=sender))
     assert "What is your name?" not in reply
     assert "no introduction requests" in texts(stack.send("what happened to my introduction?", sender=sender))
+
+
+def test_partner_linked_on_telegram_accepts_with_a_button(stack, smtp, telegram, tmp_path):
+    _, inbox = smtp
+    partner_chat, requester_chat = 9001, 9002
+    link = subprocess.run(
+        [str(PYTHON), "-m", "knowledge", "introductions", "telegram-link", "p-amexcid", "--json"],
+        cwd=ROOT, env=stack.env, capture_output=True, text=True, check=True,
+    )
+    start_parameter = json.loads(link.stdout)["start_parameter"]
+    bridge = Bridge(tmp_path, telegram, stack.env, stack.rasa_port)
+    try:
+        telegram.text(partner_chat, f"/start {start_parameter}")
+        telegram.wait_text(partner_chat, "now receives introduction requests")
+
+        # The requester, on Telegram too: search, press "Connect me", fill the form, consent twice.
+        telegram.text(requester_chat, "tell me about AMEXCID")
+        results = telegram.wait_text(requester_chat, "partners that best match")
+        connect = next(b for b in keyboard_of(results) if b["text"].startswith("Connect me"))
+        telegram.press(requester_chat, connect["callback_data"])
+        telegram.wait_text(requester_chat, "What is your name?")
+        for answer, expected in (("Amina Diallo", "Which organisation"), ("Ministry of Water, policy adviser", "What email address"),
+                                 ("amina.tg@example.org", "what would you like to discuss"),
+                                 ("We would like to learn how your food security programmes were designed.", "Do you agree")):
+            telegram.text(requester_chat, answer)
+            summary = telegram.wait_text(requester_chat, expected)
+        consent = next(b for b in keyboard_of(summary) if b["text"] == "Yes, share my details")
+        telegram.press(requester_chat, consent["callback_data"])
+        telegram.press(requester_chat, consent["callback_data"])  # a double tap, delivered twice
+        done = telegram.wait_text(requester_chat, "GX-")
+        reference = re.search(r"GX-[0-9A-Z]{6}", done.params["text"]).group(0)
+
+        notification = telegram.wait_text(partner_chat, reference)
+        assert "Amina Diallo" in notification.params["text"] and "food security" in notification.params["text"]
+        assert "amina.tg@example.org" not in notification.params["text"], "contacts only after acceptance"
+        buttons = {b["text"]: b["callback_data"] for b in keyboard_of(notification)}
+        assert set(buttons) == {"Accept", "Decline"} and all(len(d.encode()) <= 64 for d in buttons.values())
+
+        # Someone else's chat cannot decide; the partner's chat can, once.
+        telegram.press(requester_chat, buttons["Accept"])
+        telegram.press(partner_chat, buttons["Accept"])
+        accepted = telegram.wait_for(lambda: telegram.calls_of("editMessageText", partner_chat), what="the notification updated")
+        assert "amina.tg@example.org" in accepted[0].params["text"]
+        answers = [c.params.get("text", "") for c in telegram.calls_of("answerCallbackQuery")]
+        assert any("not linked" in a or "not the chat" in a.lower() or "isn't" in a for a in answers), answers
+
+        to_requester = wait_for(lambda: inbox.to("amina.tg@example.org"))
+        assert any("Mexican Agency" in m.body or BROKER in m.body for m in to_requester)
+        telegram.text(requester_chat, "what happened to my introduction?")
+        status = telegram.wait_text(requester_chat, "accepted")
+        assert len(set(re.findall(r"GX-[0-9A-Z]{6}", status.params["text"]))) == 1, "one request despite the double tap"
+        assert "amina.tg@example.org" not in bridge.log() and TOKEN not in bridge.log()
+    finally:
+        bridge.stop()

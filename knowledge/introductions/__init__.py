@@ -1,5 +1,6 @@
-"""Brokered introductions: a seeker's consented request to meet a partner, stored, delivered by email
-through a transactional outbox, and accepted or declined by the partner through signed links.
+"""Brokered introductions: a seeker's consented request to meet a partner, stored, delivered by email (and
+Telegram, to partners who linked a chat) through a transactional outbox, and accepted or declined by the
+partner through signed links or Telegram buttons.
 
 Independent of Rasa and of any web framework. Names are imported lazily so that `python -m knowledge`
 does not load SQLAlchemy for commands that never touch the introductions store.
@@ -17,6 +18,9 @@ _EXPORTS = {
     "IntroductionError": "knowledge.introductions.service",
     "InvalidRequest": "knowledge.introductions.service",
     "RateLimited": "knowledge.introductions.service",
+    "WrongChat": "knowledge.introductions.service",
+    "TelegramLinkError": "knowledge.introductions.service",
+    "TelegramNotifier": "knowledge.introductions.telegram",
     "DecisionError": "knowledge.introductions.tokens",
     "InvalidToken": "knowledge.introductions.tokens",
     "TokenExpired": "knowledge.introductions.tokens",

@@ -1,5 +1,6 @@
 """`python -m knowledge introductions …`: staff tools for introduction requests (list, show, export,
-purge) and the email delivery worker. `show` and `export` print personal data: they are for UN staff."""
+purge), partners' Telegram links, and the delivery worker. `show` and `export` print personal data: they are
+for UN staff."""
 
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         {
             "id": m.id,
             "kind": m.kind,
+            "channel": m.channel,
             "attempts": m.attempts,
             "last_error": m.last_error,
             "next_attempt_at": m.next_attempt_at.isoformat(),
@@ -117,7 +119,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for m in outbox:
         state = f"delivered {m['delivered_at']}" if m["delivered_at"] else f"due {m['next_attempt_at']}"
         error = f", last error {m['last_error']}" if m["last_error"] else ""
-        print(f"{'email':>24}: #{m['id']} {m['kind']}: {state}, {m['attempts']} failed attempt(s){error}")
+        print(f"{m['channel']:>24}: #{m['id']} {m['kind']}: {state}, {m['attempts']} failed attempt(s){error}")
     return 0
 
 
@@ -166,8 +168,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace):
     from knowledge.introductions.mailer import SmtpMailer
     from knowledge.introductions.outbox import OutboxWorker
+    from knowledge.introductions.telegram import TelegramNotifier
 
-    return OutboxWorker(_url(args), SmtpMailer(settings()))
+    # Telegram rows wait in the outbox until a worker with TELEGRAM_BOT_TOKEN sends them.
+    return OutboxWorker(_url(args), SmtpMailer(settings()), telegram=TelegramNotifier.from_settings(settings()))
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -200,6 +204,83 @@ def cmd_worker(args: argparse.Namespace) -> int:
     finally:
         worker.close()
         service.close()
+    return 0
+
+
+def _catalogue_service(args: argparse.Namespace) -> IntroductionService:
+    """A service that knows the catalogue's partners, to refuse links for a partner id that does not exist."""
+    from knowledge.catalogue import Partner, load_catalogue
+    from knowledge.introductions.db import upgrade
+    from knowledge.introductions.service import IntroductionService
+
+    partners = {r.id: r for r in load_catalogue(settings().catalogue_paths) if isinstance(r, Partner)}
+    upgrade(_url(args))
+    return IntroductionService(_url(args), settings(), partners.get)
+
+
+def cmd_telegram_link(args: argparse.Namespace) -> int:
+    from knowledge.introductions.service import InvalidRequest
+
+    service = _catalogue_service(args)
+    try:
+        issued = service.issue_telegram_link_code(args.partner_id)
+        name = service.partner_name(issued.partner_id)
+    except InvalidRequest:
+        print(f"error: no partner {args.partner_id} in the catalogue", file=sys.stderr)
+        return 1
+    finally:
+        service.close()
+    username = settings().telegram_bot_username
+    link = f"https://t.me/{username}?start={issued.start_parameter}" if username else None
+    if args.json:
+        _print_json(
+            {
+                "partner_id": issued.partner_id,
+                "code": issued.code,
+                "start_parameter": issued.start_parameter,
+                "link": link,
+                "expires_at": issued.expires_at.isoformat(),
+            }
+        )
+        return 0
+    until = f"{issued.expires_at:%Y-%m-%d %H:%M} UTC"
+    if link:
+        print(f"Send this link to the focal point of {name}; it works once, until {until}:\n{link}")
+    else:
+        print(
+            f"Link code for {name}, single use, until {until}: {issued.code}\n"
+            f"The focal point sends this to the bot (TELEGRAM_BOT_USERNAME is not set, so no t.me link):\n"
+            f"/start {issued.start_parameter}"
+        )
+    return 0
+
+
+def cmd_telegram_unlink(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        removed = service.unlink_telegram(args.partner_id)
+    finally:
+        service.close()
+    print(f"{args.partner_id}: " + ("Telegram chat unlinked" if removed else "no Telegram chat was linked"))
+    return 0
+
+
+def cmd_telegram_links(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        links = service.telegram_links()
+    finally:
+        service.close()
+    if args.json:
+        for link in links:
+            _print_json(
+                {"partner_id": link.partner_id, "chat_id": link.chat_id, "linked_at": link.linked_at.isoformat()}
+            )
+    elif not links:
+        print("no partner has linked a Telegram chat")
+    else:
+        for link in links:
+            print(f"{link.partner_id}  chat {link.chat_id}  linked {link.linked_at:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -240,8 +321,27 @@ def add_introductions_parser(sub: argparse._SubParsersAction) -> None:
     purge.add_argument("--json", action="store_true")
     purge.set_defaults(run=cmd_purge)
 
-    deliver = commands.add_parser("deliver", parents=[common], help="send the emails that are due, once")
+    deliver = commands.add_parser(
+        "deliver", parents=[common], help="send the emails (and Telegram messages) that are due, once"
+    )
     deliver.set_defaults(run=cmd_deliver)
 
-    worker = commands.add_parser("worker", parents=[common], help="send emails as they fall due, until stopped")
+    worker = commands.add_parser("worker", parents=[common], help="send messages as they fall due, until stopped")
     worker.set_defaults(run=cmd_worker)
+
+    tg_link = commands.add_parser(
+        "telegram-link", parents=[common], help="a one-time t.me link that connects a partner's Telegram chat"
+    )
+    tg_link.add_argument("partner_id", help="catalogue id, e.g. p-amexcid")
+    tg_link.add_argument("--json", action="store_true", help="partner_id, code, start_parameter, link, expires_at")
+    tg_link.set_defaults(run=cmd_telegram_link)
+
+    tg_unlink = commands.add_parser(
+        "telegram-unlink", parents=[common], help="stop Telegram notifications for a partner"
+    )
+    tg_unlink.add_argument("partner_id")
+    tg_unlink.set_defaults(run=cmd_telegram_unlink)
+
+    tg_links = commands.add_parser("telegram-links", parents=[common], help="list partners with a linked chat")
+    tg_links.add_argument("--json", action="store_true", help="one JSON object per link")
+    tg_links.set_defaults(run=cmd_telegram_links)

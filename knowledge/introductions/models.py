@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the introductions store: each consented request and the emails it owes."""
+"""SQLAlchemy models of the introductions store: each consented request, the emails and Telegram messages it
+owes, and the Telegram chats partners linked to receive requests in."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -29,6 +31,7 @@ MESSAGE_KINDS: tuple[str, ...] = (
     "partner_accepted",
     "requester_declined",
 )
+OUTBOX_CHANNELS: tuple[str, ...] = ("email", "telegram")
 
 # Column sizes, also the validation limits of IntroductionService.request.
 NAME_MAX = 120
@@ -135,11 +138,17 @@ class Introduction(Base):
 
 
 class OutboxMessage(Base):
-    """An email owed by an introduction, written in the same transaction as the change that owes it."""
+    """An email (or, for partner notifications, a Telegram message) owed by an introduction, written in the
+    same transaction as the change that owes it."""
 
     __tablename__ = "introduction_outbox"
     __table_args__ = (
         CheckConstraint(_in("kind", MESSAGE_KINDS), name="ck_introduction_outbox_kind"),
+        CheckConstraint(_in("channel", OUTBOX_CHANNELS), name="ck_introduction_outbox_channel"),
+        # A Telegram message needs its chat; an email has none.
+        CheckConstraint(
+            "(channel = 'telegram') = (telegram_chat_id IS NOT NULL)", name="ck_introduction_outbox_telegram_chat"
+        ),
         Index("ix_introduction_outbox_due", "delivered_at", "next_attempt_at"),
     )
 
@@ -148,6 +157,9 @@ class OutboxMessage(Base):
         ForeignKey("introductions.id", ondelete="CASCADE", name="fk_introduction_outbox_introduction"), index=True
     )
     kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Empty on the Telegram channel.
     recipient_email: Mapped[str] = mapped_column(String(EMAIL_MAX))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -159,4 +171,39 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     def __repr__(self) -> str:
-        return f"OutboxMessage(id={self.id!r}, kind={self.kind!r}, attempts={self.attempts!r})"
+        return (
+            f"OutboxMessage(id={self.id!r}, kind={self.kind!r}, channel={self.channel!r}, attempts={self.attempts!r})"
+        )
+
+
+class PartnerTelegramLink(Base):
+    """The Telegram chat a partner's focal point linked (with a one-time code) to receive its requests."""
+
+    __tablename__ = "partner_telegram_links"
+    __table_args__ = (UniqueConstraint("partner_id", name="uq_partner_telegram_links_partner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(128))
+    # One chat may speak for several partners (a focal point for a group of agencies).
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def __repr__(self) -> str:
+        return f"PartnerTelegramLink(partner_id={self.partner_id!r})"
+
+
+class TelegramLinkCode(Base):
+    """A one-time code staff hand to a partner (as a t.me deep link); only its SHA-256 is stored."""
+
+    __tablename__ = "partner_telegram_link_codes"
+    __table_args__ = (UniqueConstraint("code_hash", name="uq_partner_telegram_link_codes_code_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    partner_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"TelegramLinkCode(id={self.id!r}, partner_id={self.partner_id!r})"

@@ -1,10 +1,14 @@
-"""OutboxWorker: sends the emails that introductions owe, with retries and backoff, across restarts.
+"""OutboxWorker: sends the emails (and Telegram messages) that introductions owe, with retries and backoff,
+across restarts.
 
 A message is claimed by an atomic conditional UPDATE that pushes its next_attempt_at one lease ahead
 (with SELECT … FOR UPDATE SKIP LOCKED where the database has it), so concurrent workers never send the
 same message; it is marked delivered in the transaction right after a successful send. A worker that dies
 between claim and mark leaves the message due again when the lease ends: at least once, and once in
 practice. Logs carry outbox ids and exception class names only.
+
+Telegram rows go through a TelegramNotifier; a worker without one leaves them alone, due, for a worker that
+has one (or for this one once a token is configured).
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.introductions.db import make_engine, utcnow
 from knowledge.introductions.mailer import Email, Mailer
 from knowledge.introductions.models import Introduction, OutboxMessage
+from knowledge.introductions.telegram import TelegramError, TelegramNotice, TelegramNotifier
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +44,13 @@ class OutboxWorker:
         lease_seconds: float = 300.0,
         batch_size: int = 100,
         rng: random.Random | None = None,
+        telegram: TelegramNotifier | None = None,
     ) -> None:
         # With the defaults the retries span about nine hours of SMTP outage (2 s, 8 s, 32 s … capped at 6 h).
         self.engine = make_engine(database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.mailer = mailer
+        self.telegram = telegram
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.backoff_factor = backoff_factor
@@ -54,6 +61,8 @@ class OutboxWorker:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.telegram is not None:
+            self.telegram.close()
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds before attempt `attempts + 1`: exponential, capped, with jitter so retries spread out."""
@@ -69,24 +78,33 @@ class OutboxWorker:
             claimed = self._claim_next(now)
             if claimed is None:
                 break
-            email, kind, introduction_id = claimed
+            message, kind, introduction_id = claimed
             try:
-                self.mailer.send(email)
+                if isinstance(message, TelegramNotice):
+                    assert self.telegram is not None  # _claim_next picks Telegram rows only then
+                    self.telegram.send(message)
+                else:
+                    self.mailer.send(message)
             except Exception as exc:  # noqa: BLE001 - any failure is retried; only the class name is kept
-                self._failed(email.outbox_id, type(exc).__name__, now)
+                # Telegram's 429 says how long to wait: never retry sooner.
+                retry_after = exc.retry_after if isinstance(exc, TelegramError) else None
+                self._failed(message.outbox_id, type(exc).__name__, now, min_delay=retry_after)
                 continue
-            self._delivered(email.outbox_id, kind, introduction_id, now)
+            self._delivered(message.outbox_id, kind, introduction_id, now)
             delivered += 1
         return delivered
 
-    def _claim_next(self, now: datetime) -> tuple[Email, str, int] | None:
+    def _claim_next(self, now: datetime) -> tuple[Email | TelegramNotice, str, int] | None:
+        conditions = [
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.attempts < self.max_attempts,
+            OutboxMessage.next_attempt_at <= now,
+        ]
+        if self.telegram is None:
+            conditions.append(OutboxMessage.channel == "email")
         due = (
             select(OutboxMessage)
-            .where(
-                OutboxMessage.delivered_at.is_(None),
-                OutboxMessage.attempts < self.max_attempts,
-                OutboxMessage.next_attempt_at <= now,
-            )
+            .where(*conditions)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True)  # ignored by SQLite, where the UPDATE below decides
@@ -107,9 +125,18 @@ class OutboxWorker:
                     .execution_options(synchronize_session=False)
                 ).rowcount
                 if won == 1:
-                    email = Email(message.id, message.recipient_email, message.subject, message.body)
-                    return email, message.kind, message.introduction_id
+                    return self._prepared(session, message), message.kind, message.introduction_id
         return None
+
+    @staticmethod
+    def _prepared(session: Session, message: OutboxMessage) -> Email | TelegramNotice:
+        if message.channel != "telegram" or message.telegram_chat_id is None:
+            return Email(message.id, message.recipient_email, message.subject, message.body)
+        # The buttons are signed over the request's reference and expiry, read in the claiming transaction.
+        reference, expires_at = session.execute(
+            select(Introduction.reference, Introduction.expires_at).where(Introduction.id == message.introduction_id)
+        ).one()
+        return TelegramNotice(message.id, message.telegram_chat_id, message.body, reference, expires_at)
 
     def _delivered(self, outbox_id: int, kind: str, introduction_id: int, now: datetime) -> None:
         with self._sessions() as session, session.begin():
@@ -128,7 +155,7 @@ class OutboxWorker:
                 )
         log.info("outbox message %s delivered", outbox_id)
 
-    def _failed(self, outbox_id: int, error: str, now: datetime) -> None:
+    def _failed(self, outbox_id: int, error: str, now: datetime, *, min_delay: float | None = None) -> None:
         with self._sessions() as session, session.begin():
             attempts = session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == outbox_id))
             if attempts is None:  # deleted meanwhile (expired, purged or deleted on request)
@@ -140,7 +167,7 @@ class OutboxWorker:
                 .values(
                     attempts=attempts,
                     last_error=error[:200],
-                    next_attempt_at=now + timedelta(seconds=self.retry_delay(attempts)),
+                    next_attempt_at=now + timedelta(seconds=max(self.retry_delay(attempts), min_delay or 0.0)),
                 )
                 .execution_options(synchronize_session=False)
             )

@@ -1,8 +1,10 @@
-"""IntroductionService: stores consented introduction requests, records the partner's decision, and writes
-every email it owes into the outbox in the same transaction (delivery is knowledge/introductions/outbox.py)."""
+"""IntroductionService: stores consented introduction requests, records the partner's decision (from an
+email link or a Telegram button), links partners' Telegram chats, and writes every message it owes into the
+outbox in the same transaction (delivery is knowledge/introductions/outbox.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.catalogue import Partner, Solution
-from knowledge.introductions import emails
+from knowledge.introductions import emails, telegram
 from knowledge.introductions.db import make_engine, utcnow
 from knowledge.introductions.models import (
     EMAIL_MAX,
@@ -27,10 +29,13 @@ from knowledge.introductions.models import (
     ROLE_MAX,
     Introduction,
     OutboxMessage,
+    PartnerTelegramLink,
+    TelegramLinkCode,
 )
 from knowledge.introductions.tokens import (
     Decision,
     DecisionClaims,
+    DecisionError,
     DecisionSigner,
     InvalidToken,
     TokenExpired,
@@ -44,6 +49,12 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read
 _REFERENCE = re.compile(rf"^GX-[{_REFERENCE_ALPHABET}]{{6}}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _RATE_WINDOW = timedelta(days=1)
+LINK_CODE_TTL = timedelta(days=7)
+_LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{16,59}$")  # fits a start parameter after "link_"
+_CHAT_ID_LIMIT = 2**53  # Telegram chat ids fit in 52 bits and a sign
+_LINK_EXPIRED = "This link has expired: the introduction request is no longer open."
+_NEW_LINK = "Please ask the UNOSSC team for a new link."
+_BUTTON_EXPIRED = "This introduction request has expired: it can no longer be accepted or declined."
 
 
 class IntroductionError(Exception):
@@ -68,6 +79,32 @@ class RateLimited(IntroductionError):
         super().__init__(
             f"at most {limit} introduction requests a day; try again after {retry_after:%Y-%m-%d %H:%M} UTC"
         )
+
+
+class WrongChat(DecisionError):
+    """A Telegram button pressed in a chat that is not the one linked to the request's partner."""
+
+
+class TelegramLinkError(IntroductionError):
+    """A link code that cannot be used; `reason` is unknown, used or expired and the message is safe to show."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class TelegramLinkCodeIssued:
+    partner_id: str
+    code: str
+    expires_at: datetime
+
+    @property
+    def start_parameter(self) -> str:
+        return telegram.LINK_START_PREFIX + self.code
+
+    def __repr__(self) -> str:  # the code is a credential until used
+        return f"TelegramLinkCodeIssued(partner_id={self.partner_id!r})"
 
 
 @dataclass(frozen=True)
@@ -98,7 +135,8 @@ class IntroductionService:
         self._partner_lookup = partner_lookup
         self._solution_lookup = solution_lookup
         self._clock = clock
-        self._signer = DecisionSigner(signing_secret(settings))
+        self._secret = signing_secret(settings)
+        self._signer = DecisionSigner(self._secret)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -176,6 +214,9 @@ class IntroductionService:
                 session.flush()  # assigns the id the notification refers to
                 notification = self._notification(introduction, requester, partner, solution, now)
                 session.add(notification)
+                chat_id = self._notification_chat(session, partner_id)
+                if chat_id is not None:
+                    session.add(self._telegram_notification(introduction, requester, partner, solution, chat_id, now))
                 session.commit()
             except IntegrityError:
                 # A concurrent call with the same key won the race: answer with its row.
@@ -243,6 +284,31 @@ class IntroductionService:
         token = self._signer.sign(introduction.reference, decision, introduction.expires_at)
         return f"{self.settings.public_base_url.rstrip('/')}/introductions/{token}/{decision}"
 
+    def _notification_chat(self, session: Session, partner_id: str) -> int | None:
+        # Without a token nothing could send it; the email alone then notifies the partner.
+        if not self.settings.telegram_bot_token:
+            return None
+        return session.scalar(select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == partner_id))
+
+    def _telegram_notification(
+        self,
+        introduction: Introduction,
+        requester: emails.Requester,
+        partner: Partner,
+        solution: Solution | None,
+        chat_id: int,
+        now: datetime,
+    ) -> OutboxMessage:
+        focal = self._focal_point(partner.id, partner)
+        reference = introduction.reference
+        label = self._solution_label(introduction, solution)
+        text = telegram.notification_text(reference, requester, focal, label, introduction.expires_at)
+        # The buttons' signed data is made when sending (from reference and expiry), so it is not stored.
+        message = _outbox(introduction, "partner_notification", "", f"Introduction request {reference}", text, now)
+        message.channel = "telegram"
+        message.telegram_chat_id = chat_id
+        return message
+
     def _notification(
         self,
         introduction: Introduction,
@@ -278,30 +344,84 @@ class IntroductionService:
         """Accept or decline from a signed link; once per introduction, whichever link comes first."""
         now = self._clock()
         claims = self._signer.verify(token, now)
-        new_status = "accepted" if claims.decision == "accept" else "declined"
         with self._sessions() as session:
             introduction = _claimed(session, claims)
-            if introduction.status == "expired" or (
-                introduction.status in OPEN_STATUSES and now >= introduction.expires_at
-            ):
-                raise TokenExpired("This link has expired: the introduction request is no longer open.")
-            # The status condition makes the decision single-use even when two clicks race.
-            changed = session.execute(
-                update(Introduction)
-                .where(Introduction.id == introduction.id, Introduction.status.in_(OPEN_STATUSES))
-                .values(status=new_status, decided_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if changed != 1:
-                session.rollback()
-                session.refresh(introduction)
-                return _result(introduction, claims.decision, already_decided=True)
+            return self._record_decision(session, introduction, claims.decision, now, _LINK_EXPIRED)
+
+    def decide_from_telegram(self, callback_data: str, chat_id: int) -> DecisionResult:
+        """Accept or decline from a Telegram button: the data must be signed for this request and pressed in the
+        chat linked to its partner. Exactly what the email links do; a second press changes nothing."""
+        now = self._clock()
+        claims = telegram.parse_callback_data(callback_data)
+        chat_id = _chat_id(chat_id)
+        with self._sessions() as session:
+            introduction = session.scalar(select(Introduction).where(Introduction.reference == claims.reference))
+            if introduction is None or not telegram.verify_callback(self._secret, claims, introduction.expires_at):
+                raise InvalidToken("This button is not valid: the introduction request no longer exists.")
+            linked = session.scalar(
+                select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == introduction.partner_id)
+            )
+            if linked != chat_id:
+                raise WrongChat("This chat is not linked to the partner this introduction request is for.")
+            return self._record_decision(session, introduction, claims.decision, now, _BUTTON_EXPIRED)
+
+    def _record_decision(
+        self, session: Session, introduction: Introduction, decision: Decision, now: datetime, expired: str
+    ) -> DecisionResult:
+        new_status = "accepted" if decision == "accept" else "declined"
+        overdue = introduction.status in OPEN_STATUSES and now >= introduction.expires_at
+        if introduction.status == "expired" or overdue:
+            raise TokenExpired(expired)
+        # The status condition makes the decision single-use even when two clicks (or a link and a button) race.
+        changed = session.execute(
+            update(Introduction)
+            .where(Introduction.id == introduction.id, Introduction.status.in_(OPEN_STATUSES))
+            .values(status=new_status, decided_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            session.rollback()
             session.refresh(introduction)
-            for message in self._decision_messages(introduction, now):
-                session.add(message)
-            session.commit()
+            return _result(introduction, decision, already_decided=True)
+        session.refresh(introduction)
+        # The partner answered on one channel: a notification still waiting on the other would ask again.
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.introduction_id == introduction.id,
+                OutboxMessage.kind == "partner_notification",
+                OutboxMessage.delivered_at.is_(None),
+            )
+        )
+        for message in self._decision_messages(introduction, now):
+            session.add(message)
+        session.commit()
         log.info("introduction %s %s", introduction.reference, new_status)
-        return _result(introduction, claims.decision, already_decided=False)
+        return _result(introduction, decision, already_decided=False)
+
+    def telegram_answer(self, result: DecisionResult) -> telegram.TelegramAnswer:
+        """What the bridge shows after a button press: on a fresh accept the requester's contact details (the
+        partner may see them now), on a fresh decline a confirmation, otherwise just the state."""
+        if result.already_decided:
+            return telegram.TelegramAnswer(
+                f"Introduction {result.reference} was already {result.status}.", show_alert=True
+            )
+        introduction = self.get(result.reference)
+        if result.status == "declined" or introduction is None:
+            return telegram.TelegramAnswer(
+                "Declined. We will let the requester know politely.",
+                message_text=telegram.declined_text(result.reference),
+            )
+        requester = emails.Requester(
+            name=introduction.requester_name,
+            organisation=introduction.requester_organisation,
+            role=introduction.requester_role,
+            email=introduction.requester_email,
+            message=introduction.message,
+        )
+        return telegram.TelegramAnswer(
+            "Accepted. You and the requester now receive each other's contact details.",
+            message_text=telegram.accepted_text(result.reference, requester, self._focal_point(result.partner_id)),
+        )
 
     def _decision_messages(self, introduction: Introduction, now: datetime) -> list[OutboxMessage]:
         requester = emails.Requester(
@@ -322,6 +442,116 @@ class IntroductionService:
             _outbox(introduction, "requester_accepted", requester.email, *to_requester, now),
             _outbox(introduction, "partner_accepted", focal.email, *to_partner, now),
         ]
+
+    # -- Telegram links ---------------------------------------------------------------------------------
+
+    def partner_name(self, partner_id: str) -> str:
+        partner = self._partner_lookup(partner_id)
+        return partner.display_name() if partner is not None else partner_id
+
+    def create_telegram_link_code(self, partner_id: str) -> str:
+        """A one-time code (valid LINK_CODE_TTL) that links the chat sending `/start link_<code>` to the
+        partner; only its hash is stored. InvalidRequest for a partner not in the catalogue."""
+        return self.issue_telegram_link_code(partner_id).code
+
+    def issue_telegram_link_code(self, partner_id: str) -> TelegramLinkCodeIssued:
+        """create_telegram_link_code, with the partner and expiry (for staff tools)."""
+        partner_id = _identifier("partner_id", partner_id, 128)
+        if self._partner_lookup(partner_id) is None:
+            raise InvalidRequest("partner_id", "is not a partner in the catalogue")
+        now = self._clock()
+        code = secrets.token_urlsafe(18)  # 24 characters, 144 bits
+        expires_at = now + LINK_CODE_TTL
+        with self._sessions() as session:
+            session.add(
+                TelegramLinkCode(
+                    code_hash=_code_hash(code), partner_id=partner_id, created_at=now, expires_at=expires_at
+                )
+            )
+            session.commit()
+        log.info("Telegram link code issued for partner %s", partner_id)
+        return TelegramLinkCodeIssued(partner_id, code, expires_at)
+
+    def link_telegram_chat(self, code: str, chat_id: int) -> str:
+        """Use a link code once: from now on the partner's notifications also go to `chat_id`, and its buttons
+        work there only. Returns the partner id; TelegramLinkError when the code cannot be used."""
+        chat_id = _chat_id(chat_id)
+        code = code.strip().removeprefix(telegram.LINK_START_PREFIX) if isinstance(code, str) else ""
+        unknown = TelegramLinkError("unknown", f"This link code is not valid. {_NEW_LINK}")
+        if not _LINK_CODE.match(code):
+            raise unknown
+        now = self._clock()
+        for attempt in range(2):
+            with self._sessions() as session:
+                row = session.scalar(select(TelegramLinkCode).where(TelegramLinkCode.code_hash == _code_hash(code)))
+                if row is None:
+                    raise unknown
+                if row.used_at is not None:
+                    raise TelegramLinkError("used", f"This link code was already used. {_NEW_LINK}")
+                if now >= row.expires_at:
+                    raise TelegramLinkError("expired", f"This link code has expired. {_NEW_LINK}")
+                # Conditional: of two chats racing with one code, one wins.
+                won = session.execute(
+                    update(TelegramLinkCode)
+                    .where(TelegramLinkCode.id == row.id, TelegramLinkCode.used_at.is_(None))
+                    .values(used_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won != 1:
+                    session.rollback()
+                    raise TelegramLinkError("used", f"This link code was already used. {_NEW_LINK}")
+                partner_id = row.partner_id
+                link = session.scalar(select(PartnerTelegramLink).where(PartnerTelegramLink.partner_id == partner_id))
+                if link is None:
+                    session.add(PartnerTelegramLink(partner_id=partner_id, chat_id=chat_id, linked_at=now))
+                else:  # a new code moves the partner to the new chat
+                    link.chat_id, link.linked_at = chat_id, now
+                try:
+                    session.commit()
+                except IntegrityError:
+                    # Another code of the same partner linked it at the same moment: try again as an update.
+                    session.rollback()
+                    if attempt:
+                        raise
+                    continue
+            log.info("partner %s linked a Telegram chat", partner_id)
+            return partner_id
+        raise AssertionError("unreachable")
+
+    def unlink_telegram(self, partner_id: str) -> bool:
+        """Stop Telegram for a partner: the link, its unused codes and its unsent Telegram messages go.
+        Returns whether a chat was linked."""
+        with self._sessions() as session:
+            removed = session.execute(
+                delete(PartnerTelegramLink).where(PartnerTelegramLink.partner_id == partner_id)
+            ).rowcount
+            session.execute(
+                delete(TelegramLinkCode).where(
+                    TelegramLinkCode.partner_id == partner_id, TelegramLinkCode.used_at.is_(None)
+                )
+            )
+            unsent = select(Introduction.id).where(Introduction.partner_id == partner_id)
+            session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.channel == "telegram",
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.introduction_id.in_(unsent),
+                )
+            )
+            session.commit()
+        if removed:
+            log.info("partner %s unlinked its Telegram chat", partner_id)
+        return bool(removed)
+
+    def telegram_chat_for(self, partner_id: str) -> int | None:
+        with self._sessions() as session:
+            return session.scalar(
+                select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == partner_id)
+            )
+
+    def telegram_links(self) -> list[PartnerTelegramLink]:
+        with self._sessions() as session:
+            return list(session.scalars(select(PartnerTelegramLink).order_by(PartnerTelegramLink.partner_id)))
 
     # -- status ---------------------------------------------------------------------------------------
 
@@ -467,6 +697,17 @@ def _outbox(
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def _code_hash(code: str) -> str:
+    # Codes are random (144 bits), so a plain hash cannot be reversed by guessing.
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _chat_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -_CHAT_ID_LIMIT < value < _CHAT_ID_LIMIT:
+        raise InvalidRequest("chat_id", "must be a Telegram chat id")
+    return value
 
 
 def _result(introduction: Introduction, decision: Decision, *, already_decided: bool) -> DecisionResult:
