@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from aiohttp import web
 
+from tests.stack import PYTHON, ROOT
+
 BOT_ID = 7000001
 BOT_USERNAME = "galaxy_test_bot"
+TOKEN = "123456789:AAE-fake-token-for-tests_only"
 
 
 @dataclass
@@ -39,6 +44,7 @@ class FakeBotApi:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.wrong_token_requests = 0
+        self.handed_out: dict[int, float] = {}  # update_id -> when getUpdates returned it (monotonic)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -78,11 +84,15 @@ class FakeBotApi:
         return update_id
 
     def text(self, chat_id: int, text: str, *, chat_type: str = "private", user_id: int | None = None, **extra: Any) -> int:
+        return self.push(self.text_update(chat_id, text, chat_type=chat_type, user_id=user_id, **extra))
+
+    def text_update(self, chat_id: int, text: str, *, chat_type: str = "private", user_id: int | None = None, **extra: Any) -> dict[str, Any]:
+        """The update Telegram sends for a text message (without update_id)."""
         message = self._message(chat_id, chat_type, user_id) | {"text": text, **extra}
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return self.push({"message": message})
+        return {"message": message}
 
     def sticker(self, chat_id: int) -> int:
         sticker = {"file_id": "CAAC-sticker", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}
@@ -210,9 +220,51 @@ class FakeBotApi:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 pending = list(self._updates)
             if pending or time.monotonic() >= deadline:
+                now = time.monotonic()
+                for update in pending:
+                    self.handed_out.setdefault(update["update_id"], now)
                 return pending
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), max(0.01, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 pass
+
+
+class Bridge:
+    """The bridge as a process, talking to `api` and to Rasa at `rasa_port`."""
+
+    def __init__(
+        self, workdir: Path, api: FakeBotApi, env: dict[str, str], rasa_port: int, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.log_path = workdir / "telegram.log"
+        env = dict(
+            env,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=api.base_url,
+            RASA_PORT=str(rasa_port),
+            GALAXY_STATE_DIR=str(workdir / "state"),
+            LOG_LEVEL="DEBUG",  # the token must stay out of even the most verbose logs
+        )
+        env.update(extra_env or {})
+        self.process = subprocess.Popen(
+            [str(PYTHON), "-m", "bot.telegram"], cwd=ROOT, env=env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT
+        )
+        api.wait_for(lambda: api.calls_of("getMe") or self.process.poll() is not None, 60, "the bridge to start")
+        assert self.process.poll() is None, self.log()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def keyboard_of(call) -> list[dict]:
+    markup = call.params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]

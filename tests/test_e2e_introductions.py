@@ -10,10 +10,9 @@ import time
 import pytest
 import requests
 
-from tests.fake_telegram import FakeBotApi
+from tests.fake_telegram import TOKEN, Bridge, FakeBotApi, keyboard_of
 from tests.stack import MODEL, PYTHON, ROOT, Stack, free_port, texts
 from tests.test_introductions import start_smtp
-from tests.test_telegram_bridge import TOKEN, Bridge, keyboard_of
 
 pytestmark = pytest.mark.e2e
 BROKER = "partner-desk@example.org"

@@ -3,48 +3,16 @@ loopback and the real Rasa and action servers."""
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
+import time
 
 import pytest
+import requests
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.fake_telegram import BOT_USERNAME, FakeBotApi
-from tests.stack import MODEL, PYTHON, ROOT, SEED, Stack, free_port
+from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of
+from tests.stack import MODEL, ROOT, SEED, Stack, free_port
 
 pytestmark = pytest.mark.e2e
-TOKEN = "123456789:AAE-fake-token-for-tests_only"
-
-
-class Bridge:
-    """The bridge as a process, talking to `api` and to Rasa at `rasa_port`."""
-
-    def __init__(self, workdir: Path, api: FakeBotApi, env: dict[str, str], rasa_port: int) -> None:
-        self.log_path = workdir / "telegram.log"
-        env = dict(
-            env,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=api.base_url,
-            RASA_PORT=str(rasa_port),
-            GALAXY_STATE_DIR=str(workdir / "state"),
-            LOG_LEVEL="DEBUG",  # the token must stay out of even the most verbose logs
-        )
-        self.process = subprocess.Popen(
-            [str(PYTHON), "-m", "bot.telegram"], cwd=ROOT, env=env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT
-        )
-        api.wait_for(lambda: api.calls_of("getMe") or self.process.poll() is not None, 60, "the bridge to start")
-        assert self.process.poll() is None, self.log()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +42,6 @@ def bridge(stack, api, tmp_path_factory):
         yield running
     finally:
         running.stop()
-
-
-def keyboard_of(call) -> list[dict]:
-    markup = call.params.get("reply_markup") or {}
-    return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
 def test_start_greets_shows_typing_and_sets_commands(api, bridge):
@@ -215,3 +178,34 @@ def test_one_throttled_chat_does_not_hold_up_another(api, bridge):
     slow_replies = api.wait_messages(slow, 2)
     assert fast_reply.at < slow_replies[-1].at, "the other chat was answered while the first one waited"
     assert json.dumps(fast_reply.params["text"])
+
+
+def test_webhook_mode_registers_the_webhook_and_checks_telegrams_secret_token(stack, tmp_path):
+    chat, port, secret = 1012, free_port(), "s3cret-Token_for-tests"
+    other = FakeBotApi(TOKEN).start()
+    hook = Bridge(tmp_path, other, stack.env, stack.rasa_port, extra_env={
+        "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://galaxy.example.org/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": secret, "TELEGRAM_WEBHOOK_PORT": str(port),
+    })
+    try:
+        registered = other.wait_for(lambda: other.calls_of("setWebhook"), what="setWebhook")[0].params
+        assert registered["url"] == "https://galaxy.example.org/telegram" and registered["secret_token"] == secret
+        update = {"update_id": 1, **other.text_update(chat, "hello")}
+        url = f"http://127.0.0.1:{port}/telegram"
+
+        def post(headers: dict[str, str]) -> list[requests.Response]:
+            try:
+                return [requests.post(url, json=update, headers=headers, timeout=10)]
+            except requests.ConnectionError:
+                return []
+
+        (forged,) = other.wait_for(lambda: post({}), 30, "the webhook server to listen")
+        assert forged.status_code == 403
+        time.sleep(0.5)
+        assert not other.calls_of("sendMessage", chat), "an update without Telegram's secret is ignored"
+        assert post({"X-Telegram-Bot-Api-Secret-Token": secret})[0].status_code == 200
+        (reply,) = other.wait_messages(chat, 1)
+        assert "South-South Galaxy assistant" in reply.params["text"]
+    finally:
+        hook.stop()
+        other.stop()
