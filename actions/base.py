@@ -50,3 +50,16 @@ def latest_text(tracker: Tracker) -> str:
     which carry an intent and entities but no words to search for."""
     text = (tracker.latest_message.get("text") or "").strip()
     return "" if _PAYLOAD.match(text) else text
+
+
+# Channels that relay through Rasa's REST channel name themselves in the message metadata.
+RELAYED_CHANNELS = frozenset({"telegram"})
+
+
+def input_channel(tracker: Tracker) -> str:
+    """The channel the user is on: a relaying bridge's own name (Telegram), else Rasa's channel name."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    relayed = metadata.get("channel") if isinstance(metadata, dict) else None
+    if relayed in RELAYED_CHANNELS:
+        return str(relayed)
+    return tracker.get_latest_input_channel() or "unknown"

@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.base import GalaxyAction, latest_entities, latest_text
+from actions.base import GalaxyAction, input_channel, latest_entities, latest_text
 from actions.context import ActionContext
 from actions.formatting import payload
 from actions.search import chosen_record_id
@@ -195,7 +195,7 @@ class ActionSubmitIntroduction(IntroductionAction):
         try:
             introduction = introductions.request(
                 conversation_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel() or "unknown",
+                channel=input_channel(tracker),
                 target_kind=target.kind if target else "partner",
                 target_id=target_id,
                 partner_id=partner_id,

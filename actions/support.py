@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, latest_text
+from actions.base import GalaxyAction, input_channel, latest_text
 from actions.context import ActionContext
 from actions.formatting import payload
 from knowledge.handoffs import HandoffLog
@@ -84,7 +84,7 @@ class ActionHumanHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         if self._log is None:
             self._log = HandoffLog(self.context.settings.state_dir / "handoffs.sqlite3")
-        channel = (tracker.get_latest_input_channel() or "unknown")
+        channel = input_channel(tracker)
         reference = self._log.record(tracker.sender_id, channel, latest_text(tracker))
         dispatcher.utter_message(response="utter_handoff", contact=self.context.settings.unossc_contact, reference=f"H-{reference:05d}")
         return []

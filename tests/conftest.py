@@ -85,14 +85,18 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     intent_ranking: list[dict[str, Any]] | None = None,
     sender_id: str = "test-user",
+    metadata: dict[str, Any] | None = None,
+    input_channel: str | None = None,
 ) -> Tracker:
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
         "entities": entities or [],
         "intent_ranking": intent_ranking or [{"name": intent, "confidence": 0.9}],
+        "metadata": metadata or {},
     }
-    return Tracker(sender_id, slots or {}, latest, [], False, None, {}, "action_listen")
+    events = [{"event": "user", "text": text, "input_channel": input_channel}] if input_channel else []
+    return Tracker(sender_id, slots or {}, latest, events, False, None, {}, "action_listen")
 
 
 @pytest.fixture

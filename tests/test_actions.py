@@ -159,3 +159,12 @@ async def test_show_more_after_the_anywhere_fallback_pages_that_list(context, tr
     more = CollectingDispatcher()
     await run(ActionShowMore(context), more, tracker_factory("more", intent="show_more", slots=slots), domain)
     assert more.messages[0]["text"].startswith("More solutions:")
+
+
+def test_the_input_channel_is_the_relaying_bridge_or_rasas_own(tracker_factory):
+    from actions.base import input_channel
+
+    assert input_channel(tracker_factory("hi", metadata={"channel": "telegram"}, input_channel="rest")) == "telegram"
+    assert input_channel(tracker_factory("hi", metadata={"channel": "made-up"}, input_channel="rest")) == "rest"
+    assert input_channel(tracker_factory("hi", input_channel="socketio")) == "socketio"
+    assert input_channel(tracker_factory("hi")) == "unknown"

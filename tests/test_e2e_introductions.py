@@ -176,5 +176,11 @@ def test_partner_linked_on_telegram_accepts_with_a_button(stack, smtp, telegram,
         status = telegram.wait_text(requester_chat, "accepted")
         assert len(set(re.findall(r"GX-[0-9A-Z]{6}", status.params["text"]))) == 1, "one request despite the double tap"
         assert "amina.tg@example.org" not in bridge.log() and TOKEN not in bridge.log()
+        listed = subprocess.run(
+            [str(PYTHON), "-m", "knowledge", "introductions", "list", "--json"],
+            cwd=ROOT, env=stack.env, capture_output=True, text=True, check=True,
+        ).stdout
+        stored = [row for row in map(json.loads, listed.splitlines()) if row["reference"] == reference]
+        assert [row["channel"] for row in stored] == ["telegram"]
     finally:
         bridge.stop()
