@@ -13,7 +13,7 @@ from knowledge.faq import FaqIndex
 from knowledge.introductions.db import upgrade
 from knowledge.introductions.service import IntroductionService
 from knowledge.sdg import SdgTagger
-from knowledge.search import Retriever
+from knowledge.search import Filters, Retriever
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore
 
@@ -63,9 +63,23 @@ def build_introductions(settings: Settings, retriever: Retriever) -> Introductio
         record = retriever.get(record_id)
         return record if isinstance(record, Solution) else None
 
+    def similar(partner_id: str) -> list[Partner]:
+        declined = partner(partner_id)
+        if declined is None:
+            return []
+        # Partners of the same kind working on the same themes first (another cooperation agency for an
+        # agency), then any partner on those themes.
+        need = " ".join([*declined.focus_areas, declined.description[:300]])
+        found = retriever.search(need, kind="partner", top_k=4, filters=Filters(partner_type=declined.type))
+        found += retriever.search(need, kind="partner", top_k=4)
+        similar_ones = {r.record.id: r.record for r in found if isinstance(r.record, Partner) and r.record.id != partner_id}
+        return list(similar_ones.values())
+
     try:
         upgrade(settings.database_url)
-        return IntroductionService(settings.database_url, settings, partner, solution_lookup=solution)
+        return IntroductionService(
+            settings.database_url, settings, partner, solution_lookup=solution, similar_partners=similar
+        )
     except Exception as exc:  # noqa: BLE001 - any database failure means "introductions are off"
         logger.error("introductions are unavailable: %s", type(exc).__name__)
         return None

@@ -526,6 +526,29 @@ def test_decline_tells_the_requester_politely(database_url, service, worker, inb
     assert len(inbox.to(FOCAL_EMAIL)) == 1  # the partner only got the request
 
 
+def test_a_declined_requester_is_offered_similar_partners(sqlite_url, settings, clock, inbox) -> None:
+    asked: list[str] = []
+
+    def similar(partner_id: str) -> list[Partner]:
+        asked.append(partner_id)
+        return [AMEXCID, IBSA]  # the declined partner itself must not be offered back
+
+    service = IntroductionService(sqlite_url, settings, PARTNERS.get, similar_partners=similar, clock=clock)
+    worker = OutboxWorker(sqlite_url, SmtpMailer(settings, timeout=5))
+    try:
+        introduction = ask(service)
+        worker.deliver_due()
+        service.decide(link(inbox.messages[0], "decline"))
+        worker.deliver_due()
+        [to_requester] = inbox.to(REQUESTER["email"])
+        assert asked == [introduction.partner_id]
+        assert IBSA.display_name() in to_requester.body and IBSA.source_url in to_requester.body
+        assert AMEXCID.display_name() not in to_requester.body.split("similar themes")[1]
+    finally:
+        service.close()
+        worker.close()
+
+
 def test_tampered_forged_expired_and_reused_links_are_refused(sqlite_url, settings, clock, inbox) -> None:
     service = make_service(sqlite_url, settings, clock)
     worker = OutboxWorker(sqlite_url, SmtpMailer(settings, timeout=5))

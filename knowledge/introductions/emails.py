@@ -3,6 +3,8 @@ no personal data travels in headers or ends up in mail-server logs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,15 +122,31 @@ def partner_accepted(reference: str, requester: Requester, focal: FocalPoint) ->
 
 
 def requester_declined(
-    reference: str, requester: Requester, focal: FocalPoint, solution: str | None
+    reference: str,
+    requester: Requester,
+    focal: FocalPoint,
+    solution: str | None,
+    alternatives: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, str]:
+    """`alternatives`: (name, source URL) of similar partners the requester could approach instead."""
+    if alternatives:
+        listed = "\n".join(f"- {name}: {url}" for name, url in alternatives)
+        suggestions = (
+            f"Partners working on similar themes, whom you can find and contact through the Galaxy Assistant:\n"
+            f"{listed}\n\n"
+        )
+    else:
+        suggestions = (
+            f"You can ask the Galaxy Assistant to find similar partners or solutions, for example: "
+            f'"find partners like {focal.partner_name}".\n\n'
+        )
     body = (
         f"Dear {requester.name},\n\n"
         f"Thank you for your interest in {focal.partner_name}. They are not able to take up your introduction "
         f"request {reference}{_about(solution)} at this time. This is often a matter of capacity or focus, not a "
         f"judgement of your work.\n\n"
-        f"Your email address was not shared with them. You can ask the Galaxy Assistant to find similar "
-        f'partners or solutions, for example: "find partners like {focal.partner_name}".\n\n'
+        f"Your email address was not shared with them.\n\n"
+        f"{suggestions}"
         f"{SIGNATURE}\n"
     )
     return f"Introduction request {reference}", body

@@ -127,6 +127,7 @@ class IntroductionService:
         partner_lookup: Callable[[str], Partner | None],
         *,
         solution_lookup: Callable[[str], Solution | None] | None = None,
+        similar_partners: Callable[[str], list[Partner]] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
@@ -134,6 +135,7 @@ class IntroductionService:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._partner_lookup = partner_lookup
         self._solution_lookup = solution_lookup
+        self._similar_partners = similar_partners
         self._clock = clock
         self._secret = signing_secret(settings)
         self._signer = DecisionSigner(self._secret)
@@ -423,6 +425,17 @@ class IntroductionService:
             message_text=telegram.accepted_text(result.reference, requester, self._focal_point(result.partner_id)),
         )
 
+    def _alternatives(self, partner_id: str, limit: int = 3) -> list[tuple[str, str]]:
+        """Similar partners to offer a declined requester; none (and a log line) if the search fails."""
+        if self._similar_partners is None:
+            return []
+        try:
+            partners = self._similar_partners(partner_id)
+        except Exception as exc:  # noqa: BLE001 - a decline must be recorded even if the search is down
+            log.warning("no similar partners for a declined request (%s)", type(exc).__name__)
+            return []
+        return [(p.display_name(), p.source_url) for p in partners if p.id != partner_id][:limit]
+
     def _decision_messages(self, introduction: Introduction, now: datetime) -> list[OutboxMessage]:
         requester = emails.Requester(
             name=introduction.requester_name,
@@ -434,7 +447,9 @@ class IntroductionService:
         focal = self._focal_point(introduction.partner_id)
         solution = self._solution_label(introduction)
         if introduction.status == "declined":
-            subject, body = emails.requester_declined(introduction.reference, requester, focal, solution)
+            subject, body = emails.requester_declined(
+                introduction.reference, requester, focal, solution, self._alternatives(introduction.partner_id)
+            )
             return [_outbox(introduction, "requester_declined", requester.email, subject, body, now)]
         to_requester = emails.requester_accepted(introduction.reference, requester, focal, solution)
         to_partner = emails.partner_accepted(introduction.reference, requester, focal)
