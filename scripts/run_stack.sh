@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server on the configured ports, waits until both
-# answer, prints where to chat, and stops both on Ctrl-C (or when either dies).
+# Starts the action server and the Rasa server on the configured ports (and the Telegram bridge when
+# TELEGRAM_BOT_TOKEN is set), waits until they answer, prints where to chat, and stops all on Ctrl-C
+# (or when one dies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
@@ -40,6 +41,16 @@ pids+=($!)
 pids+=($!)
 wait_for "http://${HOST}:${ACTION_PORT}/health" actions "${pids[0]}"
 wait_for "http://${HOST}:${RASA_PORT}/status" rasa "${pids[1]}"
+telegram_line="Telegram: off (set TELEGRAM_BOT_TOKEN in .env to start the bridge)"
+if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
+  # Started once Rasa answers, so the first updates find it; the token goes by environment, never argv.
+  .venv/bin/python -m bot.telegram > "$LOGS/telegram.log" 2>&1 &
+  pids+=($!)
+  telegram_line="Telegram: bridge running (${TELEGRAM_MODE:-polling}); log in ${LOGS}/telegram.log"
+  if [ -n "${TELEGRAM_BOT_USERNAME:-}" ]; then
+    telegram_line+=$'\n'"            webinar link: https://t.me/${TELEGRAM_BOT_USERNAME#@}?start=webinar"
+  fi
+fi
 ready=$(python3 -c "import time; print(round(time.time() - $started, 1))")
 echo "$ready" > .galaxy/ready_seconds
 
@@ -47,6 +58,8 @@ cat <<MSG
 
 Galaxy Assistant is ready (servers up in ${ready}s).
   REST:     POST http://${HOST}:${RASA_PORT}/webhooks/rest/webhook  {"sender": "me", "message": "hi"}
+  Widget:   http://${HOST}:${RASA_PORT}/widget/   (webinar: http://${HOST}:${RASA_PORT}/widget/webinar)
+  ${telegram_line}
   Terminal: make chat   (in another terminal)
   Logs:     ${LOGS}/
 Press Ctrl-C to stop.
