@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store bench eval clean install system-deps
+.PHONY: help run chat test test-fast validate train store bench eval clean install system-deps widget
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,8 +69,21 @@ $(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) | $(RASA_VENV)/
 	echo "training took $$(cat $(STATE)/train_seconds)s"
 	touch $@
 
-run: install $(STORE_STAMP) $(MODEL) ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
+run: install $(STORE_STAMP) $(MODEL) widget ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
 	scripts/run_stack.sh
+
+WIDGET := bot/widget
+WIDGET_BUNDLE := $(WIDGET)/dist/galaxy-widget.js
+
+widget: $(WIDGET_BUNDLE) ## build the web widget bundle (npm ci from the lock file, then esbuild)
+
+# npm ci empties node_modules first, so the stamp inside it marks a complete install.
+$(WIDGET)/node_modules/.installed: $(WIDGET)/package-lock.json
+	cd $(WIDGET) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(WIDGET_BUNDLE): $(WIDGET)/package.json $(wildcard $(WIDGET)/src/*) $(WIDGET)/node_modules/.installed
+	cd $(WIDGET) && npm run --silent build
 
 chat: ## talk to the running assistant in the terminal
 	$(PY) -m bot.terminal
@@ -80,12 +93,16 @@ validate: install bot/data/nlu/faq.yml ## check the training data and the FAQ fi
 	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --quiet
 
 # PostgreSQL (Debian package) for the introductions-store tests; installed once, started by the tests.
+# Chromium (Debian package) for the web widget tests, driven headless by Playwright.
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing Debian's postgresql for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the widget tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install system-deps $(MODEL) validate ## install what is missing and run the whole test suite
+test: install system-deps widget $(MODEL) validate ## install what is missing and run the whole test suite
 	# --e2e: the conversations are classified from the user text, so NLU mistakes fail the run too
 	$(RASA) test core --stories tests/conversations --model $(MODEL) --out $(STATE)/results/core --e2e --fail-on-prediction-errors --quiet
 	# dialogue-policy stories (forms): intents given, no user text
@@ -102,7 +119,7 @@ eval: install $(STORE_STAMP) $(MODEL) ## retrieval and NLU quality on the labell
 	$(RASA) test nlu --nlu tests/nlu/heldout.yml --model $(MODEL) --out $(STATE)/results/nlu --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu
 
-bench: install $(STORE_STAMP) $(MODEL) ## speed and memory numbers
+bench: install $(STORE_STAMP) $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 
 clean: ## remove trained models, stores and results (keeps the virtual environments)

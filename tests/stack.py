@@ -76,6 +76,7 @@ class Stack:
             [
                 str(RASA), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                 "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--cors", "*",  # as scripts/run_stack.sh: the web widget is embedded on other origins
             ],
         )
         self._wait(f"{self.rasa_url}/status", self.rasa, "rasa")
@@ -124,6 +125,9 @@ class Stack:
 
     def stop_actions(self) -> None:
         self._terminate(self.actions)
+
+    def stop_rasa(self) -> None:
+        self._terminate(self.rasa)
 
     def stop(self) -> None:
         self._terminate(self.rasa)

@@ -21,6 +21,29 @@ SILENT_TURN_APOLOGY = (
 )
 
 
+async def guarded_turn(
+    message: UserMessage,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    replied: Callable[[], bool],
+) -> Any:
+    """Runs one user turn so that the user always gets an answer: empty text is answered without a turn,
+    very long text is cut, and a turn that sent nothing (`replied()` false) ends with an apology."""
+    output = message.output_channel
+    if not (message.text or "").strip():
+        await output.send_text_message(message.sender_id, EMPTY_MESSAGE_REPLY)
+        return None
+    if len(message.text) > MAX_MESSAGE_CHARS:
+        message.text = message.text[:MAX_MESSAGE_CHARS]
+    result = None
+    try:
+        result = await on_new_message(message)
+    except Exception:  # noqa: BLE001 - the user gets an apology, the log the details
+        logger.exception("processing a %s message failed", message.input_channel or "user")
+    if not replied():
+        await output.send_text_message(message.sender_id, SILENT_TURN_APOLOGY)
+    return result
+
+
 class GalaxyRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
@@ -29,19 +52,6 @@ class GalaxyRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
         async def answered(message: UserMessage) -> Any:
             collector = message.output_channel
-            if not (message.text or "").strip():
-                # Nothing to understand: answer without a turn in the conversation.
-                await collector.send_text_message(message.sender_id, EMPTY_MESSAGE_REPLY)
-                return None
-            if len(message.text) > MAX_MESSAGE_CHARS:
-                message.text = message.text[:MAX_MESSAGE_CHARS]
-            result = None
-            try:
-                result = await on_new_message(message)
-            except Exception:  # noqa: BLE001 - the user gets an apology, the log the details
-                logger.exception("processing a REST message failed")
-            if not getattr(collector, "messages", None) and hasattr(collector, "send_text_message"):
-                await collector.send_text_message(message.sender_id, SILENT_TURN_APOLOGY)
-            return result
+            return await guarded_turn(message, on_new_message, lambda: bool(getattr(collector, "messages", None)))
 
         return super().blueprint(answered)

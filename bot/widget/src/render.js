@@ -1,0 +1,74 @@
+// Turns the assistant's channel-neutral text (light markdown, see actions/formatting.py) into DOM nodes.
+// Only text nodes and http(s) links are created, never HTML from the message, so echoed input stays inert.
+
+const RESULT_HEAD = /^(\d+)\.\s+\*\*(.+?)\*\*(.*)$/;
+const INLINE = /(\*\*[^*\n]+\*\*|https?:\/\/[^\s<>"']+)/g;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
+
+function link(url) {
+  const anchor = document.createElement("a");
+  anchor.href = url;
+  anchor.textContent = url;
+  anchor.target = "_blank";
+  anchor.rel = "noopener noreferrer";
+  return anchor;
+}
+
+function appendInline(parent, text) {
+  let last = 0;
+  for (const match of text.matchAll(INLINE)) {
+    parent.append(text.slice(last, match.index));
+    let token = match[0];
+    last = match.index + token.length;
+    if (token.startsWith("**")) {
+      const strong = document.createElement("strong");
+      strong.textContent = token.slice(2, -2);
+      parent.append(strong);
+      continue;
+    }
+    const trailing = (token.match(TRAILING_PUNCTUATION) || [""])[0];
+    token = token.slice(0, token.length - trailing.length);
+    parent.append(link(token), trailing);
+  }
+  parent.append(text.slice(last));
+}
+
+function paragraph(text) {
+  const node = document.createElement("p");
+  text.split("\n").forEach((line, index) => {
+    if (index) node.append(document.createElement("br"));
+    appendInline(node, line.trim());
+  });
+  return node;
+}
+
+// A numbered result ("1. **Title** ..." then indented "Label: value" lines) becomes a card.
+function resultCard(lines, head) {
+  const card = document.createElement("article");
+  card.className = "card";
+  card.dir = "auto";
+  const title = document.createElement("h3");
+  title.append(`${head[1]}. `);
+  appendInline(title, `**${head[2]}**${head[3]}`);
+  card.append(title);
+  for (const raw of lines.slice(1)) {
+    const line = raw.trim();
+    if (!line) continue;
+    const row = document.createElement("p");
+    const label = line.match(/^(Why|Source|Countries|Provider|Works on):/);
+    if (label) row.className = `field field-${label[1].toLowerCase().replace(/\s+/g, "-")}`;
+    appendInline(row, line);
+    card.append(row);
+  }
+  return card;
+}
+
+export function renderText(text) {
+  const fragment = document.createDocumentFragment();
+  for (const block of text.trim().split(/\n\s*\n/)) {
+    const lines = block.split("\n");
+    const head = lines[0].trim().match(RESULT_HEAD);
+    fragment.append(head ? resultCard(lines, head) : paragraph(block));
+  }
+  return fragment;
+}

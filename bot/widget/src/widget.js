@@ -1,0 +1,302 @@
+// Galaxy Assistant web widget: one <script> tag adds a chat launcher and panel to any page and talks to
+// the Rasa socket.io channel (bot/channels/socketio.py). Settings come from data-attributes on the tag.
+import { io } from "socket.io-client";
+import css from "./widget.css";
+import { renderText } from "./render.js";
+
+const MAX_HISTORY = 200;
+const TYPING_TIMEOUT_MS = 30000;
+
+// Captured now: document.currentScript is only set while this file first runs.
+const scriptTag = document.currentScript || document.querySelector('script[src*="galaxy-widget"]');
+
+function readSettings(tag) {
+  const data = (tag && tag.dataset) || {};
+  const src = tag && tag.src ? new URL(tag.src, location.href) : new URL(location.href);
+  return {
+    serverUrl: (data.serverUrl || src.origin).replace(/\/$/, ""),
+    socketPath: data.socketPath || "/socket.io/",
+    title: data.title || "Galaxy Assistant",
+    startPayload: data.startPayload || "",
+    open: data.open === "true",
+    storageKey: data.storageKey || "galaxy-widget",
+    placeholder: data.placeholder || "Ask about solutions, partners or the Galaxy…",
+  };
+}
+
+// localStorage can be unavailable (privacy modes, sandboxed frames): the widget then forgets on reload.
+class ConversationStore {
+  constructor(key) {
+    this.key = key;
+    this.state = { sessionId: null, messages: [], started: false, open: false };
+    try {
+      Object.assign(this.state, JSON.parse(localStorage.getItem(key) || "{}"));
+    } catch (_) {
+      /* keep the empty state */
+    }
+  }
+
+  save() {
+    this.state.messages = this.state.messages.slice(-MAX_HISTORY);
+    try {
+      localStorage.setItem(this.key, JSON.stringify(this.state));
+    } catch (_) {
+      /* storage full or blocked: the conversation still works in this page */
+    }
+  }
+}
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// An inline SVG: emoji glyphs are missing on some systems (no colour-emoji font).
+function chatIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
+}
+
+function announce(kind, detail) {
+  // Lets the embedding page (and the benchmark) observe the conversation without reaching into the widget.
+  window.dispatchEvent(new CustomEvent(`galaxy-widget:${kind}`, { detail: { ...detail, at: performance.now() } }));
+}
+
+class GalaxyWidget {
+  constructor(settings) {
+    this.settings = settings;
+    this.store = new ConversationStore(`${settings.storageKey}@${settings.serverUrl}`);
+    this.socket = null;
+    this.ready = false;
+    this.outbox = [];
+    this.typingTimer = null;
+  }
+
+  mount() {
+    const host = element("div", { id: "galaxy-widget-host" });
+    const root = host.attachShadow({ mode: "open" });
+    const style = element("style", { text: css });
+    this.launcher = element("button", {
+      type: "button", class: "launcher", "aria-controls": "gw-panel", "aria-expanded": "false",
+      "aria-label": `Open chat: ${this.settings.title}`,
+    }, [chatIcon()]);
+    this.status = element("p", { class: "status", role: "status" });
+    this.log = element("div", {
+      class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0",
+    });
+    this.typing = element("div", { class: "typing", hidden: true }, [
+      element("span", { class: "sr-only", text: `${this.settings.title} is typing` }),
+      element("span", { class: "dot", "aria-hidden": "true" }),
+      element("span", { class: "dot", "aria-hidden": "true" }),
+      element("span", { class: "dot", "aria-hidden": "true" }),
+    ]);
+    this.input = element("input", {
+      id: "gw-input", type: "text", dir: "auto", autocomplete: "off", maxlength: "3000",
+      placeholder: this.settings.placeholder,
+    });
+    const form = element("form", { class: "composer" }, [
+      element("label", { for: "gw-input", class: "sr-only", text: "Your message" }),
+      this.input,
+      element("button", { type: "submit", class: "send", text: "Send" }),
+    ]);
+    const close = element("button", { type: "button", class: "close", "aria-label": "Close chat", text: "×" });
+    this.panel = element("section", {
+      id: "gw-panel", class: "panel", role: "dialog", "aria-label": `${this.settings.title} chat`, hidden: true,
+    }, [
+      element("header", {}, [element("h2", { text: this.settings.title }), close]),
+      this.status,
+      this.log,
+      this.typing,
+      form,
+    ]);
+    root.append(style, this.panel, this.launcher);
+    document.body.append(host);
+
+    this.launcher.addEventListener("click", () => (this.panel.hidden ? this.open() : this.close()));
+    close.addEventListener("click", () => this.close());
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.close();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = this.input.value.trim();
+      if (!text) return;
+      this.input.value = "";
+      this.sendUser(text, text);
+    });
+
+    for (const entry of this.store.state.messages) this.renderEntry(entry);
+    if (!this.store.state.messages.length) this.showEmptyHint();
+    if (this.settings.open || this.store.state.open) this.open({ focus: false });
+  }
+
+  open({ focus = true } = {}) {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute("aria-label", `Close chat: ${this.settings.title}`);
+    this.launcher.classList.remove("unread");
+    this.store.state.open = true;
+    this.store.save();
+    this.connect(); // lazily: pages where nobody opens the chat cost the server nothing
+    this.scrollToEnd();
+    if (focus) this.input.focus();
+  }
+
+  close() {
+    this.panel.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.setAttribute("aria-label", `Open chat: ${this.settings.title}`);
+    this.store.state.open = false;
+    this.store.save();
+    this.launcher.focus();
+  }
+
+  connect() {
+    if (this.socket) return;
+    this.setStatus("Connecting…");
+    this.socket = io(this.settings.serverUrl, { path: this.settings.socketPath, reconnectionDelayMax: 5000 });
+    this.socket.on("connect", () => {
+      // Also after every reconnect: joining the session's room again is what routes replies to this page.
+      this.socket.emit("session_request", { session_id: this.store.state.sessionId });
+    });
+    this.socket.on("session_confirm", (confirmed) => this.onSessionConfirm(confirmed));
+    this.socket.on("bot_uttered", (message) => this.onBotMessage(message));
+    this.socket.on("disconnect", (reason) => {
+      this.ready = false;
+      this.hideTyping();
+      this.setStatus("Connection lost. Reconnecting…");
+      // The server closing the socket on purpose stops socket.io's own retries; keep trying anyway.
+      if (reason === "io server disconnect") setTimeout(() => this.socket.connect(), 2000);
+    });
+    this.socket.on("connect_error", () => {
+      this.ready = false;
+      this.setStatus("The assistant is unreachable. Retrying…");
+    });
+  }
+
+  onSessionConfirm(confirmed) {
+    const sessionId = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
+    if (!sessionId) return;
+    const state = this.store.state;
+    state.sessionId = sessionId;
+    this.ready = true;
+    this.setStatus("");
+    if (!state.started) {
+      state.started = true; // a start payload belongs to a new conversation only, never to a reload
+      if (this.settings.startPayload) this.outbox.unshift(this.settings.startPayload);
+    }
+    this.store.save();
+    announce("ready", { sessionId });
+    const pending = this.outbox.splice(0);
+    for (const text of pending) this.emitUser(text);
+  }
+
+  sendUser(payload, shownText) {
+    const entry = { from: "user", text: shownText };
+    this.store.state.messages.push(entry);
+    this.store.save();
+    this.renderEntry(entry);
+    this.connect();
+    if (this.ready) this.emitUser(payload);
+    else this.outbox.push(payload); // sent once the session is confirmed, so the reply reaches this page
+  }
+
+  emitUser(payload) {
+    this.socket.emit("user_uttered", { message: payload, session_id: this.store.state.sessionId });
+    announce("sent", { text: payload });
+    this.showTyping();
+  }
+
+  onBotMessage(message) {
+    if (!message || typeof message !== "object") return;
+    const entry = { from: "bot", data: message };
+    this.store.state.messages.push(entry);
+    this.store.save();
+    this.hideTyping();
+    const bubble = this.renderEntry(entry);
+    // Long replies (result lists) are read from their top, not their end.
+    if (bubble.offsetHeight > this.log.clientHeight) this.log.scrollTop = bubble.offsetTop - 8;
+    if (this.panel.hidden) this.launcher.classList.add("unread");
+    announce("message", { text: message.text || "" });
+  }
+
+  renderEntry(entry) {
+    const hint = this.log.querySelector(".empty");
+    if (hint) hint.remove();
+    const bubble = entry.from === "user" ? this.userBubble(entry.text) : this.botBubble(entry.data);
+    this.log.append(bubble);
+    this.scrollToEnd();
+    return bubble;
+  }
+
+  userBubble(text) {
+    return element("div", { class: "msg user", dir: "auto", text });
+  }
+
+  botBubble(message) {
+    const bubble = element("div", { class: "msg bot", dir: "auto" });
+    if (message.text) bubble.append(renderText(message.text));
+    const attachment = message.attachment;
+    if (attachment && attachment.type === "image" && attachment.payload && /^https?:/.test(attachment.payload.src || "")) {
+      bubble.append(element("img", { src: attachment.payload.src, alt: "", loading: "lazy" }));
+    }
+    const buttons = message.quick_replies || message.buttons || [];
+    if (buttons.length) {
+      const row = element("div", { class: "buttons" });
+      for (const button of buttons) {
+        const node = element("button", { type: "button", class: "choice", dir: "auto", text: button.title });
+        node.addEventListener("click", () => this.sendUser(button.payload, button.title));
+        row.append(node);
+      }
+      bubble.append(row);
+    }
+    return bubble;
+  }
+
+  showEmptyHint() {
+    this.log.append(element("p", { class: "empty", text: "Hello! Ask me to find South-South solutions or partners, e.g. “solutions for water scarcity”." }));
+  }
+
+  showTyping() {
+    this.typing.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_TIMEOUT_MS);
+    this.scrollToEnd();
+  }
+
+  hideTyping() {
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = true;
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+    this.status.hidden = !text;
+  }
+
+  scrollToEnd() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+}
+
+function start() {
+  const widget = new GalaxyWidget(readSettings(scriptTag));
+  widget.mount();
+  window.GalaxyWidget = { open: () => widget.open(), close: () => widget.close() };
+}
+
+if (document.body) start();
+else document.addEventListener("DOMContentLoaded", start, { once: true });
