@@ -10,7 +10,7 @@ from telegram import Chat, Message, Update, User
 from telegram.error import BadRequest, RetryAfter, TimedOut
 
 from bot.telegram import bridge as bridge_module
-from bot.telegram.bridge import PerChatUpdateProcessor, TokenRedactingFilter, start_payload, with_retries
+from bot.telegram.bridge import PerChatUpdateProcessor, TokenRedactingFormatter, start_payload, with_retries
 from bot.telegram.payloads import PayloadStore
 from bot.telegram.render import MAX_TEXT, markdown_line_to_html, render, split_text
 
@@ -169,10 +169,15 @@ def test_updates_of_one_chat_run_in_order_and_other_chats_in_parallel():
     assert not processor._locks, "idle chats are forgotten"
 
 
-def test_the_token_is_redacted_from_log_records(caplog):
+def test_the_token_is_redacted_from_log_lines_and_tracebacks():
     token = "123:SECRET"
-    logger = logging.getLogger("test.redact")
-    logger.addFilter(TokenRedactingFilter(token))
-    with caplog.at_level(logging.INFO, logger="test.redact"):
-        logger.info("POST %s failed", f"https://api.telegram.org/bot{token}/getUpdates")
-    assert token not in caplog.text and "bot<token>/getUpdates" in caplog.text
+    formatter = TokenRedactingFormatter("%(levelname)s %(message)s", token)
+    try:
+        raise ConnectionError(f"POST https://api.telegram.org/bot{token}/getUpdates failed")
+    except ConnectionError:
+        import sys
+
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "calling %s", (f"bot{token}/getMe",), sys.exc_info())
+    line = formatter.format(record)
+    assert token not in line
+    assert "calling bot<token>/getMe" in line and "bot<token>/getUpdates failed" in line

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import sys
 
-from bot.telegram.bridge import TelegramBridge, TokenRedactingFilter, build_application
+from bot.telegram.bridge import TelegramBridge, TokenRedactingFormatter, build_application
 from bot.telegram.clients import PartnerDesk, RasaClient
 from bot.telegram.payloads import PayloadStore
 from knowledge.catalogue import load_faq
@@ -24,10 +24,10 @@ def privacy_text(config: Settings) -> str:
 
 
 def configure_logging(config: Settings) -> None:
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact = TokenRedactingFilter(config.telegram_bot_token)
+    logging.basicConfig(level=config.log_level)
+    redacting = TokenRedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", config.telegram_bot_token)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+        handler.setFormatter(redacting)
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

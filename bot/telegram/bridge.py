@@ -110,20 +110,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
-class TokenRedactingFilter(logging.Filter):
-    """Replaces the bot token wherever it would appear in a log line (Bot API URLs contain it)."""
+class TokenRedactingFormatter(logging.Formatter):
+    """Replaces the bot token wherever it would appear in a log line, tracebacks included
+    (Bot API URLs contain it)."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
         self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._token:
-            message = record.getMessage()
-            if self._token in message:
-                record.msg = message.replace(self._token, "<token>")
-                record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        formatted = super().format(record)
+        return formatted.replace(self._token, "<token>") if self._token else formatted
 
 
 def start_payload(parameter: str) -> str:
