@@ -168,3 +168,34 @@ def test_the_input_channel_is_the_relaying_bridge_or_rasas_own(tracker_factory):
     assert input_channel(tracker_factory("hi", metadata={"channel": "made-up"}, input_channel="rest")) == "rest"
     assert input_channel(tracker_factory("hi", input_channel="socketio")) == "socketio"
     assert input_channel(tracker_factory("hi")) == "unknown"
+
+
+@pytest.mark.asyncio
+async def test_a_deep_link_opens_its_record_and_makes_it_the_one_shown(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory('/show_details{"record_id":"s-rainwater"}', intent="show_details", entities=[{"entity": "record_id", "value": "s-rainwater"}])
+    events = await run(ActionShowDetails(context), dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert "Rainwater harvesting ponds for dryland villages" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == ["Connect me with them"]
+    assert slots_of(events) == {"selected_id": "s-rainwater", "last_results": ["s-rainwater"]}
+
+
+@pytest.mark.asyncio
+async def test_a_deep_link_to_an_unknown_record_opens_nothing(context, dispatcher, tracker_factory, domain):
+    tracker = tracker_factory('/show_details{"record_id":"s-nope"}', intent="show_details", entities=[{"entity": "record_id", "value": "s-nope"}])
+    assert await run(ActionShowDetails(context), dispatcher, tracker, domain) == []
+    assert dispatcher.messages[0]["response"] == "utter_nothing_to_detail"
+
+
+@pytest.mark.asyncio
+async def test_the_webinar_welcome_offers_the_top_questions_in_rank_order(context, dispatcher, tracker_factory, domain):
+    from actions.support import WEBINAR_QUESTIONS, ActionWebinarWelcome
+    from knowledge.catalogue import load_faq
+    from knowledge.settings import DATA_DIR
+
+    await run(ActionWebinarWelcome(context), dispatcher, tracker_factory("/webinar", intent="webinar"), domain)
+    (message,) = dispatcher.messages
+    ranked = sorted((e for e in load_faq(DATA_DIR / "faq.jsonl") if e.webinar_rank), key=lambda e: e.webinar_rank)
+    questions = [b["payload"] for b in message["buttons"][:-1]]
+    assert questions == [e.question for e in ranked][:WEBINAR_QUESTIONS]
+    assert "webinar" in message["text"]

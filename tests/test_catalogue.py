@@ -85,3 +85,13 @@ def test_partner_contact_is_private_in_json():
     assert partner.contact is not None
     assert "contact" not in record_to_json(partner)
     assert "focal@tika.example" not in partner.text()
+
+
+def test_a_webinar_rank_must_be_a_positive_whole_number(tmp_path):
+    entry = {"id": "q1", "question": "What is it?", "variants": [], "answer": "A platform.", "source": None}
+    good = write_jsonl(tmp_path / "good.jsonl", [dict(entry, webinar_rank=2), dict(entry, id="q2")])
+    assert [e.webinar_rank for e in load_faq(good)] == [2, None]
+    bad = write_jsonl(tmp_path / "bad.jsonl", [dict(entry, webinar_rank="first"), dict(entry, id="q2", webinar_rank=0)])
+    with pytest.raises(CatalogueError) as error:
+        load_faq(bad)
+    assert str(error.value).count("webinar_rank") == 2, "both bad rows are reported"
