@@ -94,4 +94,4 @@ def test_a_webinar_rank_must_be_a_positive_whole_number(tmp_path):
     bad = write_jsonl(tmp_path / "bad.jsonl", [dict(entry, webinar_rank="first"), dict(entry, id="q2", webinar_rank=0)])
     with pytest.raises(CatalogueError) as error:
         load_faq(bad)
-    assert str(error.value).count("webinar_rank") == 2, "both bad rows are reported"
+    assert str(error.value).count(": webinar_rank: ") == 2, "both bad rows are reported"
