@@ -93,6 +93,13 @@ class ActionRequestIntroduction(IntroductionAction):
             return [SlotSet("intro_stage", None)]
         about = f"**{partner.display_name()}**" if isinstance(record, Partner) else f"**{partner.display_name()}**, the provider of **{record.title}**"
         dispatcher.utter_message(response="utter_intro_start", about=about)
+        name, email = tracker.get_slot("requester_name"), tracker.get_slot("requester_email")
+        if name and email:
+            organisation = tracker.get_slot("requester_organisation") or "your organisation"
+            dispatcher.utter_message(
+                text=f"I'll reuse the details you gave me before ({name}, {organisation}, {email}); you can change "
+                "any of them in the summary before anything is sent."
+            )
         return [
             SlotSet("intro_target_id", record.id),
             SlotSet("intro_partner_id", partner.id),
@@ -225,7 +232,13 @@ class ActionSubmitIntroduction(IntroductionAction):
                 "Ask \"what happened to my introduction?\" at any time."
             )
         )
-        return [SlotSet("intro_stage", None), SlotSet("intro_target_id", None), SlotSet("intro_partner_id", None)]
+        # The contact details stay for the next request (offered for reuse); the message was for this partner.
+        return [
+            SlotSet("intro_stage", None),
+            SlotSet("intro_target_id", None),
+            SlotSet("intro_partner_id", None),
+            SlotSet("intro_message", None),
+        ]
 
 
 class ActionDeclineConsent(GalaxyAction):

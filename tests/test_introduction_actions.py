@@ -51,6 +51,16 @@ async def test_request_from_a_shown_result_targets_its_provider(intro_context, t
 
 
 @pytest.mark.asyncio
+async def test_a_second_request_offers_the_known_details_for_reuse(intro_context, tracker_factory):
+    known = {k: v for k, v in DETAILS.items() if k != "intro_message"}
+    tracker = tracker_factory('/request_introduction{"ordinal": 1}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 1}], slots={"last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"], **known})
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker)
+    assert slots_of(events)["intro_stage"] == "collecting"
+    reuse = dispatcher.messages[1]["text"]
+    assert "reuse" in reuse and "Amina Diallo" in reuse and "amina@example.org" in reuse and "change" in reuse
+
+
+@pytest.mark.asyncio
 async def test_a_forged_ordinal_or_a_solution_without_partner_starts_nothing(intro_context, tracker_factory):
     forged = tracker_factory('/request_introduction{"ordinal": 5}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 5}], slots={"last_results": ["s-rainwater", "s-milk-banks"]})
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), forged)
@@ -78,10 +88,11 @@ async def test_consent_stores_once_and_status_lists_it(intro_context, tracker_fa
     slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
     dispatcher, events = await run(ActionConfirmIntroduction(intro_context), tracker_factory("", slots=slots))
     assert "Email: amina@example.org" in dispatcher.messages[0]["text"] and slots_of(events) == {"intro_stage": "confirming"}
-    first, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
+    first, submitted = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
     second, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
     assert "(status: pending)" in first.messages[0]["text"]
     assert first.messages[0]["text"][:40] == second.messages[0]["text"][:40]  # same reference: one request
+    assert slots_of(submitted)["intro_message"] is None and "requester_email" not in slots_of(submitted)
     (stored,) = intro_context.services.introductions.for_conversation("test-user")
     assert stored.reference in first.messages[0]["text"] and stored.partner_id == "p-fund"
     status, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("status?", intent="introduction_status"))
