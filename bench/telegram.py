@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from bench.stack import percentile, rss_mb, timed_turns

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -137,6 +138,19 @@ class Stack:
         reply = requests.post(self.rest_url, json={"sender": sender, "message": message}, timeout=60)
         reply.raise_for_status()
         return reply.json()
+
+
+def started(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A running stack for a module-scoped fixture (`yield from started(...)`), stopped afterwards."""
+    import pytest
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
+    running = Stack(workdir, extra_env=extra_env).start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def texts(messages: list[dict]) -> str:

@@ -8,20 +8,14 @@ import pytest
 import requests
 
 from knowledge.catalogue import Solution, load_catalogue
-from tests.stack import MODEL, SEED, Stack, texts
+from tests.stack import SEED, started, texts
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
-    running = Stack(tmp_path_factory.mktemp("stack")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 def water_titles() -> set[str]:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.fake_telegram import TOKEN, Bridge, FakeBotApi, keyboard_of
-from tests.stack import MODEL, PYTHON, ROOT, Stack, free_port, texts
+from tests.stack import PYTHON, ROOT, free_port, started, texts
 from tests.test_introductions import start_smtp
 
 pytestmark = pytest.mark.e2e
@@ -40,19 +40,13 @@ def telegram():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, smtp, telegram):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
     port, _ = smtp
     env = {
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "BROKER_EMAIL": BROKER, "SMTP_FROM": "Galaxy <galaxy@example.org>",
         # The action server sends partners' Telegram notifications through the same fake Bot API.
         "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": telegram.base_url,
     }
-    running = Stack(tmp_path_factory.mktemp("intro-stack"), extra_env=env).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from started(tmp_path_factory.mktemp("intro-stack"), extra_env=env)
 
 
 def wait_for(predicate, timeout: float = 30.0):

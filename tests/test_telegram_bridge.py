@@ -10,20 +10,14 @@ import requests
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
 from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of
-from tests.stack import MODEL, ROOT, SEED, Stack, free_port
+from tests.stack import ROOT, SEED, free_port, started
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
-    running = Stack(tmp_path_factory.mktemp("tg-stack")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from started(tmp_path_factory.mktemp("tg-stack"))
 
 
 @pytest.fixture(scope="module")

@@ -53,10 +53,10 @@ from tests.test_introductions import (
     REQUESTER,
     SOLUTIONS,
     Clock,
-    Inbox,
     _free_port,
     ask,
-    start_smtp,
+    inbox,  # noqa: F401 - fixture
+    smtp_port,  # noqa: F401 - fixture
 )
 
 TOKEN = "123456789:AAE-test-token-not-real_x"
@@ -132,20 +132,6 @@ def bot_api() -> Iterator[BotApi]:
 
 
 # -- fixtures -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return _free_port()
-
-
-@pytest.fixture
-def inbox(smtp_port: int) -> Iterator[Inbox]:
-    controller, received = start_smtp(smtp_port)
-    try:
-        yield received
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

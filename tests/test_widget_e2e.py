@@ -15,7 +15,7 @@ import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.stack import MODEL, ROOT, SEED, Stack
+from tests.stack import ROOT, SEED, Stack, started
 
 pytestmark = pytest.mark.e2e
 
@@ -33,15 +33,9 @@ APOLOGY = "Sorry, something went wrong on my side"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
     if not BUNDLE.exists():
         pytest.fail(f"no widget bundle at {BUNDLE}: run `make widget` (make test does)")
-    running = Stack(tmp_path_factory.mktemp("stack")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.fixture(scope="module")

@@ -413,13 +413,7 @@ class IntroductionService:
                 "Declined. We will let the requester know politely.",
                 message_text=telegram.declined_text(result.reference),
             )
-        requester = emails.Requester(
-            name=introduction.requester_name,
-            organisation=introduction.requester_organisation,
-            role=introduction.requester_role,
-            email=introduction.requester_email,
-            message=introduction.message,
-        )
+        requester = _requester(introduction)
         return telegram.TelegramAnswer(
             "Accepted. You and the requester now receive each other's contact details.",
             message_text=telegram.accepted_text(result.reference, requester, self._focal_point(result.partner_id)),
@@ -437,13 +431,7 @@ class IntroductionService:
         return [(p.display_name(), p.source_url) for p in partners if p.id != partner_id][:limit]
 
     def _decision_messages(self, introduction: Introduction, now: datetime) -> list[OutboxMessage]:
-        requester = emails.Requester(
-            name=introduction.requester_name,
-            organisation=introduction.requester_organisation,
-            role=introduction.requester_role,
-            email=introduction.requester_email,
-            message=introduction.message,
-        )
+        requester = _requester(introduction)
         focal = self._focal_point(introduction.partner_id)
         solution = self._solution_label(introduction)
         if introduction.status == "declined":
@@ -690,6 +678,16 @@ class IntroductionService:
             session.commit()
         log.info("%d introduction request(s) deleted at the user's request", len(ids))
         return len(ids)
+
+
+def _requester(introduction: Introduction) -> emails.Requester:
+    return emails.Requester(
+        name=introduction.requester_name,
+        organisation=introduction.requester_organisation,
+        role=introduction.requester_role,
+        email=introduction.requester_email,
+        message=introduction.message,
+    )
 
 
 def _claimed(session: Session, claims: DecisionClaims) -> Introduction:
