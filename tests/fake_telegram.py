@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Callable
 
 from aiohttp import web
@@ -263,6 +264,15 @@ class Bridge:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+def running_fake_api() -> Iterator[FakeBotApi]:
+    """A started fake Bot API for a fixture (`yield from running_fake_api()`), stopped afterwards."""
+    fake = FakeBotApi(TOKEN).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def keyboard_of(call) -> list[dict]:

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.fake_telegram import TOKEN, Bridge, FakeBotApi, keyboard_of
+from tests.fake_telegram import TOKEN, Bridge, keyboard_of, running_fake_api
 from tests.stack import PYTHON, ROOT, free_port, started, texts
 from tests.test_introductions import start_smtp
 
@@ -31,11 +31,7 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def telegram():
-    fake = FakeBotApi(TOKEN).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    yield from running_fake_api()
 
 
 @pytest.fixture(scope="module")

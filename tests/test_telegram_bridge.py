@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of
+from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of, running_fake_api
 from tests.stack import ROOT, SEED, free_port, started
 
 pytestmark = pytest.mark.e2e
@@ -22,11 +22,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api():
-    fake = FakeBotApi(TOKEN).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    yield from running_fake_api()
 
 
 @pytest.fixture(scope="module")
