@@ -227,8 +227,9 @@ class ActionSubmitIntroduction(IntroductionAction):
         who = partner.display_name() if isinstance(partner, Partner) else "the partner"
         dispatcher.utter_message(
             text=(
-                f"Thank you. Your request **{introduction.reference}** is recorded and {who} will be notified by email "
-                f"(status: {introduction.status}). If they accept, you'll receive their contact details at {details['requester_email']}. "
+                f"Thank you. Your request **{introduction.reference}** is recorded and {who} will be notified "
+                f"(status: {introduction.status}). If they accept, you'll receive their contact details at {details['requester_email']}"
+                f"{' and in this chat' if introduction.channel == 'telegram' else ''}. "
                 "Ask \"what happened to my introduction?\" at any time."
             )
         )

@@ -162,6 +162,9 @@ def test_partner_linked_on_telegram_accepts_with_a_button(stack, smtp, telegram,
 
         to_requester = wait_for(lambda: inbox.to("amina.tg@example.org"))
         assert any("Mexican Agency" in m.body or BROKER in m.body for m in to_requester)
+        # The requester asked on Telegram, so the good news (with the contact) reaches that chat too, without buttons.
+        news = telegram.wait_text(requester_chat, "Good news")
+        assert reference in news.params["text"] and BROKER in news.params["text"] and not keyboard_of(news)
         telegram.text(requester_chat, "what happened to my introduction?")
         status = telegram.wait_text(requester_chat, "accepted")
         assert len(set(re.findall(r"GX-[0-9A-Z]{6}", status.params["text"]))) == 1, "one request despite the double tap"

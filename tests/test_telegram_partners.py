@@ -399,6 +399,24 @@ def test_decline_button_tells_the_requester_politely(database_url, service, work
     assert FOCAL_EMAIL not in to_requester.body
 
 
+@pytest.mark.parametrize("decision", ["Accept", "Decline"])
+def test_a_requester_who_asked_on_telegram_hears_back_there_too(database_url, service, worker, inbox, bot_api, decision) -> None:
+    requester_chat = 5_550_001
+    linked(service)
+    ask(service, conversation_id=str(requester_chat))
+    worker.deliver_due()
+    data = buttons(bot_api.sent[-1])
+    [introduction] = service.find()
+    service.decide_from_telegram(data[decision], CHAT)
+    kind = "requester_accepted" if decision == "Accept" else "requester_declined"
+    assert ("telegram", kind) in kinds(service, introduction)
+    worker.deliver_due()
+    [update] = [c["payload"] for c in bot_api.sent if c["payload"]["chat_id"] == requester_chat]
+    assert introduction.reference in update["text"] and "reply_markup" not in update
+    assert (FOCAL_EMAIL in update["text"]) == (decision == "Accept"), "the contact only on acceptance"
+    assert inbox.to(REQUESTER["email"]), "the email goes out as well"
+
+
 def test_wrong_chat_tampered_and_expired_buttons_are_refused(
     database_url, service, settings, worker, bot_api, clock
 ) -> None:

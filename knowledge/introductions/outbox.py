@@ -136,7 +136,14 @@ class OutboxWorker:
         reference, expires_at = session.execute(
             select(Introduction.reference, Introduction.expires_at).where(Introduction.id == message.introduction_id)
         ).one()
-        return TelegramNotice(message.id, message.telegram_chat_id, message.body, reference, expires_at)
+        return TelegramNotice(
+            message.id,
+            message.telegram_chat_id,
+            message.body,
+            reference,
+            expires_at,
+            decision_buttons=message.kind == "partner_notification",
+        )
 
     def _delivered(self, outbox_id: int, kind: str, introduction_id: int, now: datetime) -> None:
         with self._sessions() as session, session.begin():

@@ -438,13 +438,24 @@ class IntroductionService:
             subject, body = emails.requester_declined(
                 introduction.reference, requester, focal, solution, self._alternatives(introduction.partner_id)
             )
-            return [_outbox(introduction, "requester_declined", requester.email, subject, body, now)]
+            declined = _outbox(introduction, "requester_declined", requester.email, subject, body, now)
+            return [declined, *self._in_requester_chat(introduction, "requester_declined", body, now)]
         to_requester = emails.requester_accepted(introduction.reference, requester, focal, solution)
         to_partner = emails.partner_accepted(introduction.reference, requester, focal)
         return [
             _outbox(introduction, "requester_accepted", requester.email, *to_requester, now),
             _outbox(introduction, "partner_accepted", focal.email, *to_partner, now),
-        ]
+        ] + self._in_requester_chat(introduction, "requester_accepted", to_requester[1], now)
+
+    def _in_requester_chat(self, introduction: Introduction, kind: str, text: str, now: datetime) -> list[OutboxMessage]:
+        """The requester's update again in the Telegram chat they asked from (its chat id is the conversation id)."""
+        chat = introduction.conversation_id
+        if introduction.channel != "telegram" or not self.settings.telegram_bot_token or not re.fullmatch(r"-?\d{1,20}", chat):
+            return []
+        message = _outbox(introduction, kind, "", f"Introduction {introduction.reference}", text, now)
+        message.channel = "telegram"
+        message.telegram_chat_id = int(chat)
+        return [message]
 
     # -- Telegram links ---------------------------------------------------------------------------------
 

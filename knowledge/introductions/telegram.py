@@ -157,6 +157,7 @@ class TelegramNotice:
     text: str
     reference: str
     expires_at: datetime
+    decision_buttons: bool = True  # Accept/Decline under a partner's notification; none under a requester's update
 
     def __repr__(self) -> str:  # reprs reach tracebacks and logs
         return f"TelegramNotice(outbox_id={self.outbox_id})"
@@ -212,16 +213,17 @@ class TelegramNotifier:
 
     def send(self, notice: TelegramNotice) -> None:
         """Deliver or raise TelegramError; a raise means "try again later"."""
-        accept = callback_data(self._secret, notice.reference, "accept", notice.expires_at)
-        decline = callback_data(self._secret, notice.reference, "decline", notice.expires_at)
-        keyboard = [[{"text": "Accept", "callback_data": accept}, {"text": "Decline", "callback_data": decline}]]
-        payload = {
+        payload: dict[str, Any] = {
             "chat_id": notice.chat_id,
             "text": html.escape(notice.text),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
-            "reply_markup": {"inline_keyboard": keyboard},
         }
+        if notice.decision_buttons:
+            accept = callback_data(self._secret, notice.reference, "accept", notice.expires_at)
+            decline = callback_data(self._secret, notice.reference, "decline", notice.expires_at)
+            keyboard = [[{"text": "Accept", "callback_data": accept}, {"text": "Decline", "callback_data": decline}]]
+            payload["reply_markup"] = {"inline_keyboard": keyboard}
         try:
             response = self._client.post(self._url, json=payload)
             answer = response.json()
