@@ -104,11 +104,12 @@ def test_solution_deep_link_opens_that_solution(api, bridge):
 def test_in_a_group_only_mentions_and_replies_are_answered(api, bridge):
     group = -2001
     api.text(group, "hello everyone", chat_type="supergroup", user_id=55)
+    api.text(group, "/roll@dice_bot", chat_type="supergroup", user_id=55)  # another bot's command
     api.text(group, f"@{BOT_USERNAME} hello", chat_type="supergroup", user_id=55)
     replies = api.wait_messages(group, 1)
     assert "South-South Galaxy assistant" in replies[0].params["text"]
     api.wait_for(lambda: api.calls_of("sendChatAction", group), what="typing in the group")
-    assert len(api.calls_of("sendMessage", group)) == 1, "the unaddressed message got no answer"
+    assert len(api.calls_of("sendMessage", group)) == 1, "the unaddressed messages got no answer"
 
 
 def test_messages_of_one_chat_are_answered_in_order(api, bridge):

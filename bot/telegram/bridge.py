@@ -212,8 +212,10 @@ class TelegramBridge:
         message = update.effective_message
         if message is None or not message.text:
             return
-        command = message.text.split()[0].split("@")[0][:40]
-        text = f"I don't know the command {command}. Try /help, or just type what you are looking for."
+        command, _, addressee = message.text.split()[0].partition("@")
+        if message.chat.type != ChatType.PRIVATE and addressee.lower() != (context.bot.username or "").lower():
+            return  # in a group, another bot's command (or one for every bot) is not ours to refuse
+        text = f"I don't know the command {command[:40]}. Try /help, or just type what you are looking for."
         await self.send(context, message.chat_id, render([{"text": text}], self.payloads.callback_data))
 
     async def on_not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
