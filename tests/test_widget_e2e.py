@@ -188,7 +188,10 @@ def test_webinar_page_starts_a_new_conversation_with_a_hidden_webinar_payload_on
     # The top webinar questions come as buttons; one press gets the FAQ answer.
     top = sorted((e for e in load_faq(ROOT / "knowledge" / "data" / "faq.jsonl") if e.webinar_rank), key=lambda e: e.webinar_rank)
     page.locator("button.choice", has_text=top[0].question).click()
-    expect(wait_for_bot_message(page, 1)).to_contain_text(top[0].answer.split(".")[0][:40])
+    answer = wait_for_bot_message(page, 1)
+    expect(answer).to_contain_text(top[0].answer.split(".")[0][:40])
+    expect(answer).not_to_contain_text("](")  # markdown links become real links
+
 
     page.reload()
     answered = bot_messages(page).count()

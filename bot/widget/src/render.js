@@ -2,13 +2,14 @@
 // Only text nodes and http(s) links are created, never HTML from the message, so echoed input stays inert.
 
 const RESULT_HEAD = /^(\d+)\.\s+\*\*(.+?)\*\*(.*)$/;
-const INLINE = /(\*\*[^*\n]+\*\*|https?:\/\/[^\s<>"']+)/g;
+const INLINE = /(\[[^\]\n]+\]\(https?:\/\/[^)\s]+\)|\*\*[^*\n]+\*\*|https?:\/\/[^\s<>"']+)/g;
+const MARKDOWN_LINK = /^\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)$/;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
-function link(url) {
+function link(url, label = url) {
   const anchor = document.createElement("a");
   anchor.href = url;
-  anchor.textContent = url;
+  anchor.textContent = label;
   anchor.target = "_blank";
   anchor.rel = "noopener noreferrer";
   return anchor;
@@ -20,6 +21,11 @@ function appendInline(parent, text) {
     parent.append(text.slice(last, match.index));
     let token = match[0];
     last = match.index + token.length;
+    const named = token.match(MARKDOWN_LINK);
+    if (named) {
+      parent.append(link(named[2], named[1]));
+      continue;
+    }
     if (token.startsWith("**")) {
       const strong = document.createElement("strong");
       strong.textContent = token.slice(2, -2);
