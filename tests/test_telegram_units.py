@@ -31,6 +31,12 @@ def test_user_text_cannot_inject_markup():
     assert markdown_line_to_html('<a href="javascript:x">hi</a>') == '&lt;a href="javascript:x"&gt;hi&lt;/a&gt;'
 
 
+def test_quoted_words_can_be_kept_free_of_markup():
+    quoted = "Message: see [our page](https://evil.example) **now**"
+    assert split_text(quoted, markdown=False) == ["Message: see [our page](https://evil.example) **now**"]
+    assert "<a href" in split_text(quoted)[0]
+
+
 def test_long_texts_are_split_under_the_limit_between_lines():
     text = "\n".join(f"{i}. **Result {i}** " + "x" * 300 for i in range(40))
     chunks = split_text(text)

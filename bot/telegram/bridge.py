@@ -29,7 +29,7 @@ from telegram.ext import (
 
 from bot.telegram.clients import PartnerDesk, RasaClient, RasaUnavailable
 from bot.telegram.payloads import PayloadStore
-from bot.telegram.render import OutgoingMessage, render
+from bot.telegram.render import OutgoingMessage, render, split_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -361,7 +361,8 @@ class TelegramBridge:
         new_text = answer.get("message_text")
         if isinstance(new_text, str) and new_text:
             # Replace the request with its outcome; the buttons go, so nobody presses them again.
-            chunks = render([{"text": new_text}], self.payloads.callback_data)
+            # Plain text: it quotes the requester's own words, whose markdown must stay inert.
+            chunks = [OutgoingMessage(text=chunk) for chunk in split_text(new_text, markdown=False)]
             try:
                 await with_retries(
                     lambda: query.edit_message_text(chunks[0].text, parse_mode=ParseMode.HTML, reply_markup=None)

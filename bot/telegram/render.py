@@ -51,15 +51,17 @@ def _bold(escaped: str) -> str:
     return _BOLD.sub(lambda m: f"<b>{m.group(1)}</b>", escaped)
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+def split_text(text: str, limit: int = MAX_TEXT, *, markdown: bool = True) -> list[str]:
     """HTML chunks of at most `limit` characters, cut between lines where possible so no tag is cut.
 
-    A single line longer than the limit is cut as plain (escaped) text, since its markup may not survive."""
+    A single line longer than the limit is cut as plain (escaped) text, since its markup may not survive.
+    `markdown=False` escapes everything: for text that quotes other people's words (a requester's message
+    shown to a partner), where a [label](url) must not turn into a disguised link."""
     chunks: list[str] = []
     current: list[str] = []
     size = 0
     for line in text.split("\n"):
-        rendered = markdown_line_to_html(line)
+        rendered = markdown_line_to_html(line) if markdown else html.escape(line, quote=False)
         if len(rendered) > limit:
             rendered_parts = _hard_split(line, limit)
         else:
