@@ -3,11 +3,16 @@ Telegram bridge's overhead, the web widget's (first reply, socket.io round trip)
 numbers (embedding, ingestion, search latency at 1k/10k/100k)."""
 from bench import knowledge, stack, telegram, widget
 
+
+def channels(running: stack.Stack) -> None:
+    """The channel benchmarks, on the servers the REST benchmark started (started once, not three times)."""
+    print("\n== Telegram bridge (fake Bot API on loopback) ==", flush=True)
+    telegram.main([], stack=running)
+    print("\n== web widget (headless Chromium, socket.io) ==", flush=True)
+    widget.main([], stack=running)
+
+
 print("== assistant (REST, both servers) ==", flush=True)
-stack.main()
-print("\n== Telegram bridge (fake Bot API on loopback) ==", flush=True)
-telegram.main([])
-print("\n== web widget (headless Chromium, socket.io) ==", flush=True)
-widget.main([])
+stack.main([], after=channels)
 print("\n== knowledge (embedding, ingestion, search) ==", flush=True)
 raise SystemExit(knowledge.main([]))

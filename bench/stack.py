@@ -9,6 +9,8 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -55,13 +57,26 @@ def timed_turns(stack: Stack, messages: list[str], turns: int, sender: str) -> l
     return times
 
 
-def main() -> int:
+@contextmanager
+def running_stack() -> Iterator[Stack]:
+    """Both servers on free ports for the length of a benchmark."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(Path(tmp)).start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
+def main(argv: list[str] | None = None, *, after: Callable[[Stack], object] | None = None) -> int:
+    """REST numbers on a freshly started stack; `after` then runs other benchmarks on the same servers,
+    so `make bench` starts them once."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=100)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp))
-        stack.workdir.mkdir(parents=True, exist_ok=True)
+        (stack.workdir / "state").mkdir(parents=True, exist_ok=True)
         stack.build_store()
         started = time.perf_counter()
         try:
@@ -76,12 +91,14 @@ def main() -> int:
                 print(f"REST {name:<14} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   ({len(values)} turns)")
             print(f"RSS action server {rss_mb(stack.actions.pid):7.0f} MB")
             print(f"RSS Rasa server   {rss_mb(stack.rasa.pid):7.0f} MB")
+            state = ROOT / ".galaxy"
+            for name, label in (("train_seconds", "training time (last make train)"), ("ready_seconds", "make run to ready (last make run)")):
+                path = state / name
+                print(f"{label}: {path.read_text().strip() + ' s' if path.exists() else 'not measured yet'}", flush=True)
+            if after is not None:
+                after(stack)
         finally:
             stack.stop()
-    state = ROOT / ".galaxy"
-    for name, label in (("train_seconds", "training time (last make train)"), ("ready_seconds", "make run to ready (last make run)")):
-        path = state / name
-        print(f"{label}: {path.read_text().strip() + ' s' if path.exists() else 'not measured yet'}")
     return 0
 
 

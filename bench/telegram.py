@@ -11,7 +11,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.stack import percentile, rss_mb, timed_turns
+from bench.stack import percentile, rss_mb, running_stack, timed_turns
 from tests.fake_telegram import TOKEN, Bridge, FakeBotApi
 from tests.stack import Stack
 
@@ -31,33 +31,38 @@ def bridge_turns(api: FakeBotApi, messages: list[str], turns: int, first_chat: i
     return times
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, stack: Stack | None = None) -> int:
+    """Measures on `stack` when given (make bench shares one), else on servers of its own."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=60)
     args = parser.parse_args(argv)
+    if stack is None:
+        with running_stack() as own:
+            return measure(own, args.turns)
+    return measure(stack, args.turns)
+
+
+def measure(stack: Stack, turns: int) -> int:
     api = FakeBotApi(TOKEN).start()
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp))
-        bridge = None
-        try:
-            stack.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
             bridge = Bridge(Path(tmp), api, stack.env, stack.rasa_port)
-            bridge_turns(api, GREETINGS, 5, 50_000)  # warm both paths
-            timed_turns(stack, GREETINGS, 5, "bench-tg-warm")
-            for name, messages in (("greeting", GREETINGS), ("search", SEARCHES)):
-                via_bridge = bridge_turns(api, messages, args.turns, 60_000 if name == "greeting" else 70_000)
-                direct = timed_turns(stack, messages, args.turns, f"bench-tg-{name}")
-                overhead = statistics.median(via_bridge) - statistics.median(direct)
-                print(
-                    f"Telegram {name:<8} update→sendMessage p50 {statistics.median(via_bridge):6.1f} ms  p95 {percentile(via_bridge, 95):6.1f} ms"
-                    f" | REST alone p50 {statistics.median(direct):6.1f} ms | bridge overhead p50 {overhead:5.1f} ms ({args.turns} turns)"
-                )
-            print(f"RSS Telegram bridge {rss_mb(bridge.process.pid):7.0f} MB")
-        finally:
-            if bridge is not None:
+            try:
+                bridge_turns(api, GREETINGS, 5, 50_000)  # warm both paths
+                timed_turns(stack, GREETINGS, 5, "bench-tg-warm")
+                for name, messages in (("greeting", GREETINGS), ("search", SEARCHES)):
+                    via_bridge = bridge_turns(api, messages, turns, 60_000 if name == "greeting" else 70_000)
+                    direct = timed_turns(stack, messages, turns, f"bench-tg-{name}")
+                    overhead = statistics.median(via_bridge) - statistics.median(direct)
+                    print(
+                        f"Telegram {name:<8} update→sendMessage p50 {statistics.median(via_bridge):6.1f} ms  p95 {percentile(via_bridge, 95):6.1f} ms"
+                        f" | REST alone p50 {statistics.median(direct):6.1f} ms | bridge overhead p50 {overhead:5.1f} ms ({turns} turns)"
+                    )
+                print(f"RSS Telegram bridge {rss_mb(bridge.process.pid):7.0f} MB")
+            finally:
                 bridge.stop()
-            stack.stop()
-            api.stop()
+    finally:
+        api.stop()
     return 0
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from pathlib import Path
 
-from bench.stack import SEARCHES, percentile
+from bench.stack import SEARCHES, percentile, running_stack
 from tests.stack import ROOT, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,7 +83,8 @@ def report(name: str, values: list[float]) -> None:
     print(f"widget {name:<36} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   ({len(values)} runs)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, stack: Stack | None = None) -> int:
+    """Measures on `stack` when given (make bench shares one), else on servers of its own."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--loads", type=int, default=20, help="page loads of a new visitor")
     parser.add_argument("--messages", type=int, default=30, help="messages of each kind in one conversation")
@@ -92,22 +92,24 @@ def main(argv: list[str] | None = None) -> int:
     if not CHROMIUM.exists() or not BUNDLE.exists():
         print("widget: skipped (needs /usr/bin/chromium and the bundle: make system-deps widget)")
         return 0
+    if stack is None:
+        with running_stack() as own:
+            return measure(own, args.loads, args.messages)
+    return measure(stack, args.loads, args.messages)
+
+
+def measure(stack: Stack, load_count: int, message_count: int) -> int:
     from playwright.sync_api import sync_playwright  # only when there is something to measure
 
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp)).start()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    first_reply_ms(browser, stack)  # warm-up: Rasa's and Chromium's first request are slower
-                    loads = [first_reply_ms(browser, stack) for _ in range(args.loads)]
-                    greetings = round_trips_ms(browser, stack, [GREETINGS[i % len(GREETINGS)] for i in range(args.messages)])
-                    searches = round_trips_ms(browser, stack, [SEARCHES[i % len(SEARCHES)] for i in range(args.messages)])
-                finally:
-                    browser.close()
+            first_reply_ms(browser, stack)  # warm-up: Rasa's and Chromium's first request are slower
+            loads = [first_reply_ms(browser, stack) for _ in range(load_count)]
+            greetings = round_trips_ms(browser, stack, [GREETINGS[i % len(GREETINGS)] for i in range(message_count)])
+            searches = round_trips_ms(browser, stack, [SEARCHES[i % len(SEARCHES)] for i in range(message_count)])
         finally:
-            stack.stop()
+            browser.close()
     report("page load → connected", [ready for ready, _ in loads])
     report("page load → first reply (greeting)", [reply for _, reply in loads])
     report("round trip, greeting", greetings)

@@ -37,7 +37,6 @@ NAMED_PARTNER = 1.0
 # bm25s sets its own logger to DEBUG; its "building index" lines are noise for our users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-RRF_K = 60  # kept for callers of the former reciprocal rank fusion; no longer used in ranking
 CANDIDATES = 100  # depth of each ranking that enters the fusion
 ANN_THRESHOLD = 20_000  # above this many rows an unfiltered search uses Chroma's HNSW index
 MAX_QUERY_CHARS = 2_000  # longer queries are cut: MiniLM reads 256 tokens anyway
@@ -226,7 +225,7 @@ class Retriever:
         lexical_scores = self._lexical_scores(kind, query, rows) if mode in ("hybrid", "bm25") else None
         lexical = _top_positive(lexical_scores, depth) if lexical_scores is not None else []
         query_sdgs = self._query_sdgs(query, filters)
-        countries, regions = self._mentions(query)
+        countries, regions = _mentions(query)
 
         # Candidates are the union of both rankings, each scored exactly by both measures, so a
         # record found by one ranking is not penalised for sitting just below the other's cut.
@@ -382,12 +381,8 @@ class Retriever:
         return goals
 
     def _query_countries(self, query: str, filters: Filters) -> set[str]:
-        countries, _ = self._mentions(query)
+        countries, _ = _mentions(query)
         return countries | ({filters.country} if filters.country else set())
-
-    @staticmethod
-    def _mentions(query: str) -> tuple[frozenset[str], frozenset[str]]:
-        return _mentions(query)
 
     def _explain(
         self,

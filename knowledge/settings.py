@@ -78,7 +78,7 @@ class Settings:
     telegram_webhook_url: str = ""  # public HTTPS URL Telegram posts updates to (webhook mode)
     telegram_webhook_secret: str = field(default="", repr=False)
     telegram_webhook_port: int = 8443
-    telegram_bot_username: str = ""  # for t.me deep links; the bridge asks Telegram (getMe) when empty
+    telegram_bot_username: str = ""  # for the t.me deep links `make run` and the staff CLI print
 
     @property
     def rasa_url(self) -> str:

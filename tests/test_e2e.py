@@ -8,14 +8,9 @@ import pytest
 import requests
 
 from knowledge.catalogue import Solution, load_catalogue
-from tests.stack import SEED, started, texts
+from tests.stack import SEED, texts
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 def water_titles() -> set[str]:

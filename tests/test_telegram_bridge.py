@@ -10,14 +10,9 @@ import requests
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
 from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of, running_fake_api
-from tests.stack import ROOT, SEED, free_port, started
+from tests.stack import ROOT, SEED, free_port
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from started(tmp_path_factory.mktemp("tg-stack"))
 
 
 @pytest.fixture(scope="module")

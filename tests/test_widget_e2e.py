@@ -15,7 +15,7 @@ import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.stack import ROOT, SEED, Stack, started
+from tests.stack import ROOT, SEED, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +31,10 @@ EMPTY_MESSAGE_REPLY = "I didn't receive any text"  # bot/channels/rest.py; not i
 APOLOGY = "Sorry, something went wrong on my side"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", autouse=True)
+def bundle_built() -> None:
     if not BUNDLE.exists():
         pytest.fail(f"no widget bundle at {BUNDLE}: run `make widget` (make test does)")
-    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ no personal data travels in headers or ends up in mail-server logs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -132,7 +131,7 @@ def requester_declined(
     if alternatives:
         listed = "\n".join(f"- {name}: {url}" for name, url in alternatives)
         suggestions = (
-            f"Partners working on similar themes, whom you can find and contact through the Galaxy Assistant:\n"
+            "Partners working on similar themes, whom you can find and contact through the Galaxy Assistant:\n"
             f"{listed}\n\n"
         )
     else:

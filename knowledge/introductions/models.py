@@ -138,8 +138,8 @@ class Introduction(Base):
 
 
 class OutboxMessage(Base):
-    """An email (or, for partner notifications, a Telegram message) owed by an introduction, written in the
-    same transaction as the change that owes it."""
+    """An email or a Telegram message owed by an introduction, written in the same transaction as the change
+    that owes it."""
 
     __tablename__ = "introduction_outbox"
     __table_args__ = (

@@ -290,7 +290,7 @@ class IntroductionService:
         # Without a token nothing could send it; the email alone then notifies the partner.
         if not self.settings.telegram_bot_token:
             return None
-        return session.scalar(select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == partner_id))
+        return _linked_chat(session, partner_id)
 
     def _telegram_notification(
         self,
@@ -306,10 +306,8 @@ class IntroductionService:
         label = self._solution_label(introduction, solution)
         text = telegram.notification_text(reference, requester, focal, label, introduction.expires_at)
         # The buttons' signed data is made when sending (from reference and expiry), so it is not stored.
-        message = _outbox(introduction, "partner_notification", "", f"Introduction request {reference}", text, now)
-        message.channel = "telegram"
-        message.telegram_chat_id = chat_id
-        return message
+        subject = f"Introduction request {reference}"
+        return _outbox(introduction, "partner_notification", "", subject, text, now, telegram_chat_id=chat_id)
 
     def _notification(
         self,
@@ -360,10 +358,7 @@ class IntroductionService:
             introduction = session.scalar(select(Introduction).where(Introduction.reference == claims.reference))
             if introduction is None or not telegram.verify_callback(self._secret, claims, introduction.expires_at):
                 raise InvalidToken("This button is not valid: the introduction request no longer exists.")
-            linked = session.scalar(
-                select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == introduction.partner_id)
-            )
-            if linked != chat_id:
+            if _linked_chat(session, introduction.partner_id) != chat_id:
                 raise WrongChat("This chat is not linked to the partner this introduction request is for.")
             return self._record_decision(session, introduction, claims.decision, now, _BUTTON_EXPIRED)
 
@@ -452,10 +447,8 @@ class IntroductionService:
         chat = introduction.conversation_id
         if introduction.channel != "telegram" or not self.settings.telegram_bot_token or not re.fullmatch(r"-?\d{1,20}", chat):
             return []
-        message = _outbox(introduction, kind, "", f"Introduction {introduction.reference}", text, now)
-        message.channel = "telegram"
-        message.telegram_chat_id = int(chat)
-        return [message]
+        subject = f"Introduction {introduction.reference}"
+        return [_outbox(introduction, kind, "", subject, text, now, telegram_chat_id=int(chat))]
 
     # -- Telegram links ---------------------------------------------------------------------------------
 
@@ -559,9 +552,7 @@ class IntroductionService:
 
     def telegram_chat_for(self, partner_id: str) -> int | None:
         with self._sessions() as session:
-            return session.scalar(
-                select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == partner_id)
-            )
+            return _linked_chat(session, partner_id)
 
     def telegram_links(self) -> list[PartnerTelegramLink]:
         with self._sessions() as session:
@@ -709,18 +700,33 @@ def _claimed(session: Session, claims: DecisionClaims) -> Introduction:
 
 
 def _outbox(
-    introduction: Introduction, kind: str, recipient: str, subject: str, body: str, now: datetime
+    introduction: Introduction,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    *,
+    telegram_chat_id: int | None = None,
 ) -> OutboxMessage:
+    """An outbox row: an email to `recipient`, or with `telegram_chat_id` a Telegram message to that chat."""
     return OutboxMessage(
         introduction_id=introduction.id,
         kind=kind,
-        recipient_email=recipient,
+        channel="email" if telegram_chat_id is None else "telegram",
+        telegram_chat_id=telegram_chat_id,
+        recipient_email=recipient if telegram_chat_id is None else "",
         subject=subject,
         body=body,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def _linked_chat(session: Session, partner_id: str) -> int | None:
+    """The Telegram chat the partner linked, if any."""
+    return session.scalar(select(PartnerTelegramLink.chat_id).where(PartnerTelegramLink.partner_id == partner_id))
 
 
 def _code_hash(code: str) -> str:

@@ -172,8 +172,8 @@ class TelegramError(Exception):
 
 
 class TelegramNotifier:
-    """Sends partner notifications with Accept/Decline buttons (sendMessage, HTML). Synchronous: it runs in
-    the outbox worker's thread."""
+    """Sends the outbox's Telegram messages (sendMessage, HTML): partner notifications with Accept/Decline
+    buttons, and updates to requesters who asked on Telegram. Synchronous: it runs in the outbox worker's thread."""
 
     def __init__(
         self,
