@@ -1,19 +1,25 @@
-"""The knowledge services an action server holds, handed to every action at registration.
+"""The knowledge and brokering services an action server holds, handed to every action at registration.
 
 The action server fills it once at start-up (`actions.server`); tests fill it with a small store.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from knowledge.services import KnowledgeServices
 from knowledge.settings import Settings, settings
+
+if TYPE_CHECKING:
+    from introductions.service import IntroductionService
 
 
 @dataclass
 class ActionContext:
     settings: Settings = field(default_factory=settings)
     services: KnowledgeServices | None = None
+    # Brokering lives in its own package; None while loading or when its database is unreachable.
+    introductions: IntroductionService | None = None
 
     @property
     def ready(self) -> bool:

@@ -12,11 +12,11 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, html as html_response
 
 from actions.context import ActionContext
-from knowledge.introductions.mailer import SmtpMailer
-from knowledge.introductions.outbox import OutboxWorker
-from knowledge.introductions.service import DecisionResult
-from knowledge.introductions.telegram import TelegramNotifier
-from knowledge.introductions.tokens import DecisionError
+from introductions.mailer import SmtpMailer
+from introductions.outbox import OutboxWorker
+from introductions.service import DecisionResult
+from introductions.telegram import TelegramNotifier
+from introductions.tokens import DecisionError
 
 logger = logging.getLogger(__name__)
 OUTBOX_POLL_SECONDS = 2.0
@@ -38,7 +38,7 @@ def decisions_blueprint(context: ActionContext) -> Blueprint:
 
     async def check(token: str, decision: str, operation: str) -> DecisionResult | HTTPResponse:
         """Runs preview or decide for a link; an HTTP page when the link cannot be used."""
-        introductions = context.services.introductions if context.services else None
+        introductions = context.introductions
         if introductions is None:
             return _page("Please try again later", "<p>The service is starting or unavailable.</p>", 503)
         try:
@@ -86,7 +86,7 @@ async def deliver_forever(context: ActionContext) -> None:
     since_expiry_check = EXPIRY_CHECK_SECONDS
     try:
         while True:
-            introductions = context.services.introductions if context.services else None
+            introductions = context.introductions
             if introductions is not None:
                 try:
                     await loop.run_in_executor(None, worker.deliver_due)

@@ -18,7 +18,7 @@ from actions.context import ActionContext
 from actions.formatting import payload
 from actions.search import chosen_record_id
 from knowledge.catalogue import Partner, Solution
-from knowledge.introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
+from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -55,10 +55,10 @@ class IntroductionAction(GalaxyAction, ABC):
     Never registered itself."""
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if services.introductions is None:
+        if self.context.introductions is None:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
-        return await self.broker(services, services.introductions, dispatcher, tracker)
+        return await self.broker(services, self.context.introductions, dispatcher, tracker)
 
     @abstractmethod
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:

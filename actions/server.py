@@ -14,6 +14,7 @@ from actions.context import ActionContext
 from actions.decisions import install as install_decisions
 from actions.registry import build_actions
 from actions.telegram_partners import install as install_telegram_partners
+from introductions.bootstrap import build_introductions
 from knowledge.services import build_services
 from knowledge.settings import settings
 
@@ -34,6 +35,7 @@ def build_app(context: ActionContext, *, load: bool = True) -> Sanic:
         async def load_knowledge(app: Sanic, _loop) -> None:  # noqa: ARG001 - Sanic's signature
             started = time.perf_counter()
             context.services = build_services(context.settings)
+            context.introductions = build_introductions(context.settings, context.services.retriever)
             logger.info("action server ready in %.1fs", time.perf_counter() - started)
 
     return app

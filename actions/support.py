@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, input_channel, latest_text
 from actions.context import ActionContext
 from actions.formatting import payload
-from knowledge.handoffs import HandoffLog
+from introductions.handoffs import HandoffLog
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 

@@ -15,9 +15,9 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json as json_response
 
 from actions.context import ActionContext
-from knowledge.introductions.service import IntroductionService, InvalidRequest, TelegramLinkError
-from knowledge.introductions.telegram import BRIDGE_SIGNATURE_HEADER, TelegramAnswer, verify_bridge_request
-from knowledge.introductions.tokens import DecisionError, signing_secret
+from introductions.service import IntroductionService, InvalidRequest, TelegramLinkError
+from introductions.telegram import BRIDGE_SIGNATURE_HEADER, TelegramAnswer, verify_bridge_request
+from introductions.tokens import DecisionError, signing_secret
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def telegram_partners_blueprint(context: ActionContext) -> Blueprint:
         return payload
 
     async def call(operation: Callable[[IntroductionService], T]) -> T | HTTPResponse:
-        introductions = context.services.introductions if context.services else None
+        introductions = context.introductions
         if introductions is None:
             return json_response({"text": UNAVAILABLE}, status=503)
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from tests.stack import Stack
+from harness.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCHES = [

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from bench.stack import percentile, rss_mb, running_stack, timed_turns
-from tests.fake_telegram import TOKEN, Bridge, FakeBotApi
-from tests.stack import Stack
+from harness.fake_telegram import TOKEN, Bridge, FakeBotApi
+from harness.stack import Stack
 
 GREETINGS = ["hi", "hello", "good morning"]
 SEARCHES = ["find a solution for water scarcity", "who works on renewable energy?", "solutions for school meals in Africa"]

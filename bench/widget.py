@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 from bench.stack import SEARCHES, percentile, running_stack
-from tests.stack import ROOT, Stack
+from harness.stack import ROOT, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "bot" / "widget" / "dist" / "galaxy-widget.js"

@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     sdg.add_argument("--json", action="store_true")
     sdg.set_defaults(run=cmd_sdg)
 
-    from knowledge.introductions.cli import add_introductions_parser
+    from introductions.cli import add_introductions_parser
 
     add_introductions_parser(sub)
     return parser

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.embedder import MiniLmEmbedder, TextEmbedder
-from knowledge.catalogue import Partner, Solution
 from knowledge.faq import FaqIndex
-from knowledge.introductions.db import upgrade
-from knowledge.introductions.service import IntroductionService
 from knowledge.sdg import SdgTagger
-from knowledge.search import Filters, Retriever
+from knowledge.search import Retriever
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore
 
@@ -27,7 +24,6 @@ class KnowledgeServices:
     retriever: Retriever
     tagger: SdgTagger
     faq: FaqIndex | None = None
-    introductions: IntroductionService | None = None
 
 
 def build_services(
@@ -36,7 +32,6 @@ def build_services(
     store_dir: Path | None = None,
     embedder: TextEmbedder | None = None,
     warm: bool = True,
-    with_introductions: bool = True,
 ) -> KnowledgeServices:
     started = time.perf_counter()
     embedder = embedder or MiniLmEmbedder(settings.embed_backend)
@@ -46,43 +41,8 @@ def build_services(
     faq = _faq_index(settings, embedder)
     if warm:
         retriever.warm()
-    introductions = build_introductions(settings, retriever) if with_introductions else None
     logger.info("knowledge ready: %d records in %.1fs", len(retriever), time.perf_counter() - started)
-    return KnowledgeServices(embedder=embedder, store=store, retriever=retriever, faq=faq, tagger=tagger, introductions=introductions)
-
-
-def build_introductions(settings: Settings, retriever: Retriever) -> IntroductionService | None:
-    """The introductions store, migrated to the latest schema; None (and an error in the log)
-    when the database cannot be reached, so search keeps working."""
-
-    def partner(record_id: str) -> Partner | None:
-        record = retriever.get(record_id)
-        return record if isinstance(record, Partner) else None
-
-    def solution(record_id: str) -> Solution | None:
-        record = retriever.get(record_id)
-        return record if isinstance(record, Solution) else None
-
-    def similar(partner_id: str) -> list[Partner]:
-        declined = partner(partner_id)
-        if declined is None:
-            return []
-        # Partners of the same kind working on the same themes first (another cooperation agency for an
-        # agency), then any partner on those themes.
-        need = " ".join([*declined.focus_areas, declined.description[:300]])
-        found = retriever.search(need, kind="partner", top_k=4, filters=Filters(partner_type=declined.type))
-        found += retriever.search(need, kind="partner", top_k=4)
-        similar_ones = {r.record.id: r.record for r in found if isinstance(r.record, Partner) and r.record.id != partner_id}
-        return list(similar_ones.values())
-
-    try:
-        upgrade(settings.database_url)
-        return IntroductionService(
-            settings.database_url, settings, partner, solution_lookup=solution, similar_partners=similar
-        )
-    except Exception as exc:  # noqa: BLE001 - any database failure means "introductions are off"
-        logger.error("introductions are unavailable: %s", type(exc).__name__)
-        return None
+    return KnowledgeServices(embedder=embedder, store=store, retriever=retriever, faq=faq, tagger=tagger)
 
 
 def _tagger(embedder: TextEmbedder) -> SdgTagger:

@@ -54,7 +54,7 @@ class Settings:
     embed_backend: str = "torch"
     log_level: str = "INFO"
     unossc_contact: str = "shams.banihani@unossc.org"
-    # Brokered introductions (knowledge/introductions/): store, SMTP delivery, signed links, retention.
+    # Brokered introductions (introductions/): store, SMTP delivery, signed links, retention.
     # repr=False: a URL may hold a password, and settings may be printed.
     database_url: str = field(default=f"sqlite:///{PROJECT_ROOT / '.galaxy' / 'introductions.sqlite3'}", repr=False)
     smtp_host: str = "localhost"

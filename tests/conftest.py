@@ -108,6 +108,6 @@ def tracker_factory():
 def stack(tmp_path_factory):
     """The real action server and Rasa server, started once for the end-to-end modules that need no special
     settings (a module that does, such as test_e2e_introductions, defines its own `stack`)."""
-    from tests.stack import started
+    from harness.stack import started
 
     yield from started(tmp_path_factory.mktemp("stack"))

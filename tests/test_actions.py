@@ -6,7 +6,7 @@ from actions.context import ActionContext
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
 from actions.introductions import ActionIntroductionStatus
 from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
-from knowledge.handoffs import HandoffLog
+from introductions.handoffs import HandoffLog
 
 
 def slots_of(events):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from knowledge.catalogue import Solution, load_catalogue
-from tests.stack import SEED, texts
+from harness.stack import SEED, texts
 
 pytestmark = pytest.mark.e2e
 

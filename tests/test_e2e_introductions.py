@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from tests.fake_telegram import TOKEN, Bridge, keyboard_of, running_fake_api
-from tests.stack import PYTHON, ROOT, free_port, started, texts
+from harness.fake_telegram import TOKEN, Bridge, keyboard_of, running_fake_api
+from harness.stack import PYTHON, ROOT, free_port, started, texts
 from tests.test_introductions import start_smtp
 
 pytestmark = pytest.mark.e2e

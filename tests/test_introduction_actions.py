@@ -16,7 +16,7 @@ from actions.introductions import (
     ActionSubmitIntroduction,
     ValidateIntroductionForm,
 )
-from knowledge.services import build_introductions
+from introductions.bootstrap import build_introductions
 from tests.test_actions import slots_of
 
 DETAILS = {
@@ -31,9 +31,9 @@ DETAILS = {
 @pytest.fixture
 def intro_context(context, tmp_path):
     settings = replace(context.settings, database_url=f"sqlite:///{tmp_path / 'intro.sqlite3'}", introduction_secret="test-secret")
-    services = replace(context.services, introductions=build_introductions(settings, context.services.retriever))
-    assert services.introductions is not None
-    return replace(context, settings=settings, services=services)
+    introductions = build_introductions(settings, context.services.retriever)
+    assert introductions is not None
+    return replace(context, settings=settings, introductions=introductions)
 
 
 async def run(action, tracker, domain=None):
@@ -93,13 +93,13 @@ async def test_consent_stores_once_and_status_lists_it(intro_context, tracker_fa
     assert "(status: pending)" in first.messages[0]["text"]
     assert first.messages[0]["text"][:40] == second.messages[0]["text"][:40]  # same reference: one request
     assert slots_of(submitted)["intro_message"] is None and "requester_email" not in slots_of(submitted)
-    (stored,) = intro_context.services.introductions.for_conversation("test-user")
+    (stored,) = intro_context.introductions.for_conversation("test-user")
     assert stored.reference in first.messages[0]["text"] and stored.partner_id == "p-fund"
     status, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("status?", intent="introduction_status"))
     assert f"{stored.reference} to Poverty and Hunger Facility (PHF): **pending**" in status.messages[0]["text"]
     deleted, events = await run(ActionDeleteMyData(intro_context), tracker_factory("delete my data", intent="delete_my_data", slots=slots))
     assert "1 introduction request" in deleted.messages[0]["text"] and slots_of(events)["requester_email"] is None
-    assert intro_context.services.introductions.for_conversation("test-user") == []
+    assert intro_context.introductions.for_conversation("test-user") == []
 
 
 @pytest.mark.asyncio
@@ -110,7 +110,7 @@ async def test_consent_is_needed_and_refusal_forgets(intro_context, tracker_fact
     dispatcher, events = await run(ActionDeclineConsent(intro_context), tracker_factory("no", intent="deny", slots=not_asked))
     assert dispatcher.messages[0]["response"] == "utter_no_consent"
     assert all(value is None for value in slots_of(events).values())
-    assert intro_context.services.introductions.for_conversation("test-user") == []
+    assert intro_context.introductions.for_conversation("test-user") == []
 
 
 @pytest.mark.asyncio

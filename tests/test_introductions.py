@@ -20,13 +20,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
 
 from knowledge.catalogue import Contact, Partner, Solution
-from knowledge.introductions import emails
-from knowledge.introductions.db import make_engine, upgrade
-from knowledge.introductions.mailer import SmtpMailer
-from knowledge.introductions.models import Introduction, OutboxMessage
-from knowledge.introductions.outbox import OutboxWorker
-from knowledge.introductions.service import IntroductionService, InvalidRequest, RateLimited
-from knowledge.introductions.tokens import DecisionSigner, InvalidToken, TokenExpired, signing_secret
+from introductions import emails
+from introductions.db import make_engine, upgrade
+from introductions.mailer import SmtpMailer
+from introductions.models import Introduction, OutboxMessage
+from introductions.outbox import OutboxWorker
+from introductions.service import IntroductionService, InvalidRequest, RateLimited
+from introductions.tokens import DecisionSigner, InvalidToken, TokenExpired, signing_secret
 from knowledge.settings import Settings
 from tests.postgres import postgres_url  # noqa: F401 - session fixture
 
@@ -237,7 +237,7 @@ def test_migrations_create_exactly_the_models(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from knowledge.introductions.models import Base
+    from introductions.models import Base
 
     engine = make_engine(database_url)
     with engine.connect() as connection:
@@ -709,9 +709,9 @@ def test_personal_data_never_reaches_the_logs(sqlite_url, settings, clock, smtp_
         worker.close()
         service.close()
 
-    ours = [r for r in caplog.records if r.name.startswith(("knowledge", "sqlalchemy", "alembic"))]
+    ours = [r for r in caplog.records if r.name.startswith(("knowledge", "introductions", "sqlalchemy", "alembic"))]
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in ours)
-    assert {"knowledge.introductions.service", "knowledge.introductions.outbox", "knowledge.introductions.mailer"} <= {
+    assert {"introductions.service", "introductions.outbox", "introductions.mailer"} <= {
         r.name for r in ours
     }
     assert "ConnectionRefusedError" in logged  # the failure itself is logged, by class name

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of, running_fake_api
-from tests.stack import ROOT, SEED, free_port
+from harness.fake_telegram import BOT_USERNAME, TOKEN, Bridge, FakeBotApi, keyboard_of, running_fake_api
+from harness.stack import ROOT, SEED, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -21,18 +21,18 @@ from sanic import Sanic
 from sqlalchemy import select, text
 
 from actions.context import ActionContext
-from knowledge.introductions.db import make_engine, upgrade
-from knowledge.introductions.mailer import SmtpMailer
-from knowledge.introductions.models import Introduction, OutboxMessage, TelegramLinkCode
-from knowledge.introductions.outbox import OutboxWorker
-from knowledge.introductions.service import (
+from introductions.db import make_engine, upgrade
+from introductions.mailer import SmtpMailer
+from introductions.models import Introduction, OutboxMessage, TelegramLinkCode
+from introductions.outbox import OutboxWorker
+from introductions.service import (
     LINK_CODE_TTL,
     IntroductionService,
     InvalidRequest,
     TelegramLinkError,
     WrongChat,
 )
-from knowledge.introductions.telegram import (
+from introductions.telegram import (
     BRIDGE_SIGNATURE_HEADER,
     CALLBACK_PREFIX,
     TelegramNotifier,
@@ -40,7 +40,7 @@ from knowledge.introductions.telegram import (
     sign_bridge_request,
     verify_bridge_request,
 )
-from knowledge.introductions.tokens import InvalidToken, TokenExpired, signing_secret
+from introductions.tokens import InvalidToken, TokenExpired, signing_secret
 from knowledge.settings import Settings
 from tests.postgres import postgres_url  # noqa: F401 - session fixture
 from tests.test_introductions import (
@@ -506,11 +506,6 @@ def signed(settings: Settings, payload: dict[str, Any], *, secret: str | None = 
     return {"content": body, "headers": {BRIDGE_SIGNATURE_HEADER: signature, "Content-Type": "application/json"}}
 
 
-@dataclass
-class Services:  # the part of KnowledgeServices the endpoints use
-    introductions: IntroductionService | None
-
-
 def test_bridge_signature() -> None:
     body = b'{"data": "gxd:7K3Q9P:a:x", "chat_id": 1}'
     signature = sign_bridge_request("secret", body)
@@ -530,7 +525,7 @@ async def test_decision_endpoint(sqlite_url, settings, clock, bot_api, caplog) -
     worker = OutboxWorker(sqlite_url, no_smtp, telegram=TelegramNotifier.from_settings(settings))
     try:
         data = sent_buttons(service, worker, bot_api)
-        context = ActionContext(settings=settings, services=Services(service))  # type: ignore[arg-type]
+        context = ActionContext(settings=settings, introductions=service)
         async with bridge_client(context) as client:
             press = {"data": data["Accept"], "chat_id": CHAT}
             for headers in ({}, {BRIDGE_SIGNATURE_HEADER: "0" * 64}):
@@ -573,7 +568,7 @@ async def test_decision_endpoint(sqlite_url, settings, clock, bot_api, caplog) -
         worker.close()
         service.close()
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
-    assert {"knowledge.introductions.service", "knowledge.introductions.telegram"} <= {r.name for r in caplog.records}
+    assert {"introductions.service", "introductions.telegram"} <= {r.name for r in caplog.records}
     for secret in (*PERSONAL, TOKEN, str(CHAT), data["Accept"]):
         assert secret not in logged
 
@@ -583,7 +578,7 @@ async def test_link_endpoint(sqlite_url, settings, clock) -> None:
     service = IntroductionService(sqlite_url, settings, PARTNERS.get, solution_lookup=SOLUTIONS.get, clock=clock)
     try:
         code = service.create_telegram_link_code("p-amexcid")
-        context = ActionContext(settings=settings, services=Services(service))  # type: ignore[arg-type]
+        context = ActionContext(settings=settings, introductions=service)
         async with bridge_client(context) as client:
             request = {"code": code, "chat_id": CHAT}
             unsigned = await client.post("/introductions/telegram/link", json=request)
@@ -680,7 +675,7 @@ def empty_database_url(request, tmp_path) -> str:
 
 
 def test_existing_emails_become_email_channel_rows_on_upgrade(empty_database_url) -> None:
-    from knowledge.introductions.db import downgrade
+    from introductions.db import downgrade
 
     url = empty_database_url
     upgrade(url, "0001")

@@ -15,7 +15,7 @@ import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
-from tests.stack import ROOT, SEED, Stack
+from harness.stack import ROOT, SEED, Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -44,7 +44,7 @@ def main() -> int:
     if config.telegram_mode not in ("polling", "webhook"):
         print(f"TELEGRAM_MODE must be polling or webhook, got {config.telegram_mode!r}", file=sys.stderr)
         return 2
-    from knowledge.introductions.tokens import signing_secret
+    from introductions.tokens import signing_secret
 
     payloads = PayloadStore(config.state_dir / "telegram.sqlite3")
     payloads.prune()

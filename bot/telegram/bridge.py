@@ -170,7 +170,7 @@ class TelegramBridge:
         parameter = context.args[0] if context.args else ""
         if parameter and not _START_PARAMETER.match(parameter):
             parameter = ""
-        from knowledge.introductions.telegram import LINK_START_PREFIX
+        from introductions.telegram import LINK_START_PREFIX
 
         if parameter.startswith(LINK_START_PREFIX):
             await self._link_partner(message, parameter[len(LINK_START_PREFIX) :], context)
@@ -230,7 +230,7 @@ class TelegramBridge:
             return
         data = query.data or ""
         chat_id = query.message.chat.id
-        from knowledge.introductions.telegram import CALLBACK_PREFIX
+        from introductions.telegram import CALLBACK_PREFIX
 
         if data.startswith(CALLBACK_PREFIX):
             await self._partner_decision(update, context, data)

@@ -52,7 +52,7 @@ class PartnerDesk:
         await self._client.aclose()
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        from knowledge.introductions.telegram import BRIDGE_SIGNATURE_HEADER, sign_bridge_request
+        from introductions.telegram import BRIDGE_SIGNATURE_HEADER, sign_bridge_request
 
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json", BRIDGE_SIGNATURE_HEADER: sign_bridge_request(self._secret, body)}

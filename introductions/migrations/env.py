@@ -1,13 +1,13 @@
 """Alembic environment of the introductions store. The database comes from the caller
-(`knowledge.introductions.db.upgrade` passes its engine); otherwise from settings().database_url."""
+(`introductions.db.upgrade` passes its engine); otherwise from settings().database_url."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import text
 
-from knowledge.introductions.db import make_engine
-from knowledge.introductions.models import Base
+from introductions.db import make_engine
+from introductions.models import Base
 
 config = context.config
 target_metadata = Base.metadata

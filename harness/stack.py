@@ -157,7 +157,7 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-if __name__ == "__main__":  # manual use: python -m tests.stack DIR
+if __name__ == "__main__":  # manual use: python -m harness.stack DIR
     stack = Stack(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/galaxy-stack")).start()
     print(stack.rest_url, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run `finally` on kill, too

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from tests.stack import PYTHON, ROOT
+from harness.stack import PYTHON, ROOT
 
 BOT_ID = 7000001
 BOT_USERNAME = "galaxy_test_bot"

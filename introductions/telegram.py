@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from knowledge.introductions import emails
-from knowledge.introductions.tokens import Decision, InvalidToken
+from introductions import emails
+from introductions.tokens import Decision, InvalidToken
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class TelegramNotifier:
         """A notifier when TELEGRAM_BOT_TOKEN is set, else None (Telegram rows then wait in the outbox)."""
         if not settings.telegram_bot_token:
             return None
-        from knowledge.introductions.tokens import signing_secret
+        from introductions.tokens import signing_secret
 
         return cls(settings.telegram_bot_token, signing_secret(settings), base_url=settings.telegram_base_url)
 

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.introductions.db import make_engine, utcnow
-from knowledge.introductions.mailer import Email, Mailer
-from knowledge.introductions.models import Introduction, OutboxMessage
-from knowledge.introductions.telegram import TelegramError, TelegramNotice, TelegramNotifier
+from introductions.db import make_engine, utcnow
+from introductions.mailer import Email, Mailer
+from introductions.models import Introduction, OutboxMessage
+from introductions.telegram import TelegramError, TelegramNotice, TelegramNotifier
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""`python -m knowledge introductions …`: staff tools for introduction requests (list, show, export,
+"""`python -m introductions …` (alias: `python -m knowledge introductions …`): staff tools for introduction requests (list, show, export,
 purge), partners' Telegram links, and the delivery worker. `show` and `export` print personal data: they are
 for UN staff."""
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from knowledge.settings import settings
 
 if TYPE_CHECKING:
-    from knowledge.introductions.service import IntroductionService
+    from introductions.service import IntroductionService
 
 STATUSES = ("pending", "delivered", "accepted", "declined", "expired")
 EXPORT_COLUMNS = (
@@ -51,8 +51,8 @@ def _url(args: argparse.Namespace) -> str:
 
 
 def _service(args: argparse.Namespace) -> IntroductionService:
-    from knowledge.introductions.db import upgrade
-    from knowledge.introductions.service import IntroductionService
+    from introductions.db import upgrade
+    from introductions.service import IntroductionService
 
     upgrade(_url(args))
     # Staff commands never create requests, so they need no catalogue.
@@ -60,7 +60,7 @@ def _service(args: argparse.Namespace) -> IntroductionService:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from knowledge.introductions.db import upgrade
+    from introductions.db import upgrade
 
     upgrade(_url(args))
     print("introductions store is up to date")
@@ -166,9 +166,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace):
-    from knowledge.introductions.mailer import SmtpMailer
-    from knowledge.introductions.outbox import OutboxWorker
-    from knowledge.introductions.telegram import TelegramNotifier
+    from introductions.mailer import SmtpMailer
+    from introductions.outbox import OutboxWorker
+    from introductions.telegram import TelegramNotifier
 
     # Telegram rows wait in the outbox until a worker with TELEGRAM_BOT_TOKEN sends them.
     return OutboxWorker(_url(args), SmtpMailer(settings()), telegram=TelegramNotifier.from_settings(settings()))
@@ -188,7 +188,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    logging.getLogger("knowledge.introductions").setLevel(settings().log_level)
+    logging.getLogger("introductions").setLevel(settings().log_level)
     service = _service(args)
     worker = _worker(args)
     stop = threading.Event()
@@ -210,8 +210,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _catalogue_service(args: argparse.Namespace) -> IntroductionService:
     """A service that knows the catalogue's partners, to refuse links for a partner id that does not exist."""
     from knowledge.catalogue import Partner, load_catalogue
-    from knowledge.introductions.db import upgrade
-    from knowledge.introductions.service import IntroductionService
+    from introductions.db import upgrade
+    from introductions.service import IntroductionService
 
     partners = {r.id: r for r in load_catalogue(settings().catalogue_paths) if isinstance(r, Partner)}
     upgrade(_url(args))
@@ -219,7 +219,7 @@ def _catalogue_service(args: argparse.Namespace) -> IntroductionService:
 
 
 def cmd_telegram_link(args: argparse.Namespace) -> int:
-    from knowledge.introductions.service import InvalidRequest
+    from introductions.service import InvalidRequest
 
     service = _catalogue_service(args)
     try:
@@ -285,9 +285,31 @@ def cmd_telegram_links(args: argparse.Namespace) -> int:
 
 
 def add_introductions_parser(sub: argparse._SubParsersAction) -> None:
-    """Register `introductions` and its commands on the `python -m knowledge` parser."""
+    """Register `introductions` and its commands on the `python -m knowledge` parser (the old entry point,
+    kept as an alias of `python -m introductions`)."""
     group = sub.add_parser("introductions", help="staff tools for brokered introductions and the email worker")
-    commands = group.add_subparsers(dest="introductions_command", required=True)
+    add_commands(group.add_subparsers(dest="introductions_command", required=True))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m introductions", description=__doc__.split("\n\n")[0])
+    add_commands(parser.add_subparsers(dest="introductions_command", required=True))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """The staff commands, shared by both entry points."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else SQLite in GALAXY_STATE_DIR)"

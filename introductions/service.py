@@ -1,6 +1,6 @@
 """IntroductionService: stores consented introduction requests, records the partner's decision (from an
 email link or a Telegram button), links partners' Telegram chats, and writes every message it owes into the
-outbox in the same transaction (delivery is knowledge/introductions/outbox.py)."""
+outbox in the same transaction (delivery is introductions/outbox.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.catalogue import Partner, Solution
-from knowledge.introductions import emails, telegram
-from knowledge.introductions.db import make_engine, utcnow
-from knowledge.introductions.models import (
+from introductions import emails, telegram
+from introductions.db import make_engine, utcnow
+from introductions.models import (
     EMAIL_MAX,
     MESSAGE_MAX,
     NAME_MAX,
@@ -32,7 +32,7 @@ from knowledge.introductions.models import (
     PartnerTelegramLink,
     TelegramLinkCode,
 )
-from knowledge.introductions.tokens import (
+from introductions.tokens import (
     Decision,
     DecisionClaims,
     DecisionError,
