@@ -83,6 +83,10 @@ class SearchResult:
     dense: float = 0.0
     lexical: float = 0.0
     matched_terms: list[str] = field(default_factory=list)
+    # Honest fit: False when the score is below the calibrated relevance floor (a "nearest record", not a match).
+    close_match: bool = True
+    # True when the record passed a country filter only through a provider/funder country, not where it worked.
+    via_provider_country: bool = False
 
     @property
     def id(self) -> str:
