@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store bench eval clean install system-deps widget
+.PHONY: help run chat test test-fast validate train store bench eval clean reset-data install system-deps widget
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -122,5 +122,16 @@ eval: install $(STORE_STAMP) $(MODEL) ## retrieval and NLU quality on the labell
 bench: install $(STORE_STAMP) $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 
-clean: ## remove trained models, stores and results (keeps the virtual environments)
-	rm -rf models $(STATE)
+MODELS_DIR := models
+
+clean: ## remove rebuildable artefacts: trained models, store generations, results (keeps databases, secrets, logs)
+	rm -rf $(MODELS_DIR) $(STATE)/store $(STATE)/results $(STATE)/train_seconds $(STATE)/ready_seconds
+
+# Databases (introductions, hand-offs, conversations), secrets, mail and logs: only on explicit confirmation.
+reset-data: ## delete ALL runtime data under the state directory (asks first; CONFIRM=yes skips the question)
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+	  printf 'This deletes the databases, secrets, mail and logs in %s. Type "yes" to go on: ' "$(STATE)"; \
+	  read -r answer; [ "$$answer" = "yes" ] || { echo "nothing deleted"; exit 1; }; \
+	fi
+	rm -rf $(STATE)
+	@echo "runtime data in $(STATE) deleted"

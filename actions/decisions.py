@@ -12,7 +12,7 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, html as html_response
 
 from actions.context import ActionContext
-from introductions.mailer import SmtpMailer
+from introductions.mailer import mailer_for
 from introductions.outbox import OutboxWorker
 from introductions.service import DecisionResult
 from introductions.telegram import TelegramNotifier
@@ -80,7 +80,7 @@ async def deliver_forever(context: ActionContext) -> None:
     settings = context.settings
     # Telegram notifications go out only when a bot token is set; until then they wait in the outbox.
     worker = OutboxWorker(
-        settings.database_url, SmtpMailer(settings), telegram=TelegramNotifier.from_settings(settings)
+        settings.database_url, mailer_for(settings), telegram=TelegramNotifier.from_settings(settings)
     )
     loop = asyncio.get_running_loop()
     since_expiry_check = EXPIRY_CHECK_SECONDS

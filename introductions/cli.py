@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
+from introductions.conversations import purge_stored_conversations
 from knowledge.settings import settings
 
 if TYPE_CHECKING:
@@ -158,20 +159,22 @@ def cmd_purge(args: argparse.Namespace) -> int:
     finally:
         service.close()
     days = settings().retention_days if args.older_than_days is None else args.older_than_days
+    conversations = purge_stored_conversations(settings().tracker_store_url, days)
     if args.json:
-        _print_json({"expired": expired, "purged": purged, "older_than_days": days})
+        _print_json({"expired": expired, "purged": purged, "older_than_days": days, "conversations_deleted": conversations})
     else:
         print(f"{expired} request(s) expired; personal data purged from {purged} request(s) closed {days}+ day(s) ago")
+        print(f"{conversations} conversation(s) with no message for {days}+ day(s) deleted")
     return 0
 
 
 def _worker(args: argparse.Namespace):
-    from introductions.mailer import SmtpMailer
+    from introductions.mailer import mailer_for
     from introductions.outbox import OutboxWorker
     from introductions.telegram import TelegramNotifier
 
     # Telegram rows wait in the outbox until a worker with TELEGRAM_BOT_TOKEN sends them.
-    return OutboxWorker(_url(args), SmtpMailer(settings()), telegram=TelegramNotifier.from_settings(settings()))
+    return OutboxWorker(_url(args), mailer_for(settings()), telegram=TelegramNotifier.from_settings(settings()))
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -198,6 +201,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     def housekeeping() -> None:
         service.expire_overdue()
         service.purge_personal_data()
+        purge_stored_conversations(settings().tracker_store_url, settings().retention_days)
 
     try:
         worker.run_forever(stop, housekeeping=housekeeping)

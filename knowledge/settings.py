@@ -1,7 +1,9 @@
 """Settings of every Galaxy Assistant process, read once from the environment.
 
-Standard library only, so the Rasa environment (Python 3.10) can import it too.
-Defaults run on one machine with nothing installed; `.env.example` lists every variable.
+Both environments (Rasa's Python 3.10 and the action server's 3.11) import it; besides the standard library
+it needs only python-dotenv, which loads the project's `.env` (or GALAXY_ENV_FILE) for every entry point
+without overriding what the environment already sets. Defaults run on one machine with nothing installed;
+`.env.example` lists every variable.
 """
 from __future__ import annotations
 
@@ -12,6 +14,27 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+# A public address, never a person's: who users are referred to when the assistant cannot help.
+PUBLIC_CONTACT = "https://www.southsouth-galaxy.org"
+# With no SMTP server configured, mail lands in files under the state directory, addressed here.
+LOCAL_BROKER_EMAIL = "galaxy-broker@localhost"
+
+
+def load_env_file() -> Path | None:
+    """Loads `.env` (GALAXY_ENV_FILE, else the project's) into the environment, never overriding a variable
+    that is already set; GALAXY_ENV_FILE set to an empty value turns it off (the tests do)."""
+    from dotenv import load_dotenv
+
+    configured = os.environ.get("GALAXY_ENV_FILE")
+    if configured is not None and not configured.strip():
+        return None
+    path = Path(configured) if configured else PROJECT_ROOT / ".env"
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
 
 
 def _env(name: str, default: str) -> str:
@@ -53,11 +76,11 @@ class Settings:
     faq_path: Path = DATA_DIR / "faq.jsonl"
     embed_backend: str = "torch"
     log_level: str = "INFO"
-    unossc_contact: str = "shams.banihani@unossc.org"
+    unossc_contact: str = PUBLIC_CONTACT
     # Brokered introductions (introductions/): store, SMTP delivery, signed links, retention.
     # repr=False: a URL may hold a password, and settings may be printed.
     database_url: str = field(default=f"sqlite:///{PROJECT_ROOT / '.galaxy' / 'introductions.sqlite3'}", repr=False)
-    smtp_host: str = "localhost"
+    smtp_host: str = ""  # empty: mail goes to files in mail_dir
     smtp_port: int = 25
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
@@ -66,7 +89,7 @@ class Settings:
     # Empty: a random secret is generated into state_dir/secret on first use (one machine only).
     introduction_secret: str = field(default="", repr=False)
     public_base_url: str = "http://127.0.0.1:5055"
-    broker_email: str = "shams.banihani@unossc.org"
+    broker_email: str = LOCAL_BROKER_EMAIL
     introductions_per_day: int = 5
     introduction_ttl_days: int = 14
     retention_days: int = 180
@@ -79,6 +102,15 @@ class Settings:
     telegram_webhook_secret: str = field(default="", repr=False)
     telegram_webhook_port: int = 8443
     telegram_bot_username: str = ""  # for the t.me deep links `make run` and the staff CLI print
+    # --- Conversations and local mail ---
+    # Rasa's tracker store (bot/tracker_store.py): any SQL URL; default an SQLite file in the state dir.
+    tracker_store_url: str = field(default=f"sqlite:///{PROJECT_ROOT / '.galaxy' / 'conversations.sqlite3'}", repr=False)
+    # Where mail goes as one .eml file per message when SMTP_HOST is empty.
+    mail_dir: Path = PROJECT_ROOT / ".galaxy" / "mail"
+
+    @property
+    def mail_to_files(self) -> bool:
+        return not self.smtp_host
 
     @property
     def rasa_url(self) -> str:
@@ -90,6 +122,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    load_env_file()
     host = _env("GALAXY_HOST", "127.0.0.1")
     action_port = _env_int("ACTION_PORT", 5055)
     state_dir = Path(_env("GALAXY_STATE_DIR", str(PROJECT_ROOT / ".galaxy")))
@@ -99,7 +132,7 @@ def load_settings() -> Settings:
         if catalogue
         else Settings().catalogue_paths
     )
-    unossc_contact = _env("UNOSSC_CONTACT", "shams.banihani@unossc.org")
+    unossc_contact = _env("UNOSSC_CONTACT", PUBLIC_CONTACT)
     return Settings(
         host=host,
         rasa_port=_env_int("RASA_PORT", 5005),
@@ -112,7 +145,7 @@ def load_settings() -> Settings:
         log_level=_env("LOG_LEVEL", "INFO").upper(),
         unossc_contact=unossc_contact,
         database_url=_env("DATABASE_URL", f"sqlite:///{state_dir / 'introductions.sqlite3'}"),
-        smtp_host=_env("SMTP_HOST", "localhost"),
+        smtp_host=os.environ.get("SMTP_HOST", "").strip(),
         smtp_port=_env_int("SMTP_PORT", 25),
         smtp_user=_env("SMTP_USER", ""),
         smtp_password=os.environ.get("SMTP_PASSWORD", ""),
@@ -121,7 +154,7 @@ def load_settings() -> Settings:
         introduction_secret=os.environ.get("INTRODUCTION_SECRET", "").strip(),
         # The accept/decline links are served by the action server.
         public_base_url=_env("PUBLIC_BASE_URL", f"http://{host}:{action_port}").rstrip("/"),
-        broker_email=_env("BROKER_EMAIL", unossc_contact),
+        broker_email=_env("BROKER_EMAIL", LOCAL_BROKER_EMAIL),
         introductions_per_day=_env_int("INTRODUCTIONS_PER_DAY", 5),
         introduction_ttl_days=_env_int("INTRODUCTION_TTL_DAYS", 14),
         retention_days=_env_int("RETENTION_DAYS", 180),
@@ -132,6 +165,9 @@ def load_settings() -> Settings:
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
         telegram_webhook_port=_env_int("TELEGRAM_WEBHOOK_PORT", 8443),
         telegram_bot_username=_env("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+        # --- Conversations and local mail ---
+        tracker_store_url=_env("TRACKER_STORE_URL", f"sqlite:///{state_dir / 'conversations.sqlite3'}"),
+        mail_dir=Path(_env("MAIL_DIR", str(state_dir / "mail"))),
     )
 
 

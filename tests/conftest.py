@@ -12,6 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A developer's own .env must not change what the tests see (and the servers they start inherit this).
+os.environ["GALAXY_ENV_FILE"] = ""
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_CATALOGUE = FIXTURES / "mini_catalogue.jsonl"

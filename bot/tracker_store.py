@@ -1,0 +1,43 @@
+"""Rasa's SQL tracker store, made to honour erasure: conversations persist across restarts (SQLite in the
+state directory by default, any SQL URL from TRACKER_STORE_URL), and a turn in which `action_delete_my_data`
+ran deletes the conversation's stored events instead of saving them again.
+
+Rasa saves the whole in-memory tracker at the end of every turn, so deleting rows from inside the action
+would be undone a moment later; the store is the one place where the deletion sticks.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from introductions.conversations import conversation_engine, erase_conversation
+from knowledge.settings import settings
+
+logger = logging.getLogger(__name__)
+ERASE_ACTION = "action_delete_my_data"
+
+
+class ErasableSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, domain: Any = None, host: str | None = None, url: str | None = None, **kwargs: Any) -> None:
+        target = url or (host if host and "://" in host else None) or settings().tracker_store_url
+        conversation_engine(target).dispose()  # creates the SQLite folder; same URL rules as the staff tools
+        # Rasa's SQLAlchemy 1.4 speaks PostgreSQL through psycopg2: plain postgresql:// URLs.
+        for prefix in ("postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+            if target.startswith(prefix):
+                target = "postgresql://" + target[len(prefix):]
+        super().__init__(domain=domain, host=target, **kwargs)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        if any(isinstance(e, ActionExecuted) and e.action_name == ERASE_ACTION for e in new_events):
+            with self.engine.begin() as connection:
+                removed = erase_conversation(connection, tracker.sender_id)
+            # The id is a random server-issued one and the count is not personal data.
+            logger.info("conversation erased at the user's request (%d stored events)", removed)
+            return
+        await super().save(tracker)
