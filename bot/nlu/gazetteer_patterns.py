@@ -42,10 +42,10 @@ FIELD_WORDS = {
     "organization": "requester_organisation",
     "company": "requester_organisation",
     "ministry": "requester_organisation",
-    "role": "requester_organisation",
-    "job": "requester_organisation",
-    "title": "requester_organisation",
-    "position": "requester_organisation",
+    "role": "requester_role",
+    "job": "requester_role",
+    "title": "requester_role",
+    "position": "requester_role",
     "email": "requester_email",
     "e-mail": "requester_email",
     "mail": "requester_email",
@@ -54,7 +54,16 @@ FIELD_WORDS = {
     "topic": "intro_message",
     "reason": "intro_message",
 }
-_CORRECTION = re.compile(r"\b(wrong|change|correct|fix|update|edit|typo|mistake|incorrect|misspelt|misspelled|instead)\b", re.IGNORECASE)
+_CORRECTION = re.compile(
+    r"\b(wrong|change|correct|fix|update|edit|typo|mistake|incorrect|misspelt|misspelled|instead|actually|should|meant)\b",
+    re.IGNORECASE,
+)
+# The new value, when the correction gives it after the field: "the organisation should be X",
+# "my email is actually X", "change the message to X".
+_NEW_VALUE = re.compile(
+    r"\W*(?:(?:is|was)\s+(?:actually|really|now)|actually\s+is|should\s+(?:be|say|read)|to)\s*:?\s+(?P<value>\S.*?)[\s.!]*$",
+    re.IGNORECASE | re.DOTALL,
+)
 _FIELD = re.compile(r"\b(" + "|".join(re.escape(w) for w in FIELD_WORDS) + r")\b", re.IGNORECASE)
 
 
@@ -142,6 +151,10 @@ def regex_entities(text: str) -> list[dict[str, Any]]:
     if _CORRECTION.search(text):
         for match in _FIELD.finditer(text):
             found.append({"entity": "field", "value": FIELD_WORDS[match.group(1).lower()], "start": match.start(), "end": match.end()})
+            new = _NEW_VALUE.match(text, match.end())
+            if new:
+                value = new.group("value").strip().strip("\"'“”")
+                found.append({"entity": "detail_value", "value": value, "start": new.start("value"), "end": new.start("value") + len(new.group("value"))})
             break
     return found
 
