@@ -4,6 +4,15 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from actions.context import ActionContext
+from actions.handoffs import (
+    ActionCancelHandoff,
+    ActionConfirmHandoff,
+    ActionDeclineHandoff,
+    ActionHandoffStatus,
+    ActionHumanHandoff,
+    ActionSubmitHandoff,
+    ValidateHandoffForm,
+)
 from actions.introductions import (
     ActionCancelIntroduction,
     ActionConfirmIntroduction,
@@ -16,7 +25,7 @@ from actions.introductions import (
     ValidateIntroductionForm,
 )
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff, ActionWebinarWelcome
+from actions.support import ActionClarify, ActionFaqFallback, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -36,6 +45,12 @@ ACTION_CLASSES = (
     ActionIntroductionStatus,
     ActionDeleteMyData,
     ActionWebinarWelcome,
+    ValidateHandoffForm,
+    ActionConfirmHandoff,
+    ActionSubmitHandoff,
+    ActionDeclineHandoff,
+    ActionCancelHandoff,
+    ActionHandoffStatus,
 )
 
 

@@ -79,6 +79,14 @@ class Settings:
     telegram_webhook_secret: str = field(default="", repr=False)
     telegram_webhook_port: int = 8443
     telegram_bot_username: str = ""  # for the t.me deep links `make run` and the staff CLI print
+    # --- Hand-offs ---
+    # Mailbox of the UNOSSC staff who answer "talk to a person" (introductions/handoffs.py); empty: BROKER_EMAIL.
+    staff_email: str = ""
+
+    @property
+    def staff_mailbox(self) -> str:
+        """Where hand-offs are mailed: STAFF_EMAIL, else the broker's address."""
+        return self.staff_email or self.broker_email
 
     @property
     def rasa_url(self) -> str:
@@ -132,6 +140,8 @@ def load_settings() -> Settings:
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
         telegram_webhook_port=_env_int("TELEGRAM_WEBHOOK_PORT", 8443),
         telegram_bot_username=_env("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+        # --- Hand-offs ---
+        staff_email=_env("STAFF_EMAIL", _env("BROKER_EMAIL", unossc_contact)),
     )
 
 
