@@ -40,7 +40,7 @@ class Detail:
 
     def problem(self, exc: InvalidRequest, value: Any) -> str:
         if exc.problem.startswith("must be at most"):
-            limit = exc.problem.split()[3]
+            limit = exc.problem.split()[4]
             return f"That's a bit long: please keep your {self.label} under {int(limit):,} characters (yours has {len(str(value).strip()):,}). {self.hint}"
         return self.hint
 

@@ -278,9 +278,9 @@ class ActionCorrectDetail(GalaxyAction):
 
 
 def _with_slots(tracker: Tracker, events: list[dict[str, Any]]) -> Tracker:
-    slots = dict(tracker.slots)
-    slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
-    return Tracker(tracker.sender_id, slots, tracker.latest_message, tracker.events, tracker.paused, tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+    updated = tracker.copy()
+    updated.slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    return updated
 
 
 def status_lines(services: KnowledgeServices, introductions: IntroductionService, conversation_id: str) -> list[str]:
