@@ -175,7 +175,7 @@ def database_url(request, tmp_path) -> str:
     upgrade(url)  # idempotent: the first test creates the schema, the others find it current
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE introduction_outbox, introductions RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE introduction_outbox, introductions, handoffs, handoff_asked RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 
