@@ -15,14 +15,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, input_channel
 from actions.details import HANDOFF_DETAILS, HANDOFF_FIELDS, DetailForm, by_slot, consent_is_current, digest
 from actions.formatting import payload
-from actions.introductions import status_lines
+from actions.introductions import correct_at_summary, status_lines
 from introductions.validation import IntroductionError, InvalidRequest
 from knowledge.services import KnowledgeServices
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_SLOTS = tuple(by_slot(HANDOFF_DETAILS))
-SUMMARY_ACTIONS = {"action_confirm_handoff", "action_correct_detail", "action_submit_handoff"}
+SUMMARY_ACTIONS = {"action_confirm_handoff", "action_correct_handoff_detail", "action_submit_handoff"}
 
 
 def _forget() -> list[dict[str, Any]]:
@@ -88,6 +88,19 @@ class ActionConfirmHandoff(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         return show_handoff_summary(services, dispatcher, tracker)
+
+
+class ActionCorrectHandoffDetail(GalaxyAction):
+    """A correction at the hand-off's summary ("my email should be …"), as for introductions."""
+
+    def name(self) -> str:
+        return "action_correct_handoff_detail"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.get_slot("handoff_stage") != "confirming":
+            dispatcher.utter_message(response="utter_nothing_to_correct")
+            return [SlotSet("handoff_stage", None)]
+        return correct_at_summary(services, dispatcher, tracker, by_slot(HANDOFF_DETAILS), HANDOFF_FIELDS, "handoff_stage", "handoff_summary_digest", show_handoff_summary)
 
 
 class ActionSubmitHandoff(GalaxyAction):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,9 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, input_channel, latest_entities, latest_text
 from actions.details import (
-    HANDOFF_DETAILS,
-    HANDOFF_FIELDS,
     INTRODUCTION_DETAILS,
+    Detail,
     DetailForm,
     apply_correction,
     by_slot,
@@ -243,38 +243,44 @@ class ActionCancelIntroduction(GalaxyAction):
         return _forget_details() + [SlotSet("requested_slot", None)]
 
 
+def correct_at_summary(
+    services: KnowledgeServices,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    details: dict[str, Detail],
+    fields: dict[str, str] | None,
+    stage: str,
+    digest_slot: str,
+    summary: Callable[..., list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """A correction at a summary: with a valid new value, change it and show the summary again (consent is
+    asked again); without one, clear it so that the form asks it again; without a field, ask which."""
+    found = correction(tracker, details, fields)
+    if found is None:
+        dispatcher.utter_message(
+            text="Which detail would you like to change?",
+            buttons=[{"title": d.label.capitalize(), "payload": payload("correct_detail", field=slot)} for slot, d in details.items()],
+        )
+        return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
+    detail, value = found
+    events = apply_correction(detail, value, dispatcher)
+    if events[0]["value"] is None:  # asked again by the form, then the summary comes back
+        return events + [SlotSet(stage, "collecting"), SlotSet(digest_slot, None)]
+    return events + summary(services, dispatcher, _with_slots(tracker, events))
+
+
 class ActionCorrectDetail(GalaxyAction):
-    """A correction at the summary of an introduction or a hand-off: "the organisation should be X" changes it
-    and shows the summary again; "my email is wrong" clears it so that the form asks it again."""
+    """A correction at the introduction's summary: "the organisation should be X" changes it and shows the
+    summary again; "my email is wrong" clears it so that the form asks it again."""
 
     def name(self) -> str:
         return "action_correct_detail"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        from actions.handoffs import show_handoff_summary
-
-        if tracker.get_slot("handoff_stage") == "confirming":
-            details, fields, stage, digest_slot = by_slot(HANDOFF_DETAILS), HANDOFF_FIELDS, "handoff_stage", "handoff_summary_digest"
-            summary = show_handoff_summary
-        elif tracker.get_slot("intro_stage") == "confirming":
-            details, fields, stage, digest_slot = DETAILS, None, "intro_stage", "intro_summary_digest"
-            summary = show_summary
-        else:
+        if tracker.get_slot("intro_stage") != "confirming":
             dispatcher.utter_message(response="utter_nothing_to_correct")
             return [SlotSet("intro_stage", None)]
-        found = correction(tracker, details, fields)
-        if found is None:
-            dispatcher.utter_message(
-                text="Which detail would you like to change?",
-                buttons=[{"title": d.label.capitalize(), "payload": payload("correct_detail", field=slot)} for slot, d in details.items()],
-            )
-            return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
-        detail, value = found
-        events = apply_correction(detail, value, dispatcher)
-        if events[0]["value"] is None:  # asked again by the form, then the summary comes back
-            return events + [SlotSet(stage, "collecting"), SlotSet(digest_slot, None)]
-        updated = _with_slots(tracker, events)
-        return events + summary(services, dispatcher, updated)
+        return correct_at_summary(services, dispatcher, tracker, DETAILS, None, "intro_stage", "intro_summary_digest", show_summary)
 
 
 def _with_slots(tracker: Tracker, events: list[dict[str, Any]]) -> Tracker:

@@ -7,6 +7,7 @@ from actions.context import ActionContext
 from actions.handoffs import (
     ActionCancelHandoff,
     ActionConfirmHandoff,
+    ActionCorrectHandoffDetail,
     ActionDeclineHandoff,
     ActionHandoffStatus,
     ActionHumanHandoff,
@@ -47,6 +48,7 @@ ACTION_CLASSES = (
     ActionWebinarWelcome,
     ValidateHandoffForm,
     ActionConfirmHandoff,
+    ActionCorrectHandoffDetail,
     ActionSubmitHandoff,
     ActionDeclineHandoff,
     ActionCancelHandoff,
