@@ -181,3 +181,21 @@ async def test_a_partner_named_outright_is_the_target(intro_context, tracker_fac
 async def test_unavailable_store_gets_an_apology_not_a_false_done(context, tracker_factory):
     dispatcher, events = await run(ActionDeleteMyData(context), tracker_factory("delete my data", intent="delete_my_data"))
     assert "could not delete" in dispatcher.messages[1]["text"] and "Done" not in dispatcher.messages[1]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_correction_while_the_form_runs_is_not_taken_as_the_answer(intro_context):
+    text = "wait, my name should be Amina Diallo-Keita"
+    latest = {"text": text, "intent": {"name": "correct_detail", "confidence": 0.9}, "intent_ranking": [], "metadata": {},
+              "entities": [{"entity": "field", "value": "requester_name"}, {"entity": "detail_value", "value": "Amina Diallo-Keita"}]}
+    slots = {**{k: v for k, v in DETAILS.items() if k not in ("requester_email", "intro_message")}, "requested_slot": "requester_email", "requester_email": text}
+    events = [{"event": "action", "name": "introduction_form"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest},
+              {"event": "slot", "name": "requester_email", "value": text}]
+    tracker = Tracker("test-user", slots, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result) == {"requester_email": None, "requester_name": "Amina Diallo-Keita"}
+    assert "changed your name" in dispatcher.messages[0]["text"]
+    # Without a new value, the detail is asked again (the form asks its first empty slot).
+    latest["entities"] = [{"entity": "field", "value": "requester_organisation"}]
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result) == {"requester_email": None, "requester_organisation": None}
