@@ -63,7 +63,7 @@ train: $(MODEL) ## train the Rasa model (only when data or config changed)
 
 $(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) | $(RASA_VENV)/.installed
 	mkdir -p models $(STATE)
-	@start=$$(date +%s); \
+	@set -e; start=$$(date +%s); \
 	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name galaxy --quiet; \
 	echo "$$(( $$(date +%s) - start ))" > $(STATE)/train_seconds; \
 	echo "training took $$(cat $(STATE)/train_seconds)s"

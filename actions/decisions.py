@@ -96,6 +96,7 @@ async def deliver_forever(context: ActionContext) -> None:
                         await loop.run_in_executor(None, introductions.expire_overdue)
                         # Retention: blank personal details of requests decided or expired long ago.
                         await loop.run_in_executor(None, introductions.purge_personal_data)
+                        await loop.run_in_executor(None, introductions.handoffs.purge_personal_data)
                 except Exception as exc:  # noqa: BLE001 - keep delivering; the outbox keeps the work
                     logger.error("outbox delivery round failed: %s", type(exc).__name__)
             await asyncio.sleep(OUTBOX_POLL_SECONDS)

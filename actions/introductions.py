@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 from actions.base import GalaxyAction, input_channel, latest_entities, latest_text
-from actions.context import ActionContext
+from actions.details import (
+    INTRODUCTION_DETAILS,
+    Detail,
+    DetailForm,
+    apply_correction,
+    by_slot,
+    consent_is_current,
+    correction,
+    digest,
+)
 from actions.formatting import payload
 from actions.search import chosen_record_id
-from knowledge.catalogue import Partner, Solution
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
+from knowledge.catalogue import Partner, Solution
 from knowledge.services import KnowledgeServices
-from knowledge.text import words
 
-DETAIL_SLOTS = ("requester_name", "requester_organisation", "requester_role", "requester_email", "intro_message")
-FIELD_LABELS = {
-    "requester_name": "name",
-    "requester_organisation": "organisation and role",
-    "requester_email": "email",
-    "intro_message": "message",
-}
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_ROLE_SPLIT = re.compile(r"\s*(?:,|;|\s[-–—]\s)\s*")
+DETAILS = by_slot(INTRODUCTION_DETAILS)
+DETAIL_SLOTS = tuple(DETAILS)
+FIELD_LABELS = {slot: detail.label for slot, detail in DETAILS.items()}
+# What a summary showed (and consent covers): the details and the partner they go to.
+SUMMARY_SLOTS = (*DETAIL_SLOTS, "intro_target_id", "intro_partner_id")
+# Actions after which the user is looking at the summary.
+SUMMARY_ACTIONS = {"action_confirm_introduction", "action_correct_detail", "action_submit_introduction"}
 
 
 def _forget_details() -> list[dict[str, Any]]:
@@ -38,6 +43,7 @@ def _forget_details() -> list[dict[str, Any]]:
         SlotSet("intro_stage", None),
         SlotSet("intro_target_id", None),
         SlotSet("intro_partner_id", None),
+        SlotSet("intro_summary_digest", None),
     ]
 
 
@@ -100,67 +106,33 @@ class ActionRequestIntroduction(IntroductionAction):
                 text=f"I'll reuse the details you gave me before ({name}, {organisation}, {email}); you can change "
                 "any of them in the summary before anything is sent."
             )
-        return [
+        events = [
             SlotSet("intro_target_id", record.id),
             SlotSet("intro_partner_id", partner.id),
             SlotSet("selected_id", record.id),
             SlotSet("intro_stage", "collecting"),
+            SlotSet("intro_summary_digest", None),
         ]
+        if tracker.get_slot("handoff_stage"):  # one consent question at a time
+            events.append(SlotSet("handoff_stage", None))
+        return events
 
 
-class ValidateIntroductionForm(FormValidationAction):
-    def __init__(self, context: ActionContext) -> None:
-        super().__init__()
-        self.context = context
+class ValidateIntroductionForm(DetailForm):
+    """The requester's details, checked by the validators the store uses (introductions.validation)."""
+
+    details = INTRODUCTION_DETAILS
 
     def name(self) -> str:
         return "validate_introduction_form"
 
-    def validate_requester_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        name = " ".join(str(value or "").split())
-        if not re.search(r"[^\W\d_]", name) or len(name) > 120 or name.startswith("/"):
-            dispatcher.utter_message(text="Please type your name (up to 120 characters).")
-            return {"requester_name": None}
-        return {"requester_name": name}
 
-    def validate_requester_organisation(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        text = " ".join(str(value or "").split())
-        if not re.search(r"[^\W\d_]", text) or len(text) > 300 or text.startswith("/"):
-            dispatcher.utter_message(text="Please type the name of your organisation.")
-            return {"requester_organisation": None}
-        organisation, role = _split_role(text)
-        return {"requester_organisation": organisation, "requester_role": role or None}
-
-    def validate_requester_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        email = str(value or "").strip().strip("<>").strip()
-        if len(email) > 254 or not _EMAIL.match(email):
-            dispatcher.utter_message(text="That doesn't look like an email address. Please type it again, e.g. name@organisation.org.")
-            return {"requester_email": None}
-        return {"requester_email": email}
-
-    def validate_intro_message(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        message = str(value or "").strip()
-        if len(words(message)) < 2 or message.startswith("/"):
-            dispatcher.utter_message(text="Please write a sentence or two about what you'd like to discuss.")
-            return {"intro_message": None}
-        if len(message) > 1500:
-            dispatcher.utter_message(text="That's a bit long: please keep it under 1,500 characters.")
-            return {"intro_message": None}
-        return {"intro_message": message}
-
-
-def _split_role(text: str) -> tuple[str, str]:
-    parts = _ROLE_SPLIT.split(text, maxsplit=1)
-    organisation = parts[0].strip()
-    role = parts[1].strip() if len(parts) > 1 else ""
-    return organisation, role
-
-
-def _summary(services: KnowledgeServices, tracker: Tracker) -> str:
+def _summary(services: KnowledgeServices, tracker: Tracker, intro: str = "") -> str:
     partner = services.retriever.get(tracker.get_slot("intro_partner_id") or "")
     target = services.retriever.get(tracker.get_slot("intro_target_id") or "")
     who = partner.display_name() if isinstance(partner, Partner) else "the partner"
-    lines = [f"Here is what I would send to **{who}**" + (f" about **{target.title}**" if isinstance(target, Solution) else "") + ":"]
+    lines = [intro] if intro else []
+    lines.append(f"Here is what I would send to **{who}**" + (f" about **{target.title}**" if isinstance(target, Solution) else "") + ":")
     lines.append(f"• Name: {tracker.get_slot('requester_name')}")
     lines.append(f"• Organisation: {tracker.get_slot('requester_organisation')}")
     lines.append(f"• Role: {tracker.get_slot('requester_role') or 'not given'}")
@@ -171,17 +143,22 @@ def _summary(services: KnowledgeServices, tracker: Tracker) -> str:
     return "\n".join(lines)
 
 
+def show_summary(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, intro: str = "") -> list[dict[str, Any]]:
+    """The summary with the consent buttons; consent will cover exactly what it shows."""
+    buttons = [
+        {"title": "Yes, share my details", "payload": payload("affirm")},
+        {"title": "No, don't send anything", "payload": payload("deny")},
+    ] + [{"title": f"Change {label}", "payload": payload("correct_detail", field=slot)} for slot, label in FIELD_LABELS.items()]
+    dispatcher.utter_message(text=_summary(services, tracker, intro), buttons=buttons)
+    return [SlotSet("intro_stage", "confirming"), SlotSet("intro_summary_digest", digest(tracker, SUMMARY_SLOTS))]
+
+
 class ActionConfirmIntroduction(GalaxyAction):
     def name(self) -> str:
         return "action_confirm_introduction"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        buttons = [
-            {"title": "Yes, share my details", "payload": payload("affirm")},
-            {"title": "No, don't send anything", "payload": payload("deny")},
-        ] + [{"title": f"Change {label}", "payload": payload("correct_detail", field=slot)} for slot, label in FIELD_LABELS.items()]
-        dispatcher.utter_message(text=_summary(services, tracker), buttons=buttons)
-        return [SlotSet("intro_stage", "confirming")]
+        return show_summary(services, dispatcher, tracker)
 
 
 class ActionSubmitIntroduction(IntroductionAction):
@@ -197,8 +174,12 @@ class ActionSubmitIntroduction(IntroductionAction):
         if tracker.get_slot("intro_stage") != "confirming" or not target_id or not partner_id or not all(details[n] for n in DETAIL_SLOTS if n != "requester_role"):
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]
+        # Consent is for the summary the user just read: after anything else (a search, a correction the
+        # summary has not shown yet), show it again and ask again.
+        if not consent_is_current(tracker, SUMMARY_SLOTS, "intro_summary_digest", SUMMARY_ACTIONS):
+            return show_summary(services, dispatcher, tracker, "Before I send anything, please check the details once more.")
         target = services.retriever.get(target_id)
-        key_source = "|".join([tracker.sender_id, target_id, partner_id, details["requester_email"] or "", details["intro_message"] or "", date.today().isoformat()])
+        key_source = "|".join([tracker.sender_id, tracker.get_slot("intro_summary_digest"), date.today().isoformat()])
         try:
             introduction = introductions.request(
                 conversation_id=tracker.sender_id,
@@ -208,7 +189,7 @@ class ActionSubmitIntroduction(IntroductionAction):
                 partner_id=partner_id,
                 name=details["requester_name"],
                 organisation=details["requester_organisation"],
-                role=details["requester_role"],
+                role=details["requester_role"] or None,
                 email=details["requester_email"],
                 message=details["intro_message"],
                 idempotency_key=hashlib.sha256(key_source.encode("utf-8")).hexdigest(),
@@ -217,9 +198,10 @@ class ActionSubmitIntroduction(IntroductionAction):
             dispatcher.utter_message(text=f"You've reached the limit of {exc.limit} introduction requests a day, which protects partners from spam. Please try again tomorrow; nothing was sent this time.")
             return [SlotSet("intro_stage", None)]
         except InvalidRequest as exc:
+            # The form uses the store's validators, so this is a detail that changed meanwhile (a forged slot).
             label = FIELD_LABELS.get(f"requester_{exc.field}", FIELD_LABELS.get(exc.field, exc.field))
-            dispatcher.utter_message(text=f"Your {label} {exc.problem}. Say \"change my {label.split()[0]}\" to fix it; nothing was sent.")
-            return []
+            dispatcher.utter_message(text=f"Your {label} {exc.problem}. Say \"change my {label}\" to fix it; nothing was sent.")
+            return [SlotSet("intro_stage", "confirming"), SlotSet("intro_summary_digest", None)]
         except IntroductionError:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
@@ -239,6 +221,7 @@ class ActionSubmitIntroduction(IntroductionAction):
             SlotSet("intro_target_id", None),
             SlotSet("intro_partner_id", None),
             SlotSet("intro_message", None),
+            SlotSet("intro_summary_digest", None),
         ]
 
 
@@ -260,8 +243,35 @@ class ActionCancelIntroduction(GalaxyAction):
         return _forget_details() + [SlotSet("requested_slot", None)]
 
 
+def correct_at_summary(
+    services: KnowledgeServices,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    details: dict[str, Detail],
+    fields: dict[str, str] | None,
+    stage: str,
+    digest_slot: str,
+    summary: Callable[..., list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """A correction at a summary: with a valid new value, change it and show the summary again (consent is
+    asked again); without one, clear it so that the form asks it again; without a field, ask which."""
+    found = correction(tracker, details, fields)
+    if found is None:
+        dispatcher.utter_message(
+            text="Which detail would you like to change?",
+            buttons=[{"title": d.label.capitalize(), "payload": payload("correct_detail", field=slot)} for slot, d in details.items()],
+        )
+        return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
+    detail, value = found
+    events = apply_correction(detail, value, dispatcher)
+    if events[0]["value"] is None:  # asked again by the form, then the summary comes back
+        return events + [SlotSet(stage, "collecting"), SlotSet(digest_slot, None)]
+    return events + summary(services, dispatcher, _with_slots(tracker, events))
+
+
 class ActionCorrectDetail(GalaxyAction):
-    """"My email is wrong": clear that detail and let the form ask for it again."""
+    """A correction at the introduction's summary: "the organisation should be X" changes it and shows the
+    summary again; "my email is wrong" clears it so that the form asks it again."""
 
     def name(self) -> str:
         return "action_correct_detail"
@@ -270,19 +280,32 @@ class ActionCorrectDetail(GalaxyAction):
         if tracker.get_slot("intro_stage") != "confirming":
             dispatcher.utter_message(response="utter_nothing_to_correct")
             return [SlotSet("intro_stage", None)]
-        fields = [f for f in latest_entities(tracker, "field") if f in FIELD_LABELS]
-        if not fields:
-            dispatcher.utter_message(
-                text="Which detail would you like to change?",
-                buttons=[{"title": label.capitalize(), "payload": payload("correct_detail", field=slot)} for slot, label in FIELD_LABELS.items()],
-            )
-            return [SlotSet("intro_stage", "confirming")]
-        field = fields[-1]
-        dispatcher.utter_message(text=f"Okay, let's fix your {FIELD_LABELS[field]}.")
-        events = [SlotSet(field, None), SlotSet("intro_stage", "collecting")]
-        if field == "requester_organisation":
-            events.append(SlotSet("requester_role", None))
-        return events
+        return correct_at_summary(services, dispatcher, tracker, DETAILS, None, "intro_stage", "intro_summary_digest", show_summary)
+
+
+def _with_slots(tracker: Tracker, events: list[dict[str, Any]]) -> Tracker:
+    updated = tracker.copy()
+    updated.slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    return updated
+
+
+def status_lines(services: KnowledgeServices, introductions: IntroductionService, conversation_id: str) -> list[str]:
+    """The conversation's introduction requests and hand-offs with their status; empty when there are none."""
+    lines: list[str] = []
+    requests = introductions.for_conversation(conversation_id)
+    if requests:
+        lines.append("Your introduction requests:")
+        for item in requests:
+            partner = services.retriever.get(item.partner_id)
+            who = partner.display_name() if isinstance(partner, Partner) else item.partner_id
+            lines.append(f"• {item.reference} to {who}: **{item.status}** (requested {item.created_at:%d %b %Y})")
+    handoffs = introductions.handoffs.for_conversation(conversation_id)
+    if handoffs:
+        lines.append("Your requests to talk to a person at UNOSSC:")
+        for handoff in handoffs:
+            state = "**open**: the team will write to you" if handoff.status == "open" else f"**closed** by the team on {handoff.closed_at:%d %b %Y}"
+            lines.append(f"• {handoff.reference}: {state} (asked {handoff.created_at:%d %b %Y})")
+    return lines
 
 
 class ActionIntroductionStatus(IntroductionAction):
@@ -290,28 +313,41 @@ class ActionIntroductionStatus(IntroductionAction):
         return "action_introduction_status"
 
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        requests = introductions.for_conversation(tracker.sender_id)
-        if not requests:
+        lines = status_lines(services, introductions, tracker.sender_id)
+        if not introductions.for_conversation(tracker.sender_id):
             dispatcher.utter_message(response="utter_no_introductions")
-            return []
-        lines = ["Your introduction requests:"]
-        for item in requests:
-            partner = services.retriever.get(item.partner_id)
-            who = partner.display_name() if isinstance(partner, Partner) else item.partner_id
-            lines.append(f"• {item.reference} to {who}: **{item.status}** (requested {item.created_at:%d %b %Y})")
-        dispatcher.utter_message(text="\n".join(lines))
+        if lines:
+            dispatcher.utter_message(text="\n".join(lines))
         return []
 
 
-class ActionDeleteMyData(IntroductionAction):
+class ActionDeleteMyData(GalaxyAction):
+    """Deletes the conversation's introduction requests and hand-offs, forgets the details it holds, and has
+    the conversation's history erased (the tracker store erases it after this action; the widget clears its
+    copy on `erase_history`)."""
+
     def name(self) -> str:
         return "action_delete_my_data"
 
-    async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        removed = introductions.delete_for_conversation(tracker.sender_id)
-        dispatcher.utter_message(
-            text=f"Done: I deleted the personal details of {removed} introduction request(s) and forgot the details you gave in this conversation."
-            if removed
-            else "Done: I hold no introduction requests for you, and I've forgotten the details you gave in this conversation."
-        )
-        return _forget_details()
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        introductions = self.context.introductions
+        dispatcher.utter_message(json_message={"erase_history": True})
+        if introductions is None:
+            dispatcher.utter_message(
+                text="I can't reach the requests store right now, so I could not delete your introduction requests or "
+                "hand-offs: please ask again in a few minutes. I've forgotten the details you gave, and this "
+                "conversation's history is erased."
+            )
+        else:
+            requests = introductions.delete_for_conversation(tracker.sender_id)
+            handoffs = introductions.handoffs.delete_for_conversation(tracker.sender_id)
+            dispatcher.utter_message(
+                text=f"Done: I deleted {requests} introduction request(s) and {handoffs} request(s) to talk to a person "
+                "that you made in this conversation, forgot the details you gave, and this conversation's history is erased."
+            )
+        return _forget_details() + [
+            SlotSet("handoff_stage", None),
+            SlotSet("handoff_topic", None),
+            SlotSet("handoff_email", None),
+            SlotSet("handoff_summary_digest", None),
+        ]

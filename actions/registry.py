@@ -4,6 +4,16 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from actions.context import ActionContext
+from actions.handoffs import (
+    ActionCancelHandoff,
+    ActionConfirmHandoff,
+    ActionCorrectHandoffDetail,
+    ActionDeclineHandoff,
+    ActionHandoffStatus,
+    ActionHumanHandoff,
+    ActionSubmitHandoff,
+    ValidateHandoffForm,
+)
 from actions.introductions import (
     ActionCancelIntroduction,
     ActionConfirmIntroduction,
@@ -16,7 +26,7 @@ from actions.introductions import (
     ValidateIntroductionForm,
 )
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff, ActionWebinarWelcome
+from actions.support import ActionClarify, ActionFaqFallback, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -36,6 +46,13 @@ ACTION_CLASSES = (
     ActionIntroductionStatus,
     ActionDeleteMyData,
     ActionWebinarWelcome,
+    ValidateHandoffForm,
+    ActionConfirmHandoff,
+    ActionCorrectHandoffDetail,
+    ActionSubmitHandoff,
+    ActionDeclineHandoff,
+    ActionCancelHandoff,
+    ActionHandoffStatus,
 )
 
 

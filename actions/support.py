@@ -1,16 +1,14 @@
 """Actions that keep a user from getting stuck: clarification on low-confidence NLU, FAQ
-questions the ResponseSelector missed, hand-off to a person."""
+questions the ResponseSelector missed (the hand-off to a person is actions/handoffs.py)."""
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel, latest_text
-from actions.context import ActionContext
+from actions.base import GalaxyAction, latest_text
 from actions.formatting import payload
-from introductions.handoffs import HandoffLog
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -70,23 +68,6 @@ class ActionFaqFallback(GalaxyAction):
             dispatcher.utter_message(text=match.entry.answer)
         else:
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact)
-        return []
-
-
-class ActionHumanHandoff(Action):
-    def __init__(self, context: ActionContext) -> None:
-        self.context = context
-        self._log: HandoffLog | None = None
-
-    def name(self) -> str:
-        return "action_human_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if self._log is None:
-            self._log = HandoffLog(self.context.settings.state_dir / "handoffs.sqlite3")
-        channel = input_channel(tracker)
-        reference = self._log.record(tracker.sender_id, channel, latest_text(tracker))
-        dispatcher.utter_message(response="utter_handoff", contact=self.context.settings.unossc_contact, reference=f"H-{reference:05d}")
         return []
 
 

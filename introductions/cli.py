@@ -1,5 +1,5 @@
 """`python -m introductions …` (alias: `python -m knowledge introductions …`): staff tools for introduction requests (list, show, export,
-purge), partners' Telegram links, and the delivery worker. `show` and `export` print personal data: they are
+purge), hand-offs to staff (handoffs list, show, close), partners' Telegram links, and the delivery worker. `show` and `export` print personal data: they are
 for UN staff."""
 
 from __future__ import annotations
@@ -124,11 +124,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text starting like a formula (=, +, -, @) gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _write_csv(handle: TextIO, introductions: list) -> None:
     writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for introduction in introductions:
-        writer.writerow(introduction.as_json(personal_data=True))
+        writer.writerow({k: csv_safe(v) for k, v in introduction.as_json(personal_data=True).items()})
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -156,14 +166,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
     try:
         expired = service.expire_overdue()
         purged = service.purge_personal_data(args.older_than_days)
+        purged_handoffs = service.handoffs.purge_personal_data(args.older_than_days)
     finally:
         service.close()
     days = settings().retention_days if args.older_than_days is None else args.older_than_days
     conversations = purge_stored_conversations(settings().tracker_store_url, days)
     if args.json:
-        _print_json({"expired": expired, "purged": purged, "older_than_days": days, "conversations_deleted": conversations})
+        _print_json(
+            {
+                "expired": expired,
+                "purged": purged,
+                "purged_handoffs": purged_handoffs,
+                "older_than_days": days,
+                "conversations_deleted": conversations,
+            }
+        )
     else:
-        print(f"{expired} request(s) expired; personal data purged from {purged} request(s) closed {days}+ day(s) ago")
+        print(
+            f"{expired} request(s) expired; personal data purged from {purged} request(s) and "
+            f"{purged_handoffs} hand-off(s) closed {days}+ day(s) ago"
+        )
         print(f"{conversations} conversation(s) with no message for {days}+ day(s) deleted")
     return 0
 
@@ -202,12 +224,72 @@ def cmd_worker(args: argparse.Namespace) -> int:
         service.expire_overdue()
         service.purge_personal_data()
         purge_stored_conversations(settings().tracker_store_url, settings().retention_days)
+        service.handoffs.purge_personal_data()
 
     try:
         worker.run_forever(stop, housekeeping=housekeeping)
     finally:
         worker.close()
         service.close()
+    return 0
+
+
+def cmd_handoffs_list(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        handoffs = service.handoffs.find(status=args.status, limit=args.limit)
+    finally:
+        service.close()
+    if args.json:
+        for handoff in handoffs:
+            _print_json(handoff.as_json())
+    elif not handoffs:
+        print("no hand-offs" + (f" with status {args.status}" if args.status else ""))
+    else:
+        for h in handoffs:
+            print(f"{h.reference}  {h.created_at:%Y-%m-%d %H:%M}  {h.status:<6}  {h.channel}")
+    return 0
+
+
+def cmd_handoffs_show(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        handoff = service.handoffs.get(args.reference)
+        messages = service.handoffs.outbox_of(handoff) if handoff else []
+    finally:
+        service.close()
+    if handoff is None:
+        print(f"error: no hand-off {args.reference}", file=sys.stderr)
+        return 1
+    outbox = [
+        {"id": m.id, "kind": m.kind, "recipient": m.recipient_email, "attempts": m.attempts,
+         "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None}
+        for m in messages
+    ]
+    data = {**handoff.as_json(personal_data=True), "outbox": outbox}
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        if key != "outbox":
+            print(f"{key:>24}: {'' if value is None else value}")
+    for m in outbox:
+        state = f"delivered {m['delivered_at']}" if m["delivered_at"] else "not delivered yet"
+        print(f"{'email':>24}: #{m['id']} to {m['recipient']}: {state}, {m['attempts']} failed attempt(s)")
+    return 0
+
+
+def cmd_handoffs_close(args: argparse.Namespace) -> int:
+    service = _service(args)
+    try:
+        result = service.handoffs.close_handoff(args.reference)
+    finally:
+        service.close()
+    if result is None:
+        print(f"error: no hand-off {args.reference}", file=sys.stderr)
+        return 1
+    handoff, closed = result
+    print(f"{handoff.reference}: " + ("closed" if closed else "was already closed"))
     return 0
 
 
@@ -367,6 +449,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     tg_unlink.add_argument("partner_id")
     tg_unlink.set_defaults(run=cmd_telegram_unlink)
+
+    handoffs = commands.add_parser("handoffs", help="requests to talk to a person at UNOSSC")
+    handoff_commands = handoffs.add_subparsers(dest="handoffs_command", required=True)
+    h_list = handoff_commands.add_parser("list", parents=[common], help="hand-offs, newest first (no personal data)")
+    h_list.add_argument("--status", choices=("open", "closed"))
+    h_list.add_argument("--limit", type=int, default=None)
+    h_list.add_argument("--json", action="store_true", help="one JSON object per hand-off")
+    h_list.set_defaults(run=cmd_handoffs_list)
+    h_show = handoff_commands.add_parser("show", parents=[common], help="one hand-off with what the user shared")
+    h_show.add_argument("reference", help="e.g. GH-7K3Q9P")
+    h_show.add_argument("--json", action="store_true")
+    h_show.set_defaults(run=cmd_handoffs_show)
+    h_close = handoff_commands.add_parser("close", parents=[common], help="mark a hand-off as answered")
+    h_close.add_argument("reference", help="e.g. GH-7K3Q9P")
+    h_close.set_defaults(run=cmd_handoffs_close)
 
     tg_links = commands.add_parser("telegram-links", parents=[common], help="list partners with a linked chat")
     tg_links.add_argument("--json", action="store_true", help="one JSON object per link")

@@ -149,3 +149,18 @@ def requester_declined(
         f"{SIGNATURE}\n"
     )
     return f"Introduction request {reference}", body
+
+
+def staff_handoff(reference: str, topic: str, email: str, channel: str, created_at: datetime) -> tuple[str, str]:
+    """To the UNOSSC staff mailbox: a user asked to talk to a person and agreed to share this."""
+    body = (
+        "Dear colleagues,\n\n"
+        f"A user of the Galaxy Assistant ({channel}) asked to talk to a person at UNOSSC on "
+        f"{created_at:%d %B %Y %H:%M} UTC and agreed to share the following with you.\n\n"
+        f"What it is about:\n{_quoted(topic)}\n\n"
+        f"Reach them at: {email}\n\n"
+        f"When you have answered, close it: python -m introductions handoffs close {reference}\n"
+        "The user can ask the assistant for its status.\n\n"
+        f"Reference: {reference}\n\n{SIGNATURE}\n"
+    )
+    return f"Hand-off request {reference} from the Galaxy Assistant", body

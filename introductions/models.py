@@ -1,14 +1,15 @@
 """SQLAlchemy models of the introductions store: each consented request, the emails and Telegram messages it
-owes, and the Telegram chats partners linked to receive requests in."""
+owes, the Telegram chats partners linked to receive requests in, and hand-offs to UNOSSC staff."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Column sizes are the validation limits shared by the forms and the services.
+from introductions.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX, ROLE_MAX
+
 TargetKind = Literal["solution", "partner"]
 Status = Literal["pending", "delivered", "accepted", "declined", "expired"]
 STATUSES: tuple[str, ...] = ("pending", "delivered", "accepted", "declined", "expired")
@@ -30,15 +34,11 @@ MESSAGE_KINDS: tuple[str, ...] = (
     "requester_accepted",
     "partner_accepted",
     "requester_declined",
+    "staff_handoff",
 )
+HANDOFF_STATUSES: tuple[str, ...] = ("open", "closed")
 OUTBOX_CHANNELS: tuple[str, ...] = ("email", "telegram")
 
-# Column sizes, also the validation limits of IntroductionService.request.
-NAME_MAX = 120
-ORGANISATION_MAX = 200
-ROLE_MAX = 120
-EMAIL_MAX = 254
-MESSAGE_MAX = 1000
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -149,12 +149,21 @@ class OutboxMessage(Base):
         CheckConstraint(
             "(channel = 'telegram') = (telegram_chat_id IS NOT NULL)", name="ck_introduction_outbox_telegram_chat"
         ),
+        # Owed by an introduction or by a hand-off, never both.
+        CheckConstraint(
+            "(introduction_id IS NULL) <> (handoff_id IS NULL)", name="ck_introduction_outbox_owner"
+        ),
         Index("ix_introduction_outbox_due", "delivered_at", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    introduction_id: Mapped[int] = mapped_column(
-        ForeignKey("introductions.id", ondelete="CASCADE", name="fk_introduction_outbox_introduction"), index=True
+    introduction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE", name="fk_introduction_outbox_introduction"),
+        index=True,
+        nullable=True,
+    )
+    handoff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE", name="fk_introduction_outbox_handoff"), index=True, nullable=True
     )
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
@@ -207,3 +216,64 @@ class TelegramLinkCode(Base):
 
     def __repr__(self) -> str:
         return f"TelegramLinkCode(id={self.id!r}, partner_id={self.partner_id!r})"
+
+
+class Handoff(Base):
+    """A request to talk to a person at UNOSSC, stored only once the user consented to share it with staff."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(_in("status", HANDOFF_STATUSES), name="ck_handoffs_status"),
+        UniqueConstraint("reference", name="uq_handoffs_reference"),
+        UniqueConstraint("idempotency_key", name="uq_handoffs_idempotency_key"),
+        Index("ix_handoffs_conversation_created", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64))
+    # Personal data, blanked by the retention purge.
+    topic: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"Handoff(reference={self.reference!r}, status={self.status!r})"
+
+    def as_json(self, *, personal_data: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "reference": self.reference,
+            "status": self.status,
+            "channel": self.channel,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "personal_data_purged_at": self.personal_data_purged_at.isoformat()
+            if self.personal_data_purged_at
+            else None,
+        }
+        if personal_data:
+            data.update(
+                conversation_id=self.conversation_id,
+                topic=self.topic,
+                email=self.email,
+                consent_at=self.consent_at.isoformat(),
+            )
+        return data
+
+
+class HandoffAsked(Base):
+    """The anonymous fact that someone asked for a person (consented or not): no conversation id, no text."""
+
+    __tablename__ = "handoff_asked"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_on: Mapped[date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(64))

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,13 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge.catalogue import Partner, Solution
 from introductions import emails, telegram
 from introductions.db import make_engine, utcnow
+from introductions.handoffs import HandoffService
+from introductions import validation
 from introductions.models import (
-    EMAIL_MAX,
-    MESSAGE_MAX,
-    NAME_MAX,
     OPEN_STATUSES,
-    ORGANISATION_MAX,
-    ROLE_MAX,
     Introduction,
     OutboxMessage,
     PartnerTelegramLink,
@@ -41,13 +37,14 @@ from introductions.tokens import (
     TokenExpired,
     signing_secret,
 )
+from introductions.validation import IntroductionError, InvalidRequest
+from introductions.validation import identifier as _identifier
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud and typed back
 _REFERENCE = re.compile(rf"^GX-[{_REFERENCE_ALPHABET}]{{6}}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _RATE_WINDOW = timedelta(days=1)
 LINK_CODE_TTL = timedelta(days=7)
 _LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{16,59}$")  # fits a start parameter after "link_"
@@ -55,19 +52,6 @@ _CHAT_ID_LIMIT = 2**53  # Telegram chat ids fit in 52 bits and a sign
 _LINK_EXPIRED = "This link has expired: the introduction request is no longer open."
 _NEW_LINK = "Please ask the UNOSSC team for a new link."
 _BUTTON_EXPIRED = "This introduction request has expired: it can no longer be accepted or declined."
-
-
-class IntroductionError(Exception):
-    """Base of the errors a caller turns into a reply; messages never contain the submitted values."""
-
-
-class InvalidRequest(IntroductionError, ValueError):
-    """A field failed validation; `field` names it so a form can ask for it again."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field} {problem}")
 
 
 class RateLimited(IntroductionError):
@@ -139,9 +123,12 @@ class IntroductionService:
         self._clock = clock
         self._secret = signing_secret(settings)
         self._signer = DecisionSigner(self._secret)
+        # Hand-offs to staff live in the same database (and outbox).
+        self.handoffs = HandoffService(database_url, settings, clock=clock)
 
     def close(self) -> None:
         self.engine.dispose()
+        self.handoffs.close()
 
     # -- requests -------------------------------------------------------------------------------------
 
@@ -171,12 +158,13 @@ class IntroductionService:
             raise InvalidRequest("target_kind", "must be 'solution' or 'partner'")
         target_id = _identifier("target_id", target_id, 128)
         partner_id = _identifier("partner_id", partner_id, 128)
+        # The same validators as the conversation's form: what the user agreed to is what is stored.
         requester = emails.Requester(
-            name=_line("name", name, NAME_MAX),
-            organisation=_line("organisation", organisation, ORGANISATION_MAX),
-            role=_line("role", role, ROLE_MAX, required=False) or None,
-            email=_email(email),
-            message=_paragraphs("message", message, MESSAGE_MAX),
+            name=validation.name(name),
+            organisation=validation.organisation(organisation),
+            role=validation.role(role),
+            email=validation.email(email),
+            message=validation.message(message),
         )
         partner = self._partner_lookup(partner_id)
         if partner is None:
@@ -188,10 +176,11 @@ class IntroductionService:
                 # Serialise one conversation's requests so that the daily limit holds under concurrency
                 # (SQLite already serialises writers: see db.make_engine).
                 session.execute(select(func.pg_advisory_xact_lock(func.hashtext(conversation_id))))
+                session.execute(select(func.pg_advisory_xact_lock(func.hashtext(requester.email.lower()))))
             existing = self._by_key(session, idempotency_key, conversation_id)
             if existing is not None:
                 return existing
-            self._check_rate(session, conversation_id, now)
+            self._check_rate(session, conversation_id, requester.email, now)
             introduction = Introduction(
                 reference=self._new_reference(session),
                 created_at=now,
@@ -241,14 +230,18 @@ class IntroductionService:
             raise InvalidRequest("idempotency_key", "was already used by another conversation")
         return existing
 
-    def _check_rate(self, session: Session, conversation_id: str, now: datetime) -> None:
-        recent = select(Introduction.created_at).where(
-            Introduction.conversation_id == conversation_id, Introduction.created_at > now - _RATE_WINDOW
-        )
-        times = sorted(session.scalars(recent))
+    def _check_rate(self, session: Session, conversation_id: str, email: str, now: datetime) -> None:
+        """At most INTRODUCTIONS_PER_DAY per conversation and per requester email (across conversations), so
+        a new conversation does not reset the limit."""
         limit = self.settings.introductions_per_day
-        if len(times) >= limit:
-            raise RateLimited(limit, times[len(times) - limit] + _RATE_WINDOW)
+        for identity in (
+            Introduction.conversation_id == conversation_id,
+            func.lower(Introduction.requester_email) == email.lower(),
+        ):
+            recent = select(Introduction.created_at).where(identity, Introduction.created_at > now - _RATE_WINDOW)
+            times = sorted(session.scalars(recent))
+            if len(times) >= limit:
+                raise RateLimited(limit, times[len(times) - limit] + _RATE_WINDOW)
 
     def _new_reference(self, session: Session) -> str:
         while True:
@@ -749,59 +742,3 @@ def _result(introduction: Introduction, decision: Decision, *, already_decided: 
         partner_id=introduction.partner_id,
         decided_at=introduction.decided_at,
     )
-
-
-def _identifier(field: str, value: str | None, limit: int) -> str:
-    """An id from the caller (conversation, catalogue, key): kept exactly, apart from outer spaces."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(field, "is required")
-    value = value.strip()
-    if _CONTROL.search(value) or "\n" in value or "\t" in value:
-        raise InvalidRequest(field, "contains control characters")
-    if len(value) > limit:
-        raise InvalidRequest(field, f"must be at most {limit} characters")
-    return value
-
-
-def _line(field: str, value: str | None, limit: int, *, required: bool = True) -> str:
-    """One line of text: whitespace (newlines included) collapsed, control characters refused."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidRequest(field, "must be text")
-    if _CONTROL.search(value.replace("\n", " ").replace("\r", " ").replace("\t", " ")):
-        raise InvalidRequest(field, "contains control characters")
-    value = " ".join(value.split())
-    if required and not value:
-        raise InvalidRequest(field, "is required")
-    if len(value) > limit:
-        raise InvalidRequest(field, f"must be at most {limit} characters")
-    return value
-
-
-def _paragraphs(field: str, value: str | None, limit: int) -> str:
-    """Free text that may keep its line breaks."""
-    if not isinstance(value, str):
-        raise InvalidRequest(field, "is required" if value is None else "must be text")
-    lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if _CONTROL.search(text.replace("\n", " ")):
-        raise InvalidRequest(field, "contains control characters")
-    if not text:
-        raise InvalidRequest(field, "is required")
-    if len(text) > limit:
-        raise InvalidRequest(field, f"must be at most {limit} characters")
-    return text
-
-
-def _email(value: str | None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("email", "is required")
-    try:
-        # No DNS look-up (offline tests, slow resolvers); ASCII only, since not every SMTP relay speaks SMTPUTF8.
-        normalized = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False).normalized
-    except EmailNotValidError:
-        raise InvalidRequest("email", "is not a valid email address") from None
-    if len(normalized) > EMAIL_MAX:
-        raise InvalidRequest("email", f"must be at most {EMAIL_MAX} characters")
-    return normalized

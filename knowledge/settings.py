@@ -111,6 +111,14 @@ class Settings:
     @property
     def mail_to_files(self) -> bool:
         return not self.smtp_host
+    # --- Hand-offs ---
+    # Mailbox of the UNOSSC staff who answer "talk to a person" (introductions/handoffs.py); empty: BROKER_EMAIL.
+    staff_email: str = ""
+
+    @property
+    def staff_mailbox(self) -> str:
+        """Where hand-offs are mailed: STAFF_EMAIL, else the broker's address."""
+        return self.staff_email or self.broker_email
 
     @property
     def rasa_url(self) -> str:
@@ -168,6 +176,8 @@ def load_settings() -> Settings:
         # --- Conversations and local mail ---
         tracker_store_url=_env("TRACKER_STORE_URL", f"sqlite:///{state_dir / 'conversations.sqlite3'}"),
         mail_dir=Path(_env("MAIL_DIR", str(state_dir / "mail"))),
+        # --- Hand-offs ---
+        staff_email=_env("STAFF_EMAIL", ""),
     )
 
 

@@ -5,8 +5,7 @@ import pytest
 from actions.context import ActionContext
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
 from actions.introductions import ActionIntroductionStatus
-from actions.support import ActionClarify, ActionFaqFallback, ActionHumanHandoff
-from introductions.handoffs import HandoffLog
+from actions.support import ActionClarify, ActionFaqFallback
 
 
 def slots_of(events):
@@ -132,14 +131,6 @@ async def test_faq_fallback_is_honest_when_the_faq_does_not_cover_it(context, di
     await run(ActionFaqFallback(context), dispatcher, tracker_factory("what is the boiling point of mercury on the galaxy servers", intent="faq"), domain)
     assert dispatcher.messages[0]["response"] == "utter_dont_know"
     assert dispatcher.messages[0]["contact"] == context.settings.unossc_contact
-
-
-@pytest.mark.asyncio
-async def test_handoff_records_the_request_for_staff(context, dispatcher, tracker_factory, domain):
-    await run(ActionHumanHandoff(context), dispatcher, tracker_factory("I want to talk to a human", intent="human_handoff"), domain)
-    (entry,) = HandoffLog(context.settings.state_dir / "handoffs.sqlite3").recent()
-    assert entry.conversation_id == "test-user" and entry.message == "I want to talk to a human"
-    assert dispatcher.messages[0]["reference"] == f"H-{entry.id:05d}"
 
 
 @pytest.mark.asyncio

@@ -62,7 +62,8 @@ def test_search_to_accepted_introduction(stack, smtp):
     start = texts(stack.send('/request_introduction{"ordinal": 1}', sender=sender))
     assert "Mexican Agency for International Development Cooperation" in start and "What is your name?" in start
     assert "Which organisation" in texts(stack.send("Amina Diallo", sender=sender))
-    assert "What email address" in texts(stack.send("Ministry of Water, policy adviser", sender=sender))
+    assert "What is your role" in texts(stack.send("Ministry of Water", sender=sender))
+    assert "What email address" in texts(stack.send("policy adviser", sender=sender))
     assert "doesn't look like an email" in texts(stack.send("amina at example", sender=sender))
     assert "what would you like to discuss" in texts(stack.send(REQUESTER, sender=sender))
     summary = texts(stack.send("We would like to learn how your food security programmes were designed.", sender=sender))
@@ -99,7 +100,7 @@ def test_no_consent_stores_nothing_and_cancel_works(stack, smtp):
     stack.send('/request_introduction{"ordinal": 1}', sender=sender)
     assert "cancelled" in texts(stack.send("cancel", sender=sender))
     stack.send('/request_introduction{"ordinal": 1}', sender=sender)
-    for answer in ("Lea Moreau", "Rural Network", "lea@example.org", "We want to discuss scholarships for nurses."):
+    for answer in ("Lea Moreau", "Rural Network", "/skip", "lea@example.org", "We want to discuss scholarships for nurses."):
         reply = texts(stack.send(answer, sender=sender))
     assert "Do you agree" in reply
     assert "won't share your details" in texts(stack.send("/deny", sender=sender))
@@ -135,7 +136,7 @@ def test_partner_linked_on_telegram_accepts_with_a_button(stack, smtp, telegram,
         connect = next(b for b in keyboard_of(results) if b["text"].startswith("Connect me"))
         telegram.press(requester_chat, connect["callback_data"])
         telegram.wait_text(requester_chat, "What is your name?")
-        for answer, expected in (("Amina Diallo", "Which organisation"), ("Ministry of Water, policy adviser", "What email address"),
+        for answer, expected in (("Amina Diallo", "Which organisation"), ("Ministry of Water", "What is your role"), ("policy adviser", "What email address"),
                                  ("amina.tg@example.org", "what would you like to discuss"),
                                  ("We would like to learn how your food security programmes were designed.", "Do you agree")):
             telegram.text(requester_chat, answer)

@@ -40,3 +40,19 @@ def test_every_country_has_a_division_or_is_northern_america():
     # Northern America and uninhabited or remote territories only.
     assert without <= {"USA", "CAN", "GRL", "SPM", "ATA", "ATF", "BVT", "HMD", "SGS", "UMI", "IOT", "CCK", "CXR", "NFK", "PCN"}
     assert geo.region_key("Arab region") == "arab_states" and geo.region_key("CIS countries") == "europe_cis"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my email is wrong", [("field", "requester_email")]),
+        ("my organisation is actually the Ministry of Water Resources", [("field", "requester_organisation"), ("detail_value", "the Ministry of Water Resources")]),
+        ("the organisation should be UN Country Office, Amman", [("field", "requester_organisation"), ("detail_value", "UN Country Office, Amman")]),
+        ("change the message to we want to learn about drip irrigation.", [("field", "intro_message"), ("detail_value", "we want to learn about drip irrigation")]),
+        ("change my role to programme officer", [("field", "requester_role"), ("detail_value", "programme officer")]),
+        ("I want to edit the message", [("field", "intro_message")]),
+        ("Ministry of Water, policy adviser", []),  # an answer, not a correction
+    ],
+)
+def test_corrections_name_the_field_and_the_new_value(text, expected):
+    assert [(e["entity"], e["value"]) for e in regex_entities(text) if e["entity"] in ("field", "detail_value")] == expected

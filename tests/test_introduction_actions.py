@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.introductions import (
@@ -46,7 +47,7 @@ async def run(action, tracker, domain=None):
 async def test_request_from_a_shown_result_targets_its_provider(intro_context, tracker_factory):
     tracker = tracker_factory('/request_introduction{"ordinal": 1}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 1}], slots={"last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"]})
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker)
-    assert slots_of(events) == {"intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "selected_id": "s-rainwater", "intro_stage": "collecting"}
+    assert slots_of(events) == {"intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "selected_id": "s-rainwater", "intro_stage": "collecting", "intro_summary_digest": None}
     assert "Poverty and Hunger Facility (PHF)" in dispatcher.messages[0]["about"]
 
 
@@ -77,29 +78,74 @@ async def test_form_validation(intro_context, tracker_factory):
     dispatcher = CollectingDispatcher()
     assert form.validate_requester_email("amina at example", dispatcher, tracker, {}) == {"requester_email": None}
     assert form.validate_requester_email(" <amina@example.org> ", dispatcher, tracker, {}) == {"requester_email": "amina@example.org"}
-    assert form.validate_requester_organisation("Ministry of Water, policy adviser", dispatcher, tracker, {}) == {"requester_organisation": "Ministry of Water", "requester_role": "policy adviser"}
-    assert form.validate_requester_organisation("Ministry of Water", dispatcher, tracker, {}) == {"requester_organisation": "Ministry of Water", "requester_role": None}
+    # Nothing after a comma is taken for a role: the role is a question of its own, and optional.
+    assert form.validate_requester_organisation("UN Country Office, Amman", dispatcher, tracker, {}) == {"requester_organisation": "UN Country Office, Amman"}
+    assert form.validate_requester_role("policy adviser", dispatcher, tracker, {}) == {"requester_role": "policy adviser"}
+    assert form.validate_requester_role("", dispatcher, tracker, {}) == {"requester_role": ""}  # skipped
     assert form.validate_requester_name("🙂", dispatcher, tracker, {}) == {"requester_name": None}
     assert form.validate_intro_message("hi", dispatcher, tracker, {}) == {"intro_message": None}
+
+
+def answering(slots, text="/affirm", intent="affirm", *, after="action_confirm_introduction", entities=None, sender_id="test-user"):
+    """A tracker whose latest user message answers what the action `after` said."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [], "intent_ranking": [], "metadata": {}}
+    events = [{"event": "action", "name": after}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest}]
+    return Tracker(sender_id, slots, latest, events, False, None, {}, "action_listen")
+
+
+async def shown(action, context, slots):
+    """Run a summary-showing action and return the slots after it (with the summary's digest)."""
+    dispatcher, events = await run(action(context), answering(slots, "", "affirm"))
+    return {**slots, **slots_of(events)}, dispatcher
 
 
 @pytest.mark.asyncio
 async def test_consent_stores_once_and_status_lists_it(intro_context, tracker_factory):
     slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
-    dispatcher, events = await run(ActionConfirmIntroduction(intro_context), tracker_factory("", slots=slots))
-    assert "Email: amina@example.org" in dispatcher.messages[0]["text"] and slots_of(events) == {"intro_stage": "confirming"}
-    first, submitted = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
-    second, _ = await run(ActionSubmitIntroduction(intro_context), tracker_factory("/affirm", intent="affirm", slots=slots))
+    slots, dispatcher = await shown(ActionConfirmIntroduction, intro_context, slots)
+    assert "Email: amina@example.org" in dispatcher.messages[0]["text"] and slots["intro_stage"] == "confirming"
+    first, submitted = await run(ActionSubmitIntroduction(intro_context), answering(slots))
+    second, _ = await run(ActionSubmitIntroduction(intro_context), answering(slots, after="action_submit_introduction"))
     assert "(status: pending)" in first.messages[0]["text"]
     assert first.messages[0]["text"][:40] == second.messages[0]["text"][:40]  # same reference: one request
     assert slots_of(submitted)["intro_message"] is None and "requester_email" not in slots_of(submitted)
     (stored,) = intro_context.introductions.for_conversation("test-user")
     assert stored.reference in first.messages[0]["text"] and stored.partner_id == "p-fund"
     status, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("status?", intent="introduction_status"))
-    assert f"{stored.reference} to Poverty and Hunger Facility (PHF): **pending**" in status.messages[0]["text"]
+    assert f"{stored.reference} to Poverty and Hunger Facility (PHF): **pending**" in status.messages[-1]["text"]
     deleted, events = await run(ActionDeleteMyData(intro_context), tracker_factory("delete my data", intent="delete_my_data", slots=slots))
-    assert "1 introduction request" in deleted.messages[0]["text"] and slots_of(events)["requester_email"] is None
+    assert deleted.messages[0]["custom"] == {"erase_history": True}
+    assert "deleted 1 introduction request(s) and 0 request(s) to talk to a person" in deleted.messages[1]["text"]
+    assert "history is erased" in deleted.messages[1]["text"] and slots_of(events)["requester_email"] is None
     assert intro_context.introductions.for_conversation("test-user") == []
+
+
+@pytest.mark.asyncio
+async def test_a_correction_at_the_summary_changes_the_field_and_asks_again(intro_context):
+    slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
+    slots, _ = await shown(ActionConfirmIntroduction, intro_context, slots)
+    entities = [{"entity": "field", "value": "requester_organisation"}, {"entity": "detail_value", "value": "the Ministry of Water Resources"}]
+    corrected, events = await run(ActionCorrectDetail(intro_context), answering(slots, "my organisation is actually the Ministry of Water Resources", "correct_detail", entities=entities))
+    new = {**slots, **slots_of(events)}
+    assert new["requester_organisation"] == "the Ministry of Water Resources" and new["intro_stage"] == "confirming"
+    assert "Organisation: the Ministry of Water Resources" in corrected.messages[-1]["text"] and "Do you agree" in corrected.messages[-1]["text"]
+    # A "yes" to the old summary, or after something else ran, sends nothing: the summary comes back.
+    stale, events = await run(ActionSubmitIntroduction(intro_context), answering({**slots, "requester_organisation": "the Ministry of Water Resources"}))
+    assert "check the details once more" in stale.messages[0]["text"] and slots_of(events)["intro_stage"] == "confirming"
+    after_search, _ = await run(ActionSubmitIntroduction(intro_context), answering(new, after="action_search_solutions"))
+    assert "check the details once more" in after_search.messages[0]["text"]
+    assert intro_context.introductions.for_conversation("test-user") == []
+    done, _ = await run(ActionSubmitIntroduction(intro_context), answering(new, after="action_correct_detail"))
+    (stored,) = intro_context.introductions.for_conversation("test-user")
+    assert stored.reference in done.messages[0]["text"] and stored.requester_organisation == "the Ministry of Water Resources"
+
+
+@pytest.mark.asyncio
+async def test_a_too_long_message_is_refused_before_consent(intro_context, tracker_factory):
+    form = ValidateIntroductionForm(intro_context)
+    dispatcher = CollectingDispatcher()
+    assert form.validate_intro_message("We want to learn. " + "x" * 1182, dispatcher, tracker_factory("x"), {}) == {"intro_message": None}
+    assert "under 1,000 characters (yours has 1,200)" in dispatcher.messages[0]["text"]
 
 
 @pytest.mark.asyncio
@@ -118,7 +164,7 @@ async def test_correcting_the_email_reopens_only_that_field(intro_context, track
     slots = {**DETAILS, "intro_stage": "confirming"}
     tracker = tracker_factory("my email is wrong", intent="correct_detail", entities=[{"entity": "field", "value": "requester_email"}], slots=slots)
     _, events = await run(ActionCorrectDetail(intro_context), tracker)
-    assert slots_of(events) == {"requester_email": None, "intro_stage": "collecting"}
+    assert slots_of(events) == {"requester_email": None, "intro_stage": "collecting", "intro_summary_digest": None}
     _, events = await run(ActionCorrectDetail(intro_context), tracker_factory("fix it", intent="correct_detail"))
     assert slots_of(events) == {"intro_stage": None}
 
@@ -134,4 +180,22 @@ async def test_a_partner_named_outright_is_the_target(intro_context, tracker_fac
 @pytest.mark.asyncio
 async def test_unavailable_store_gets_an_apology_not_a_false_done(context, tracker_factory):
     dispatcher, events = await run(ActionDeleteMyData(context), tracker_factory("delete my data", intent="delete_my_data"))
-    assert events == [] and dispatcher.messages[0]["response"] == "utter_service_unavailable"
+    assert "could not delete" in dispatcher.messages[1]["text"] and "Done" not in dispatcher.messages[1]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_correction_while_the_form_runs_is_not_taken_as_the_answer(intro_context):
+    text = "wait, my name should be Amina Diallo-Keita"
+    latest = {"text": text, "intent": {"name": "correct_detail", "confidence": 0.9}, "intent_ranking": [], "metadata": {},
+              "entities": [{"entity": "field", "value": "requester_name"}, {"entity": "detail_value", "value": "Amina Diallo-Keita"}]}
+    slots = {**{k: v for k, v in DETAILS.items() if k not in ("requester_email", "intro_message")}, "requested_slot": "requester_email", "requester_email": text}
+    events = [{"event": "action", "name": "introduction_form"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest},
+              {"event": "slot", "name": "requester_email", "value": text}]
+    tracker = Tracker("test-user", slots, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result) == {"requester_email": None, "requester_name": "Amina Diallo-Keita"}
+    assert "changed your name" in dispatcher.messages[0]["text"]
+    # Without a new value, the detail is asked again (the form asks its first empty slot).
+    latest["entities"] = [{"entity": "field", "value": "requester_organisation"}]
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result) == {"requester_email": None, "requester_organisation": None}

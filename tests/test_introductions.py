@@ -175,7 +175,7 @@ def database_url(request, tmp_path) -> str:
     upgrade(url)  # idempotent: the first test creates the schema, the others find it current
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE introduction_outbox, introductions RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE introduction_outbox, introductions, handoffs, handoff_asked RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 
@@ -293,7 +293,7 @@ def test_same_idempotency_key_gives_one_request_and_one_email(database_url, serv
     assert counts(database_url) == (1, 1)
 
 
-def test_daily_limit_per_conversation(database_url, settings, clock) -> None:
+def test_daily_limit_per_conversation_and_per_email(database_url, settings, clock) -> None:
     service = make_service(database_url, replace(settings, introductions_per_day=2), clock)
     try:
         first = ask(service, idempotency_key="a")
@@ -304,7 +304,10 @@ def test_daily_limit_per_conversation(database_url, settings, clock) -> None:
         assert limited.value.limit == 2
         assert limited.value.retry_after == first.created_at + timedelta(days=1)
         assert ask(service, idempotency_key="a").reference == first.reference  # a replay is not a new request
-        ask(service, idempotency_key="other", conversation_id="conv-2")  # other users are not affected
+        ask(service, idempotency_key="other", conversation_id="conv-2", email="lea@rural.example")  # others are not affected
+        # A new conversation does not reset the limit of the same requester (emails compare case-insensitively).
+        with pytest.raises(RateLimited):
+            ask(service, idempotency_key="d", conversation_id="conv-3", email="Amina.Diallo@water.example")
         clock.now = first.created_at + timedelta(days=1, seconds=1)
         ask(service, idempotency_key="c")
         assert counts(database_url) == (4, 4)
@@ -437,7 +440,7 @@ def test_worker_killed_while_sending_is_redelivered_once_after_the_lease(
 
 def test_concurrent_workers_send_each_message_once(database_url, settings, service, inbox) -> None:
     for n in range(6):
-        ask(service, conversation_id=f"conv-{n}", idempotency_key=f"key-{n}")
+        ask(service, conversation_id=f"conv-{n}", idempotency_key=f"key-{n}", email=f"requester{n}@water.example")
     workers = [OutboxWorker(database_url, SmtpMailer(settings, timeout=5), batch_size=1) for _ in range(2)]
     start = threading.Barrier(len(workers))
     delivered: list[int] = []

@@ -42,10 +42,10 @@ FIELD_WORDS = {
     "organization": "requester_organisation",
     "company": "requester_organisation",
     "ministry": "requester_organisation",
-    "role": "requester_organisation",
-    "job": "requester_organisation",
-    "title": "requester_organisation",
-    "position": "requester_organisation",
+    "role": "requester_role",
+    "job": "requester_role",
+    "title": "requester_role",
+    "position": "requester_role",
     "email": "requester_email",
     "e-mail": "requester_email",
     "mail": "requester_email",
@@ -54,7 +54,17 @@ FIELD_WORDS = {
     "topic": "intro_message",
     "reason": "intro_message",
 }
-_CORRECTION = re.compile(r"\b(wrong|change|correct|fix|update|edit|typo|mistake|incorrect|misspelt|misspelled|instead)\b", re.IGNORECASE)
+_CORRECTION = re.compile(
+    r"\b(wrong|change|correct|fix|update|edit|typo|mistake|incorrect|misspelt|misspelled|instead|actually|meant)\b",
+    re.IGNORECASE,
+)
+# The new value, when the correction gives it after the field: "the organisation should be X",
+# "my email is actually X"; "change the message to X" only with a correction word ("a message to AMEXCID" is none).
+_NEW_VALUE = re.compile(
+    r"\W*(?:(?:is|was)\s+(?:actually|really|now)|actually\s+is|should\s+(?:be|say|read))\s*:?\s+(?P<value>\S.*?)[\s.!]*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_NEW_VALUE_AFTER_TO = re.compile(r"\W*to\s*:?\s+(?P<value>\S.*?)[\s.!]*$", re.IGNORECASE | re.DOTALL)
 _FIELD = re.compile(r"\b(" + "|".join(re.escape(w) for w in FIELD_WORDS) + r")\b", re.IGNORECASE)
 
 
@@ -139,10 +149,16 @@ def regex_entities(text: str) -> list[dict[str, Any]]:
         if value == 0:
             continue
         found.append({"entity": "ordinal", "value": value, "start": match.start(), "end": match.end()})
-    if _CORRECTION.search(text):
-        for match in _FIELD.finditer(text):
-            found.append({"entity": "field", "value": FIELD_WORDS[match.group(1).lower()], "start": match.start(), "end": match.end()})
-            break
+    # A field is named in a correction: after a correction word, or followed by its new value.
+    field = _FIELD.search(text)
+    if field:
+        cue = _CORRECTION.search(text)
+        new = _NEW_VALUE.match(text, field.end()) or (_NEW_VALUE_AFTER_TO.match(text, field.end()) if cue else None)
+        if new or cue:
+            found.append({"entity": "field", "value": FIELD_WORDS[field.group(1).lower()], "start": field.start(), "end": field.end()})
+        if new:
+            value = new.group("value").strip().strip("\"'“”")
+            found.append({"entity": "detail_value", "value": value, "start": new.start("value"), "end": new.start("value") + len(new.group("value"))})
     return found
 
 

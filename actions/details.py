@@ -1,0 +1,153 @@
+"""What the introduction and hand-off flows share: the details a user gives (validated by the same
+functions the store uses), corrections at any step, and consent that covers exactly the last summary."""
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.base import latest_entities
+from actions.context import ActionContext
+from introductions import validation
+from introductions.validation import InvalidRequest
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One thing a form asks: its slot, how the user calls it, and what to say when it is not acceptable."""
+
+    slot: str
+    label: str
+    check: Callable[[str], str | None]  # a validator of introductions.validation (raises InvalidRequest)
+    hint: str
+    optional: bool = False
+
+    def clean(self, value: Any) -> str | None:
+        """The value as it will be stored; raises InvalidRequest."""
+        text = "" if value is None else str(value)
+        if self.optional and not text.strip():
+            return ""
+        result = self.check(text)
+        return "" if result is None else result
+
+    def problem(self, exc: InvalidRequest, value: Any) -> str:
+        if exc.problem.startswith("must be at most"):
+            limit = exc.problem.split()[4]
+            return f"That's a bit long: please keep your {self.label} under {int(limit):,} characters (yours has {len(str(value).strip()):,}). {self.hint}"
+        return self.hint
+
+
+def _email(value: str) -> str:
+    return validation.email(value.strip().strip("<>").strip())
+
+
+INTRODUCTION_DETAILS = (
+    Detail("requester_name", "name", validation.name, f"Please type your name (up to {validation.NAME_MAX} characters)."),
+    Detail("requester_organisation", "organisation", validation.organisation, f"Please type the name of your organisation (up to {validation.ORGANISATION_MAX} characters)."),
+    Detail("requester_role", "role", validation.role, f"Please type your role (up to {validation.ROLE_MAX} characters), or press Skip.", optional=True),
+    Detail("requester_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org."),
+    Detail("intro_message", "message", validation.message, "Please write a sentence or two about what you'd like to discuss."),
+)
+HANDOFF_DETAILS = (
+    Detail("handoff_topic", "question", validation.topic, "Please write a sentence or two about what you'd like to talk about."),
+    Detail("handoff_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org."),
+)
+# The `field` entity names the introduction's slots; a hand-off has an email and a topic (its "message").
+HANDOFF_FIELDS = {"requester_email": "handoff_email", "intro_message": "handoff_topic", "handoff_email": "handoff_email", "handoff_topic": "handoff_topic"}
+
+
+def by_slot(details: Iterable[Detail]) -> dict[str, Detail]:
+    return {d.slot: d for d in details}
+
+
+def correction(tracker: Tracker, details: dict[str, Detail], fields: dict[str, str] | None = None) -> tuple[Detail, str | None] | None:
+    """The detail a correct_detail message names (the gazetteer's or a button's `field`) and the new value
+    if it gave one ("the organisation should be X"); None when the message is no correction of these."""
+    if (tracker.latest_message.get("intent") or {}).get("name") != "correct_detail":
+        return None
+    named = [fields.get(f, f) if fields else f for f in latest_entities(tracker, "field")]
+    slots = [s for s in named if s in details]
+    if not slots:
+        return None
+    values = [v for v in latest_entities(tracker, "detail_value") if isinstance(v, str) and v.strip()]
+    return details[slots[-1]], (values[-1] if values else None)
+
+
+def digest(tracker: Tracker, slots: Iterable[str]) -> str:
+    """Fingerprint of what a summary showed: consent is valid only for these exact values."""
+    shown = {slot: tracker.get_slot(slot) for slot in slots}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def last_bot_action(tracker: Tracker) -> str | None:
+    """The action that ran just before the user's latest message (what the user is answering)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
+def consent_is_current(tracker: Tracker, slots: Iterable[str], digest_slot: str, summary_actions: set[str]) -> bool:
+    """A "yes" counts when it answers a summary (nothing else ran in between) whose values are unchanged."""
+    return last_bot_action(tracker) in summary_actions and tracker.get_slot(digest_slot) == digest(tracker, slots)
+
+
+class DetailForm(FormValidationAction, ABC):
+    """Validation of a form of Details, and corrections while it runs ("wait, my name is wrong"): the text
+    of a correction is not taken as the answer to the current question. Never registered itself."""
+
+    details: tuple[Detail, ...] = ()
+    fields: dict[str, str] | None = None
+
+    def __init__(self, context: ActionContext) -> None:
+        super().__init__()
+        self.context = context
+        for detail in self.details:
+            setattr(self, f"validate_{detail.slot}", self._validator(detail))
+
+    def _validator(self, detail: Detail):
+        def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return {detail.slot: detail.clean(value)}
+            except InvalidRequest as exc:
+                dispatcher.utter_message(text=detail.problem(exc, value))
+                return {detail.slot: None}
+
+        return validate
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        found = correction(tracker, by_slot(self.details), self.fields)
+        if found is None:
+            return await super().run(dispatcher, tracker, domain)
+        detail, value = found
+        # Undo what the form took from this message for the question it asked.
+        events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot != detail.slot]
+        return events + apply_correction(detail, value, dispatcher)
+
+
+def apply_correction(detail: Detail, value: str | None, dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """The new value when it is given and acceptable; otherwise the detail is cleared, to be asked again."""
+    if value is not None:
+        try:
+            cleaned = detail.clean(value)
+        except InvalidRequest as exc:
+            dispatcher.utter_message(text=detail.problem(exc, value))
+        else:
+            dispatcher.utter_message(text=f"Thanks, I've changed your {detail.label}.")
+            return [SlotSet(detail.slot, cleaned)]
+    else:
+        dispatcher.utter_message(text=f"Okay, let's fix your {detail.label}.")
+    return [SlotSet(detail.slot, None)]

@@ -1,0 +1,46 @@
+"""The hand-off actions against a real (SQLite) store: consent before anything is kept, the reference and
+its status, a correction at the summary."""
+from __future__ import annotations
+
+import pytest
+
+from actions.handoffs import (
+    ActionConfirmHandoff,
+    ActionCorrectHandoffDetail,
+    ActionDeclineHandoff,
+    ActionHandoffStatus,
+    ActionHumanHandoff,
+    ActionSubmitHandoff,
+)
+from tests.test_actions import slots_of
+from tests.test_introduction_actions import answering, intro_context, run  # noqa: F401 - fixture
+
+TOPIC = "We would like to know how our ministry can join the Galaxy."
+
+
+@pytest.mark.asyncio
+async def test_handoff_needs_consent_and_gives_a_reference_with_a_status(intro_context, tracker_factory):
+    handoffs = intro_context.introductions.handoffs
+    dispatcher, events = await run(ActionHumanHandoff(intro_context), tracker_factory("talk to a person", intent="human_handoff", slots={"requester_email": "amina@example.org"}))
+    assert dispatcher.messages[0]["response"] == "utter_handoff_start"
+    assert slots_of(events)["handoff_stage"] == "collecting" and slots_of(events)["handoff_email"] == "amina@example.org"
+    assert handoffs.asked_count() == 1 and handoffs.find() == []
+
+    slots = {"handoff_topic": TOPIC, "handoff_email": "amina@example.org", "handoff_stage": "collecting"}
+    shown, events = await run(ActionConfirmHandoff(intro_context), answering(slots, after="handoff_form"))
+    slots = {**slots, **slots_of(events)}
+    assert TOPIC in shown.messages[0]["text"] and "Do you agree" in shown.messages[0]["text"]
+    refused, _ = await run(ActionDeclineHandoff(intro_context), answering(slots, "no", "deny", after="action_confirm_handoff"))
+    assert handoffs.find() == [] and refused.messages[0]["response"] == "utter_handoff_no_consent"
+
+    corrected, events = await run(ActionCorrectHandoffDetail(intro_context), answering(
+        slots, "my email should be a.diallo@example.org", "correct_detail", after="action_confirm_handoff",
+        entities=[{"entity": "field", "value": "requester_email"}, {"entity": "detail_value", "value": "a.diallo@example.org"}]))
+    slots = {**slots, **slots_of(events)}
+    assert slots["handoff_email"] == "a.diallo@example.org" and "a.diallo@example.org" in corrected.messages[-1]["text"]
+    done, events = await run(ActionSubmitHandoff(intro_context), answering(slots, after="action_correct_handoff_detail"))
+    (stored,) = handoffs.find()
+    assert stored.reference in done.messages[0]["text"] and stored.email == "a.diallo@example.org" and stored.topic == TOPIC
+    assert slots_of(events)["handoff_stage"] is None
+    status, _ = await run(ActionHandoffStatus(intro_context), tracker_factory("what happened to my request?", intent="handoff_status"))
+    assert f"{stored.reference}: **open**" in status.messages[0]["text"]
