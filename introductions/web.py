@@ -27,7 +27,7 @@ from introductions.telegram import BRIDGE_SIGNATURE_HEADER, TelegramAnswer, Tele
 from introductions.tokens import DecisionError, signing_secret
 from knowledge.settings import Settings, settings
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("introductions.web")
 T = TypeVar("T")
 OUTBOX_POLL_SECONDS = 2.0
 EXPIRY_CHECK_SECONDS = 600.0
