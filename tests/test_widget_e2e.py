@@ -10,7 +10,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -69,7 +68,8 @@ def other_origin(tmp_path, stack):
         'data-title="Ask the Galaxy" defer></script></body></html>',
         encoding="utf-8",
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    # On the port the stack put in WIDGET_ORIGINS (http://localhost:<site_port>): an allowed embedding site.
+    server = ThreadingHTTPServer(("127.0.0.1", stack.site_port), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -100,7 +100,8 @@ def stored_conversation(page: Page, key: str) -> dict:
 
 
 def user_texts(stack: Stack, session_id: str) -> list[str]:
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{session_id}/tracker", timeout=30).json()
+    """What the user said in the conversation the widget's (server-issued) session opens."""
+    tracker = stack.tracker(stack.conversation_id(session_id, "socketio"))
     return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
 
 
