@@ -18,7 +18,8 @@ def rasa_argv(argv: list[str]) -> list[str]:
         raise SystemExit(f"{', '.join(SET_HERE)} come from the settings (RASA_AUTH_TOKEN, WIDGET_ORIGINS)")
     config = settings()
     origins = list(config.widget_origins)
-    return ["rasa", *argv, "--auth-token", secret(config, "rasa_auth_token"), *(["--cors", *origins] if origins else [])]
+    # "--auth-token=…" in one word: a token may start with "-", which argparse would take for an option.
+    return ["rasa", *argv, f"--auth-token={secret(config, 'rasa_auth_token')}", *(["--cors", *origins] if origins else [])]
 
 
 def main() -> None:
