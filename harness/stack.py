@@ -106,7 +106,8 @@ class Stack:
                 "--credentials", "credentials.yml",
             ],
         )
-        self._wait(f"{self.rasa_url}/", self.rasa, "rasa")
+        # /status answers once the model is loaded (409 before), and only with the API token.
+        self._wait(f"{self.rasa_url}/status?token={self.tokens['RASA_AUTH_TOKEN']}", self.rasa, "rasa")
 
     def start_partners(self) -> None:
         self.partners = self._spawn("partners", [str(PYTHON), "-m", "introductions.web", "--port", str(self.partner_port)])
@@ -135,7 +136,7 @@ class Stack:
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"{name} did not answer {url} within {timeout}s:\n{self.log_tail(name)}")
+        raise RuntimeError(f"{name} did not answer {url.split('?')[0]} within {timeout}s:\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.workdir / f"{name}.log"

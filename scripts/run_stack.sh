@@ -30,9 +30,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-wait_for() {  # url, name, pid
+wait_for() {  # url, name, pid [, Rasa API token: read by curl from a pipe, never put on a command line]
   for _ in $(seq 1 600); do
-    if curl -fs -o /dev/null "$1"; then return 0; fi
+    if [ -n "${4:-}" ]; then
+      if printf 'url = "%s?token=%s"\n' "$1" "$4" | curl -fs -o /dev/null -K -; then return 0; fi
+    elif curl -fs -o /dev/null "$1"; then return 0; fi
     if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $LOGS/$2.log"; tail -20 "$LOGS/$2.log"; exit 1; fi
     sleep 0.5
   done
@@ -51,7 +53,9 @@ pids+=($!)
 .venv/bin/python -m introductions.web --host "$PARTNER_HOST" --port "$PARTNER_PORT" > "$LOGS/partners.log" 2>&1 &
 pids+=($!)
 wait_for "http://${ACTION_HOST}:${ACTION_PORT}/health" actions "${pids[0]}"
-wait_for "http://${HOST}:${RASA_PORT}/" rasa "${pids[1]}"
+# /status answers once the model is loaded (409 before), and only with the API token.
+wait_for "http://${HOST}:${RASA_PORT}/status" rasa "${pids[1]}" \
+  "$(.venv/bin/python -c "from knowledge.settings import secret, settings; print(secret(settings(), 'rasa_auth_token'))")"
 wait_for "http://${PARTNER_HOST}:${PARTNER_PORT}/health" partners "${pids[2]}"
 if [ -n "${REST_CHANNEL_TOKEN:-}" ]; then rest_token='$REST_CHANNEL_TOKEN'; else rest_token="\$(cat ${STATE}/rest_channel_token)"; fi
 telegram_line="Telegram: off (set TELEGRAM_BOT_TOKEN in .env to start the bridge)"
