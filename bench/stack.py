@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from harness.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,11 +45,11 @@ def rss_mb(pid: int) -> float:
 
 
 def timed_turns(stack: Stack, messages: list[str], turns: int, sender: str) -> list[float]:
-    session = requests.Session()
     times = []
     for i in range(turns):
+        session = stack.session(f"{sender}-{i % 10}")  # issued before the clock starts, as a client keeps it
         started = time.perf_counter()
-        reply = session.post(stack.rest_url, json={"sender": f"{sender}-{i % 10}", "message": messages[i % len(messages)]}, timeout=60)
+        reply = stack.http.post(stack.rest_url, json={"sender": session, "message": messages[i % len(messages)]}, timeout=60)
         reply.raise_for_status()
         times.append((time.perf_counter() - started) * 1000)
     return times
@@ -80,6 +78,7 @@ def main(argv: list[str] | None = None, *, after: Callable[[Stack], object] | No
         stack.build_store()
         started = time.perf_counter()
         try:
+            stack.start_partners()
             stack.start_actions()
             actions_ready = time.perf_counter() - started
             stack.start_rasa()
@@ -91,6 +90,7 @@ def main(argv: list[str] | None = None, *, after: Callable[[Stack], object] | No
                 print(f"REST {name:<14} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   ({len(values)} turns)")
             print(f"RSS action server {rss_mb(stack.actions.pid):7.0f} MB")
             print(f"RSS Rasa server   {rss_mb(stack.rasa.pid):7.0f} MB")
+            print(f"RSS partner app   {rss_mb(stack.partners.pid):7.0f} MB")
             state = ROOT / ".galaxy"
             for name, label in (("train_seconds", "training time (last make train)"), ("ready_seconds", "make run to ready (last make run)")):
                 path = state / name

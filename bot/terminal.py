@@ -1,19 +1,44 @@
 """`make chat`: a terminal conversation with the running assistant over its REST channel.
-Buttons are listed with numbers; type the number to press one."""
+Buttons are listed with numbers; type the number to press one.
+
+The REST channel is for trusted integrations: this uses REST_CHANNEL_TOKEN (or the one `make run`
+generated into the state directory) and a session the server issues."""
 from __future__ import annotations
 
 import sys
-import uuid
 
 import requests
 
-from knowledge.settings import settings
+from knowledge.settings import Settings, secret, settings
+
+
+class RestConversation:
+    """One conversation over the REST channel: the server issues the session, the token opens the channel."""
+
+    def __init__(self, config: Settings, *, timeout: float = 60) -> None:
+        base = f"{config.rasa_url}/webhooks/rest"
+        self.url = f"{base}/webhook"
+        self.timeout = timeout
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {secret(config, 'rest_channel_token')}"
+        self._session_url = f"{base}/session"
+        self.session_id = ""
+
+    def send(self, text: str) -> list[dict]:
+        if not self.session_id:
+            issued = self.http.post(self._session_url, timeout=self.timeout)
+            issued.raise_for_status()
+            self.session_id = issued.json()["session_id"]
+        reply = self.http.post(self.url, json={"sender": self.session_id, "message": text}, timeout=self.timeout)
+        if reply.status_code == 429:  # the rate limit's friendly reply
+            return reply.json()
+        reply.raise_for_status()
+        return reply.json()
 
 
 def main() -> int:
-    url = f"{settings().rasa_url}/webhooks/rest/webhook"
-    sender = f"terminal-{uuid.uuid4().hex[:8]}"
-    print(f"Talking to {url} (Ctrl-D or /quit to leave).")
+    conversation = RestConversation(settings())
+    print(f"Talking to {conversation.url} (Ctrl-D or /quit to leave).")
     buttons: list[dict] = []
     while True:
         try:
@@ -26,13 +51,12 @@ def main() -> int:
         if text.isdigit() and 1 <= int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
         try:
-            reply = requests.post(url, json={"sender": sender, "message": text}, timeout=60)
-            reply.raise_for_status()
+            replies = conversation.send(text)
         except requests.RequestException as exc:
             print(f"(the assistant is not reachable: {exc}. Is `make run` running?)", file=sys.stderr)
             continue
         buttons = []
-        for message in reply.json():
+        for message in replies:
             if message.get("text"):
                 print(f"bot> {message['text']}")
             if message.get("image"):

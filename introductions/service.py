@@ -436,8 +436,8 @@ class IntroductionService:
         ] + self._in_requester_chat(introduction, "requester_accepted", to_requester[1], now)
 
     def _in_requester_chat(self, introduction: Introduction, kind: str, text: str, now: datetime) -> list[OutboxMessage]:
-        """The requester's update again in the Telegram chat they asked from (its chat id is the conversation id)."""
-        chat = introduction.conversation_id
+        """The requester's update again in the Telegram chat they asked from (conversation `telegram:<chat id>`)."""
+        chat = introduction.conversation_id.removeprefix("telegram:")
         if introduction.channel != "telegram" or not self.settings.telegram_bot_token or not re.fullmatch(r"-?\d{1,20}", chat):
             return []
         subject = f"Introduction {introduction.reference}"

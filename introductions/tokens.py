@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +9,7 @@ from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from knowledge.settings import Settings
+from knowledge.settings import Settings, generated_secret
 
 Decision = Literal["accept", "decline"]
 _SALT = "galaxy-introduction-decision-v1"
@@ -42,17 +40,7 @@ def signing_secret(settings: Settings) -> str:
 
     Every process that signs or checks links must see the same secret: on more than one machine, set
     INTRODUCTION_SECRET."""
-    if settings.introduction_secret:
-        return settings.introduction_secret
-    path = Path(settings.state_dir) / "secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    return path.read_text(encoding="utf-8").strip()
+    return generated_secret(Path(settings.state_dir), "secret", settings.introduction_secret)
 
 
 class DecisionSigner:

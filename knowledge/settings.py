@@ -8,6 +8,8 @@ without overriding what the environment already sets. Defaults run on one machin
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,13 +122,32 @@ class Settings:
         """Where hand-offs are mailed: STAFF_EMAIL, else the broker's address."""
         return self.staff_email or self.broker_email
 
+    # --- Private surfaces ---
+    # Tokens and secrets of the private surfaces. Empty: generated into state_dir on first use
+    # (`generated_secret`), which works when every process runs on one machine; set them in production.
+    rasa_auth_token: str = field(default="", repr=False)  # Rasa's HTTP API (--auth-token)
+    action_server_token: str = field(default="", repr=False)  # Rasa -> action server (?token=)
+    rest_channel_token: str = field(default="", repr=False)  # trusted integrations on the REST channel
+    telegram_channel_token: str = field(default="", repr=False)  # the bridge's own channel
+    session_secret: str = field(default="", repr=False)  # signs the conversation ids the channels issue
+    action_host: str = "127.0.0.1"  # the action server is private: loopback unless told otherwise
+    partner_host: str = "127.0.0.1"  # the public partner web app (accept/decline pages, bridge endpoints)
+    partner_port: int = 5056
+    widget_origins: tuple[str, ...] = ("http://127.0.0.1:5005",)  # CORS allow-list of Rasa and socket.io
+    rate_limit_per_minute: int = 30  # messages per conversation (session) and minute, REST and socket.io
+    rate_limit_per_ip_per_minute: int = 120  # messages per client address and minute, REST and socket.io
+
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        return f"http://{self.action_host}:{self.action_port}/webhook"
+
+    @property
+    def partner_url(self) -> str:
+        return f"http://{self.partner_host}:{self.partner_port}"
 
 
 def load_settings() -> Settings:
@@ -141,9 +162,12 @@ def load_settings() -> Settings:
         else Settings().catalogue_paths
     )
     unossc_contact = _env("UNOSSC_CONTACT", PUBLIC_CONTACT)
+    rasa_port = _env_int("RASA_PORT", 5005)
+    partner_host = _env("PARTNER_HOST", host)  # --- Private surfaces ---
+    partner_port = _env_int("PARTNER_PORT", 5056)
     return Settings(
         host=host,
-        rasa_port=_env_int("RASA_PORT", 5005),
+        rasa_port=rasa_port,
         action_port=action_port,
         state_dir=state_dir,
         store_dir=Path(_env("GALAXY_STORE_DIR", str(state_dir / "store"))),
@@ -160,8 +184,8 @@ def load_settings() -> Settings:
         smtp_from=_env("SMTP_FROM", "Galaxy Assistant <galaxy-assistant@localhost>"),
         smtp_starttls=_env_bool("SMTP_STARTTLS", False),
         introduction_secret=os.environ.get("INTRODUCTION_SECRET", "").strip(),
-        # The accept/decline links are served by the action server.
-        public_base_url=_env("PUBLIC_BASE_URL", f"http://{host}:{action_port}").rstrip("/"),
+        # The accept/decline links are served by the partner web app (see the private surfaces below).
+        public_base_url=_env("PUBLIC_BASE_URL", f"http://{partner_host}:{partner_port}").rstrip("/"),
         broker_email=_env("BROKER_EMAIL", LOCAL_BROKER_EMAIL),
         introductions_per_day=_env_int("INTRODUCTIONS_PER_DAY", 5),
         introduction_ttl_days=_env_int("INTRODUCTION_TTL_DAYS", 14),
@@ -178,7 +202,57 @@ def load_settings() -> Settings:
         mail_dir=Path(_env("MAIL_DIR", str(state_dir / "mail"))),
         # --- Hand-offs ---
         staff_email=_env("STAFF_EMAIL", ""),
+        # --- Private surfaces ---
+        rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN", "").strip(),
+        action_server_token=os.environ.get("ACTION_SERVER_TOKEN", "").strip(),
+        rest_channel_token=os.environ.get("REST_CHANNEL_TOKEN", "").strip(),
+        telegram_channel_token=os.environ.get("TELEGRAM_CHANNEL_TOKEN", "").strip(),
+        session_secret=os.environ.get("SESSION_SECRET", "").strip(),
+        action_host=_env("ACTION_HOST", "127.0.0.1"),
+        partner_host=partner_host,
+        partner_port=partner_port,
+        widget_origins=tuple(
+            origin.strip().rstrip("/")
+            for origin in _env("WIDGET_ORIGINS", f"http://{host}:{rasa_port}").split(",")
+            if origin.strip() and origin.strip() != "*"  # an allow-list: "*" is never honoured
+        ),
+        rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 30),
+        rate_limit_per_ip_per_minute=_env_int("RATE_LIMIT_PER_IP_PER_MINUTE", 120),
     )
+
+
+# --- Private surfaces ---
+SECRET_NAMES = ("rasa_auth_token", "action_server_token", "rest_channel_token", "telegram_channel_token", "session_secret")
+
+
+def generated_secret(state_dir: Path, name: str, configured: str = "") -> str:
+    """`configured`, or a random secret kept in state_dir/<name> (created on first use, mode 0600).
+
+    The one get-or-create helper of every generated secret: every process on the machine that reads
+    the same state directory sees the same value. On more than one machine, set the variable."""
+    if configured:
+        return configured
+    path = Path(state_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            value = path.read_text(encoding="utf-8").strip()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it or set the variable") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def secret(config: Settings, name: str) -> str:
+    """One of SECRET_NAMES: its variable (RASA_AUTH_TOKEN …) or the generated value in the state dir."""
+    if name not in SECRET_NAMES:
+        raise KeyError(name)
+    return generated_secret(config.state_dir, name, getattr(config, name))
 
 
 @lru_cache(maxsize=1)

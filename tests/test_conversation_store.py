@@ -16,6 +16,11 @@ from tests.postgres import postgres_url  # noqa: F401 - fixture
 pytestmark = pytest.mark.e2e
 
 
+def _conversation(stack: Stack, sender: str) -> str:
+    """The stored conversation id of a test's REST session (`rest:<random id>`)."""
+    return "rest:" + stack.session(sender).partition(".")[0]
+
+
 def _events(url: str, sender: str) -> int:
     engine = conversation_engine(url)
     try:
@@ -49,7 +54,7 @@ def test_a_conversation_survives_a_rasa_restart_mid_form(store_stack):
     assert "partners that best match" in texts(stack.send("tell me about AMEXCID", sender=sender))
     stack.send('/request_introduction{"ordinal": 1}', sender=sender)
     assert "Which organisation" in texts(stack.send("Amina Diallo", sender=sender))
-    assert _events(url, sender) > 0
+    assert _events(url, _conversation(stack, sender)) > 0
 
     stack.stop_rasa()
     stack.start_rasa()
@@ -65,18 +70,20 @@ def test_delete_my_data_erases_the_stored_conversation(store_stack):
     sender = f"erase-{uuid.uuid4().hex[:8]}"
     stack.send("find a solution for school meals", sender=sender)
     stack.send("my name is Amina Diallo, amina@example.org", sender=sender)
-    assert _events(url, sender) > 0
+    conversation = _conversation(stack, sender)
+    assert _events(url, conversation) > 0
     reply = texts(stack.send("please delete my data", sender=sender))
-    assert reply  # the user is told what was done
-    assert _events(url, sender) == 0, "the turn's save must not bring the conversation back"
+    assert "erased" in reply or "deleted" in reply  # the user is told what was done
+    assert _events(url, conversation) == 0, "the turn's save must not bring the conversation back"
     # The next message starts a fresh conversation that knows nothing of the old one.
     stack.send("hello", sender=sender)
     engine = conversation_engine(url)
     try:
         with engine.connect() as connection:
-            data = " ".join(r[0] for r in connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}))
+            data = " ".join(r[0] for r in connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s"), {"s": conversation}))
     finally:
         engine.dispose()
+    assert data, "the new conversation is stored"
     assert "amina" not in data.lower() and "school meals" not in data
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from knowledge.catalogue import Solution, load_catalogue
 from harness.stack import SEED, texts
@@ -38,7 +37,7 @@ def test_partner_search_and_follow_ups_keep_context(stack):
 
 
 def test_entities_reach_rasa_normalised(stack):
-    parsed = requests.post(f"{stack.rasa_url}/model/parse", json={"text": "Kenyan projects on zero hunger in the Arab region, SDG 13"}, timeout=30).json()
+    parsed = stack.api("POST", "/model/parse", json={"text": "Kenyan projects on zero hunger in the Arab region, SDG 13"}).json()
     values = {(e["entity"], e["value"]) for e in parsed["entities"]}
     assert {("country", "KEN"), ("sdg", 2), ("region", "arab_states"), ("sdg", 13)} <= values
 
@@ -70,7 +69,7 @@ def test_small_talk_gets_sensible_answers(stack, message, expected):
     ids=["empty", "5000-chars", "emoji", "html", "forged-payload", "arabic", "cyrillic"],
 )
 def test_bad_input_gets_a_reply_and_no_server_error(stack, message):
-    response = requests.post(stack.rest_url, json={"sender": "e2e-bad", "message": message}, timeout=60)
+    response = stack.post(message, sender="e2e-bad")
     assert response.status_code == 200
     reply = response.json()
     assert reply and all(m.get("text") for m in reply)

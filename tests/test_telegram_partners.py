@@ -21,6 +21,7 @@ from sanic import Sanic
 from sqlalchemy import select, text
 
 from actions.context import ActionContext
+from introductions.web import PartnerWebContext
 from introductions.db import make_engine, upgrade
 from introductions.mailer import SmtpMailer
 from introductions.models import Introduction, OutboxMessage, TelegramLinkCode
@@ -479,13 +480,13 @@ def test_an_email_decision_withdraws_the_telegram_message_not_yet_sent(
 
 
 @asynccontextmanager
-async def bridge_client(context: ActionContext) -> AsyncIterator[httpx.AsyncClient]:
-    """The action server's Telegram routes, served in-process over ASGI (lifespan included)."""
-    from actions.telegram_partners import install
+async def bridge_client(context: PartnerWebContext) -> AsyncIterator[httpx.AsyncClient]:
+    """The partner web app's Telegram routes, served in-process over ASGI (lifespan included)."""
+    from introductions.web import install
 
     Sanic.test_mode = True  # several apps per process
     app = Sanic(f"telegram_partners_{id(context)}", configure_logging=False)
-    install(app, context)
+    install(app, context, deliver=False)
     receive: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     sent: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await receive.put({"type": "lifespan.startup"})
@@ -525,7 +526,7 @@ async def test_decision_endpoint(sqlite_url, settings, clock, bot_api, caplog) -
     worker = OutboxWorker(sqlite_url, no_smtp, telegram=TelegramNotifier.from_settings(settings))
     try:
         data = sent_buttons(service, worker, bot_api)
-        context = ActionContext(settings=settings, introductions=service)
+        context = PartnerWebContext(settings=settings, introductions=service)
         async with bridge_client(context) as client:
             press = {"data": data["Accept"], "chat_id": CHAT}
             for headers in ({}, {BRIDGE_SIGNATURE_HEADER: "0" * 64}):
@@ -561,7 +562,7 @@ async def test_decision_endpoint(sqlite_url, settings, clock, bot_api, caplog) -
             assert invalid["message_text"] is None and "not valid" in invalid["text"]
         assert [k for _, k in kinds(service, service.find()[0])].count("requester_accepted") == 1
 
-        async with bridge_client(ActionContext(settings=settings, services=None)) as client:
+        async with bridge_client(PartnerWebContext(settings=settings)) as client:
             starting = await client.post("/introductions/telegram/decision", **signed(settings, press))
             assert starting.status_code == 503 and starting.json()["text"]
     finally:
@@ -578,7 +579,7 @@ async def test_link_endpoint(sqlite_url, settings, clock) -> None:
     service = IntroductionService(sqlite_url, settings, PARTNERS.get, solution_lookup=SOLUTIONS.get, clock=clock)
     try:
         code = service.create_telegram_link_code("p-amexcid")
-        context = ActionContext(settings=settings, introductions=service)
+        context = PartnerWebContext(settings=settings, introductions=service)
         async with bridge_client(context) as client:
             request = {"code": code, "chat_id": CHAT}
             unsigned = await client.post("/introductions/telegram/link", json=request)
@@ -601,13 +602,16 @@ async def test_link_endpoint(sqlite_url, settings, clock) -> None:
         service.close()
 
 
-def test_action_server_serves_the_bridge_routes(settings) -> None:
-    from actions.server import build_app
+def test_the_partner_web_app_serves_the_bridge_routes_and_the_action_server_does_not(settings) -> None:
+    from actions.server import build_app as action_server
+    from introductions.web import build_app as partner_web_app
 
     Sanic.test_mode = True
-    app = build_app(ActionContext(settings=settings), load=False)
-    paths = {route.path for route in app.router.routes}
-    assert {"introductions/telegram/decision", "introductions/telegram/link"} <= paths
+    expected = {"introductions/telegram/decision", "introductions/telegram/link", "introductions/<token:str>/<decision:accept|decline>"}
+    partner_paths = {route.path for route in partner_web_app(PartnerWebContext(settings=settings), load=False).router.routes}
+    assert expected <= partner_paths
+    action_paths = {route.path for route in action_server(ActionContext(settings=settings), load=False, token="t").router.routes}
+    assert not {p for p in action_paths if p.startswith("introductions")}
 
 
 # -- staff CLI ----------------------------------------------------------------------------------------

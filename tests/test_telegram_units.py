@@ -187,3 +187,10 @@ def test_the_token_is_redacted_from_log_lines_and_tracebacks():
     line = formatter.format(record)
     assert token not in line
     assert "calling bot<token>/getMe" in line and "bot<token>/getUpdates failed" in line
+
+
+def test_the_widgets_erase_history_payload_is_not_sent_to_a_chat() -> None:
+    replies = [{"recipient_id": "telegram:1", "custom": {"erase_history": True}}, {"text": "Your data is deleted."}]
+    assert [m.text for m in render(replies, lambda payload: payload)] == ["Your data is deleted."]
+    # Another custom payload with text still reaches the chat.
+    assert [m.text for m in render([{"custom": {"text": "hello"}}], lambda payload: payload)] == ["hello"]

@@ -10,7 +10,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -69,7 +68,8 @@ def other_origin(tmp_path, stack):
         'data-title="Ask the Galaxy" defer></script></body></html>',
         encoding="utf-8",
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    # On the port the stack put in WIDGET_ORIGINS (http://localhost:<site_port>): an allowed embedding site.
+    server = ThreadingHTTPServer(("127.0.0.1", stack.site_port), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -100,7 +100,8 @@ def stored_conversation(page: Page, key: str) -> dict:
 
 
 def user_texts(stack: Stack, session_id: str) -> list[str]:
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{session_id}/tracker", timeout=30).json()
+    """What the user said in the conversation the widget's (server-issued) session opens."""
+    tracker = stack.tracker(stack.conversation_id(session_id, "socketio"))
     return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
 
 
@@ -273,3 +274,30 @@ def test_widget_reconnects_after_rasa_restarts_and_sends_what_was_typed_meanwhil
     stack.start_rasa()
     expect(bot_messages(page).last).to_contain_text("I can:", timeout=REPLY_TIMEOUT_MS)
     expect(status).to_be_hidden()
+
+
+def test_erase_history_payload_clears_the_stored_conversation_and_session(stack, page):
+    page.goto(f"{stack.rasa_url}/widget/")
+    page.get_by_role("button", name="Open chat: Galaxy Assistant").click()
+    send(page, "hi")
+    wait_for_bot_message(page, 0)
+    key = f"galaxy-widget@{stack.rasa_url}"
+    old_session = stored_conversation(page, key)["sessionId"]
+    # What the "delete my data" action sends: a custom payload, here through Rasa's API (token) to this socket.
+    erased = stack.api(
+        "POST", f"/conversations/{stack.conversation_id(old_session, 'socketio')}/tracker/events",
+        params={"output_channel": "socketio", "execute_side_effects": "true"},
+        json={"event": "bot", "text": None, "data": {"custom": {"erase_history": True}}},
+    )
+    assert erased.status_code == 200
+    expect(page.locator(".msg")).to_have_count(0)
+    page.wait_for_function(
+        "([key, old]) => { const s = JSON.parse(localStorage.getItem(key) || '{}'); return s.sessionId && s.sessionId !== old && !s.messages.length; }",
+        arg=[key, old_session],
+    )
+    page.reload()
+    expect(page.locator(".msg")).to_have_count(0)
+    send(page, "hi")
+    expect(wait_for_bot_message(page, 0)).to_contain_text("Galaxy assistant")
+    new_session = stored_conversation(page, key)["sessionId"]
+    assert user_texts(stack, new_session) == ["hi"] and user_texts(stack, old_session) == ["hi"]

@@ -45,11 +45,12 @@ def main() -> int:
         print(f"TELEGRAM_MODE must be polling or webhook, got {config.telegram_mode!r}", file=sys.stderr)
         return 2
     from introductions.tokens import signing_secret
+    from knowledge.settings import secret
 
     payloads = PayloadStore(config.state_dir / "telegram.sqlite3")
     payloads.prune()
-    rasa = RasaClient(config.rasa_url)
-    partners = PartnerDesk(f"http://{config.host}:{config.action_port}", signing_secret(config))
+    rasa = RasaClient(config.rasa_url, secret(config, "telegram_channel_token"))
+    partners = PartnerDesk(config.partner_url, signing_secret(config))
     bridge = TelegramBridge(rasa, payloads, partners=partners, privacy_text=privacy_text(config))
 
     async def close_clients(_: object) -> None:

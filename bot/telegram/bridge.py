@@ -1,5 +1,6 @@
 """The Telegram bridge: python-telegram-bot receives updates (long polling, or a webhook), each chat is
-one Rasa conversation (sender id = chat id), and Rasa's replies go back as Telegram messages.
+one Rasa conversation (`telegram:<chat id>`, over the bridge's own channel), and Rasa's replies go back as
+Telegram messages.
 
 Updates of one chat are handled in order, chats in parallel; a slow or failing chat blocks no other.
 Sends are retried on flood control (429 retry_after) and network errors."""
@@ -256,7 +257,7 @@ class TelegramBridge:
         """Sends `text` to Rasa as this chat and delivers the replies; False when there were none."""
         async with self._typing(context, chat_id):
             try:
-                replies = await self.rasa.send(str(chat_id), text, {"channel": "telegram"})
+                replies = await self.rasa.send(chat_id, text)
             except RasaUnavailable as exc:
                 log.warning("Rasa unavailable for a chat (%s)", exc)
                 replies = [{"text": RASA_DOWN}]

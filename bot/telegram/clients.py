@@ -1,5 +1,6 @@
-"""The bridge's two HTTP peers on our side: Rasa's REST channel (one conversation per chat) and the
-action server's partner endpoints (Telegram accept/decline buttons and chat linking)."""
+"""The bridge's two HTTP peers on our side: its own Rasa channel (bot/channels/telegram.py: one conversation
+per chat, `telegram:<chat id>`, authenticated by TELEGRAM_CHANNEL_TOKEN) and the partner web app's endpoints
+(Telegram accept/decline buttons and chat linking, introductions/web.py)."""
 from __future__ import annotations
 
 import json
@@ -16,19 +17,19 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, rasa_url: str, *, timeout: float = 60.0) -> None:
-        self.webhook = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+    def __init__(self, rasa_url: str, token: str, *, timeout: float = 60.0) -> None:
+        self.webhook = f"{rasa_url.rstrip('/')}/webhooks/telegram/webhook"
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0), headers={"Authorization": f"Bearer {token}"}
+        )
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"sender": sender, "message": message}
-        if metadata:
-            body["metadata"] = metadata
+    async def send(self, chat_id: int, message: str) -> list[dict[str, Any]]:
+        """One turn of the chat's conversation; the channel, not the bridge, names the channel and the chat."""
         try:
-            response = await self._client.post(self.webhook, json=body)
+            response = await self._client.post(self.webhook, json={"chat_id": chat_id, "message": message})
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -39,12 +40,12 @@ class RasaClient:
 
 
 class PartnerDesk:
-    """Forwards a partner's Telegram actions to the action server, which owns the introductions store.
+    """Forwards a partner's Telegram actions to the partner web app, which owns the decisions.
 
     Bodies are signed with the introductions secret, so only a process that holds it can decide."""
 
-    def __init__(self, action_base_url: str, secret: str, *, timeout: float = 20.0) -> None:
-        self.base = action_base_url.rstrip("/")
+    def __init__(self, partner_base_url: str, secret: str, *, timeout: float = 20.0) -> None:
+        self.base = partner_base_url.rstrip("/")
         self._secret = secret
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
 
@@ -60,7 +61,7 @@ class PartnerDesk:
             response = await self._client.post(f"{self.base}{path}", content=body, headers=headers)
             answer = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            log.warning("action server unreachable for %s (%s)", path, type(exc).__name__)
+            log.warning("partner web app unreachable for %s (%s)", path, type(exc).__name__)
             return {"text": "The introductions service is not reachable right now. Please try again in a few minutes.", "show_alert": True}
         if not isinstance(answer, dict) or not isinstance(answer.get("text"), str):
             return {"text": "Something went wrong. Please try again later.", "show_alert": True}

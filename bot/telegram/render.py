@@ -147,6 +147,8 @@ def render(messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str
         elif buttons and not parts:
             parts.append(OutgoingMessage(text=NO_TEXT_WITH_BUTTONS))
         custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("erase_history"):
+            custom = None  # the web widget's signal to clear its stored history; a Telegram chat keeps its own
         if isinstance(custom, dict) and isinstance(custom.get("text"), str) and not parts:
             parts.extend(OutgoingMessage(text=chunk) for chunk in split_text(custom["text"]))
         if parts:

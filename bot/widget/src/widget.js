@@ -191,6 +191,8 @@ class GalaxyWidget {
     const sessionId = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
     if (!sessionId) return;
     const state = this.store.state;
+    // The server issues sessions: one it did not recognise was replaced, and its history belongs to nobody.
+    if (state.sessionId && state.sessionId !== sessionId) this.forget();
     state.sessionId = sessionId;
     this.ready = true;
     this.setStatus("");
@@ -222,6 +224,18 @@ class GalaxyWidget {
 
   onBotMessage(message) {
     if (!message || typeof message !== "object") return;
+    const custom = message.custom && typeof message.custom === "object" ? message.custom : message;
+    if (custom.erase_history === true) {
+      // "Delete my data": the server forgot this conversation, so does this browser; a new session follows.
+      this.hideTyping();
+      this.forget();
+      this.store.state.sessionId = null;
+      this.store.save();
+      this.ready = false;
+      if (this.socket) this.socket.emit("session_request", { session_id: null });
+      announce("erased", {});
+      return;
+    }
     const entry = { from: "bot", data: message };
     this.store.state.messages.push(entry);
     this.store.save();
@@ -231,6 +245,15 @@ class GalaxyWidget {
     if (bubble.offsetHeight > this.log.clientHeight) this.log.scrollTop = bubble.offsetTop - 8;
     if (this.panel.hidden) this.launcher.classList.add("unread");
     announce("message", { text: message.text || "" });
+  }
+
+  forget() {
+    const state = this.store.state;
+    state.messages = [];
+    state.started = false;
+    this.store.save();
+    this.log.replaceChildren();
+    this.showEmptyHint();
   }
 
   renderEntry(entry) {
