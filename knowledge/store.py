@@ -36,7 +36,7 @@ POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
 FORMAT = 2  # 1: one embedding per record (text cut at 256 word pieces); 2: chunked records
 FORMAT_FILE = "format.json"
-ORIGIN_FILE = "origin.json"  # what built a generation: {"by": "ingest"|"ensure", "paths": [...], "hash": ...}
+ORIGIN_FILE = "origin.json"  # what built a generation: {"by": "seed"|"ingest", "paths": [...], "hash": ...}
 SINGLE_CHUNK_WORDS = 170  # a record text this short fits MiniLM's window whole: one chunk
 
 
