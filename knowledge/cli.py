@@ -69,11 +69,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def catalogue_fingerprint(paths: Sequence[str]) -> dict[str, Any]:
-    """The catalogue files (absolute paths, in order) and one hash of their contents."""
+    """The catalogue files (absolute paths) and one hash of their contents."""
     import hashlib
 
     digest = hashlib.sha256()
-    resolved = [str(Path(p).resolve()) for p in paths]
+    resolved = sorted(str(Path(p).resolve()) for p in paths)  # the same files in any order are the same catalogue
     for path in resolved:
         digest.update(path.encode("utf-8") + b"\0")
         digest.update(Path(path).read_bytes() if Path(path).is_file() else b"<missing>")
@@ -126,6 +126,8 @@ def cmd_store_ensure(args: argparse.Namespace) -> int:
         reason = "no store yet"
     else:
         origin = generation_origin(current)
+        if origin.get("by") == "unknown" and (store.root / ".built").exists():
+            origin = {"by": "seed"}  # built by `make store` before generations said their origin
         if origin.get("by") != "seed":
             print(f"store {store.root} serves an import ({origin.get('by', 'unknown')}): left as it is")
             return 0
