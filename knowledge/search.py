@@ -132,12 +132,15 @@ class SearchResult:
             "title": record.title,
             "score": round(self.score, 6),
             "why": self.why,
+            "close_match": self.close_match,
+            "via_provider_country": self.via_provider_country,
             "sdgs": list(record.sdgs),
             "regions": list(record.regions),
             "source_url": record.source_url,
         }
         if isinstance(record, Solution):
             data.update(countries=list(record.countries), provider=record.provider, provider_name=record.provider_name, summary=record.summary)
+            data["provider_countries"] = list(getattr(record, "provider_countries", None) or ())
         else:
             data.update(country=record.country, acronym=record.acronym, type=record.type, focus_areas=list(record.focus_areas))
         return data
