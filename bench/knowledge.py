@@ -2,13 +2,16 @@
 
 Measures query embedding (PyTorch, ONNX Runtime, raw ONNX session), ingestion throughput against
 the model's raw batch throughput, top-5 search latency at 1k/10k/100k synthetic records with and
-without filters (with the query embedding and without it), process memory and store sizes.
+without filters (with the query embedding and without it), process memory and store sizes; then
+the same figures with the real seed catalogue mixed into the synthetic records, with the labelled
+queries' hybrid hit@3 among those distractors.
 Synthetic stores and their vectors are cached under `<state_dir>/bench/`, so only the first run
 pays for embedding 100k texts.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -211,12 +214,59 @@ def filter_cases():
     ]
 
 
-def search_latency(embedder, queries: Sequence[str], sizes: Sequence[int]) -> list[tuple[int, str, float, float]]:
+class CachedVectors:
+    """Synthetic texts from the vector cache, everything else (the real catalogue) embedded."""
+
+    def __init__(self, embedder, texts: Sequence[str], vectors: np.ndarray) -> None:
+        self.dimension = embedder.dimension
+        self._embedder = embedder
+        self._rows = {t: i for i, t in enumerate(texts)}
+        self._vectors = vectors
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        unknown = [i for i, t in enumerate(texts) if t not in self._rows]
+        known = [i for i, t in enumerate(texts) if t in self._rows]
+        if known:
+            out[known] = self._vectors[[self._rows[texts[i]] for i in known]]
+        if unknown:
+            out[unknown] = self._embedder.encode([texts[i] for i in unknown], batch_size=batch_size)
+        return out
+
+
+def seed_records():
+    from knowledge.catalogue import load_catalogue
+
+    return load_catalogue([str(p) for p in settings().catalogue_paths])
+
+
+def mixed_store(size: int, embedder, log=log):
+    """The seed catalogue plus synthetic records up to `size`, built once under `<state_dir>/bench/`
+    (a new directory when the catalogue changes)."""
+    from knowledge.catalogue import content_hash
+    from knowledge.store import KnowledgeStore
+    from knowledge.synthetic import SEED, generate, synthetic_vectors
+
+    real = seed_records()
+    tag = hashlib.sha256("".join(content_hash(r) for r in real).encode()).hexdigest()[:10]
+    root = settings().state_dir / "bench" / f"mixed-{SEED}-{size}-{tag}"
+    store = KnowledgeStore(root, embedder)
+    if store.current_generation() is None:
+        count = max(size - len(real), 0)
+        synthetic = generate(count)
+        vectors = synthetic_vectors(count, embedder, log=log)
+        log(f"building the {size}-record mixed store in {root} (once)")
+        KnowledgeStore(root, CachedVectors(embedder, [r.text() for r in synthetic], vectors)).ingest(real + synthetic)
+    return store
+
+
+def search_latency(embedder, queries: Sequence[str], sizes: Sequence[int], *, mixed: bool = False) -> list[tuple[int, str, float, float]]:
     from knowledge.sdg import SdgTagger
     from knowledge.search import ANN_THRESHOLD, Retriever
     from knowledge.synthetic import synthetic_store
 
-    print(f"\n== top-5 hybrid search latency (ms; {len(queries)} queries per row; {embedder.backend} query embedding) ==")
+    what = "the seed catalogue mixed into synthetic records" if mixed else "synthetic records"
+    print(f"\n== top-5 hybrid search latency over {what} (ms; {len(queries)} queries per row; {embedder.backend} query embedding) ==")
     print(f"  {'records':>8} {'filter':<8} {'rows':>7} {'with embedding':>22} {'without embedding':>22}")
     print(f"  {'':>8} {'':<8} {'':>7} {'p50':>10} {'p95':>11} {'p50':>10} {'p95':>11}")
     memo = MemoEmbedder(embedder, queries)
@@ -224,7 +274,7 @@ def search_latency(embedder, queries: Sequence[str], sizes: Sequence[int]) -> li
     tagger_memo = SdgTagger(memo)
     results = []
     for size in sizes:
-        store = synthetic_store(size, embedder, log=log)
+        store = mixed_store(size, embedder) if mixed else synthetic_store(size, embedder, log=log)
         rss_before, _ = rss_mb()
         started = time.perf_counter()
         retriever = Retriever(store, embedder, tagger=tagger_live)
@@ -250,6 +300,17 @@ def search_latency(embedder, queries: Sequence[str], sizes: Sequence[int]) -> li
             f"  {size:>8} store {disk_mb(store.root):.0f} MB on disk; Retriever loads and indexes it in {load_seconds:.1f} s "
             f"and holds {rss_retriever:.0f} MB; process RSS {current:.0f} MB (peak {peak:.0f} MB)"
         )
+        if mixed:
+            from knowledge.evaluate import labelled_sets, score_queries
+
+            retriever.embedder, retriever.tagger = embedder, tagger_live
+            labelled = labelled_sets(known={r.id: r.kind for r in retriever.records})
+            started = time.perf_counter()
+            score = score_queries(retriever, labelled, modes=("hybrid",))["hybrid"]
+            print(
+                f"  {size:>8} labelled queries among the distractors: hybrid hit@3 {score.hits3 / len(labelled):.3f}, "
+                f"hit@1 {score.hits1 / len(labelled):.3f} ({len(labelled)} queries in {time.perf_counter() - started:.0f} s)"
+            )
         del retriever
     return results
 
@@ -267,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES), help="catalogue sizes for search latency")
     parser.add_argument("--ingest", type=int, default=10_000, help="records for the ingestion measurement (0 skips it)")
     parser.add_argument("--queries", type=int, default=100, help="queries per latency row")
+    parser.add_argument("--no-mixed", action="store_true", help="leave out the figures with the real catalogue mixed in")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -280,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.ingest:
         ingestion(onnx, args.ingest)
     results = search_latency(onnx, queries, sizes) if sizes else []
+    if sizes and not args.no_mixed:
+        search_latency(onnx, queries, sizes, mixed=True)
     filtered = [p95 for size, name, p95, _ in results if size == max(sizes) and name != "none"]
     if filtered:
         worst = max(filtered)

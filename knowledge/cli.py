@@ -51,7 +51,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         records, tagged = tag_missing_sdgs(records, SdgTagger(embedder))
     store = KnowledgeStore(Path(args.store or settings().store_dir), embedder)
-    report = store.ingest(records, sync=args.sync, progress=sys.stderr.isatty() or args.progress)
+    # A full import of exactly GALAXY_CATALOGUE is a seed build (`store ensure` may redo it);
+    # anything else is an operator's import, which `store ensure` never replaces.
+    fingerprint = catalogue_fingerprint(args.paths)
+    seed = args.sync and fingerprint["paths"] == catalogue_fingerprint(settings().catalogue_paths)["paths"]
+    origin = {"by": "seed" if seed else "ingest", **fingerprint}
+    report = store.ingest(records, sync=args.sync, progress=sys.stderr.isatty() or args.progress, origin=origin)
     if args.json:
         _print_json({**report.as_json(), "sdgs_inferred": tagged})
     else:
@@ -61,6 +66,88 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             + (f"; SDGs inferred for {tagged} record(s) that had none" if tagged else "")
         )
     return 0
+
+
+def catalogue_fingerprint(paths: Sequence[str]) -> dict[str, Any]:
+    """The catalogue files (absolute paths) and one hash of their contents."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    resolved = sorted(str(Path(p).resolve()) for p in paths)  # the same files in any order are the same catalogue
+    for path in resolved:
+        digest.update(path.encode("utf-8") + b"\0")
+        digest.update(Path(path).read_bytes() if Path(path).is_file() else b"<missing>")
+    return {"paths": resolved, "hash": digest.hexdigest()[:16]}
+
+
+def cmd_store_status(args: argparse.Namespace) -> int:
+    from knowledge.store import KnowledgeStore
+
+    store = KnowledgeStore(Path(args.store or settings().store_dir), _NoEmbedder())
+    rows = store.generations()
+    if args.json:
+        _print_json({"store": str(store.root), "generations": rows})
+    elif not rows:
+        print(f"no generations in {store.root}")
+    else:
+        for row in rows:
+            origin = row["origin"]
+            source = origin.get("by", "unknown") + (f" of {', '.join(Path(p).name for p in origin['paths'])}" if origin.get("paths") else "")
+            print(f"{row['state']:<9} {row['generation']}  {row['records'] if row['records'] is not None else '?'} records, format {row['format']}, {source}")
+    return 0
+
+
+def cmd_store_rollback(args: argparse.Namespace) -> int:
+    from knowledge.store import KnowledgeStore, StoreError
+
+    store = KnowledgeStore(Path(args.store or settings().store_dir), _NoEmbedder())
+    try:
+        generation = store.rollback()
+    except StoreError as exc:
+        return _fail(str(exc), as_json=args.json)
+    if args.json:
+        _print_json({"serving": generation.name})
+    else:
+        print(f"serving {generation.name} again (restart the action server, or reload its retriever, to use it)")
+    return 0
+
+
+def cmd_store_ensure(args: argparse.Namespace) -> int:
+    """Builds the store from GALAXY_CATALOGUE only when there is none, or when the last seed build
+    was of other files or other contents. An operator's import is never replaced."""
+    from knowledge.store import KnowledgeStore, generation_origin
+
+    paths = [str(p) for p in settings().catalogue_paths]
+    wanted = catalogue_fingerprint(paths)
+    store = KnowledgeStore(Path(args.store or settings().store_dir), _NoEmbedder())
+    current = store.current_generation()
+    reason = None
+    if current is None:
+        reason = "no store yet"
+    else:
+        origin = generation_origin(current)
+        if origin.get("by") == "unknown" and (store.root / ".built").exists():
+            origin = {"by": "seed"}  # built by `make store` before generations said their origin
+        if origin.get("by") != "seed":
+            print(f"store {store.root} serves an import ({origin.get('by', 'unknown')}): left as it is")
+            return 0
+        if (origin.get("paths"), origin.get("hash")) != (wanted["paths"], wanted["hash"]):
+            reason = "GALAXY_CATALOGUE changed since the last seed build"
+    if reason is None:
+        print(f"store {store.root} is up to date with {', '.join(Path(p).name for p in paths)}")
+        return 0
+    print(f"building the store from {', '.join(paths)}: {reason}")
+    ingest = argparse.Namespace(paths=paths, store=str(store.root), sync=True, progress=False, json=False)
+    return cmd_ingest(ingest)
+
+
+class _NoEmbedder:
+    """Store housekeeping never embeds; the model is not loaded for it."""
+
+    dimension = 384
+
+    def encode(self, texts, *, batch_size: int = 64, progress: bool = False):
+        raise RuntimeError("store housekeeping does not embed")
 
 
 def _filters(args: argparse.Namespace):
@@ -162,6 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
     sdg.add_argument("--top-k", type=int, default=3)
     sdg.add_argument("--json", action="store_true")
     sdg.set_defaults(run=cmd_sdg)
+
+    store = sub.add_parser("store", help="store generations: status, rollback, ensure")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    for name, run, text in (
+        ("status", cmd_store_status, "list the generations on disk (serving, previous) with their origin"),
+        ("rollback", cmd_store_rollback, "serve the previous generation again"),
+        ("ensure", cmd_store_ensure, "build from GALAXY_CATALOGUE only if there is no store or the seed changed"),
+    ):
+        command = store_sub.add_parser(name, help=text)
+        command.add_argument("--store", help="store directory (default: GALAXY_STORE_DIR)")
+        command.add_argument("--json", action="store_true")
+        command.set_defaults(run=run)
 
     from introductions.cli import add_introductions_parser
 

@@ -1,7 +1,13 @@
-"""`python -m knowledge.evaluate` — retrieval quality on the labelled queries (hit@1, hit@3, MRR@10
-for dense, BM25 and hybrid ranking) and recall@10 of Chroma's HNSW index against exact search.
+"""`python -m knowledge.evaluate` — retrieval quality on the labelled sets in knowledge/eval/
+(hit@1, hit@3, recall@10, MRR@10 for dense, BM25 and hybrid ranking), precision and recall of the
+"no close match" decision on the unanswerable sets, and recall@10 of Chroma's HNSW index against
+exact search.
 
-A hit is any expected id in the top k. The recall check builds (once, then reuses) a synthetic
+Labelled sets are `queries.jsonl` and `needs.jsonl` (when present): each line has `query`, `kind`
+(optional: taken from the records), `filters`, and the relevant records as ids (`relevant` or
+`expected`) or reference titles, mapped to ids through `reference_ids.json` when it exists.
+Unanswerable sets are `unanswerable*.jsonl` (`query`, `kind`): needs the catalogue does not cover.
+A hit is any relevant id in the top k. The recall check builds (once, then reuses) a synthetic
 store under `<state_dir>/bench/`; `--skip-recall` leaves it out.
 """
 from __future__ import annotations
@@ -20,7 +26,10 @@ from knowledge.settings import settings
 
 MODES = ("dense", "bm25", "hybrid")
 MRR_DEPTH = 10
-DEFAULT_QUERIES = Path(__file__).resolve().parent / "eval" / "queries.jsonl"
+EVAL_DIR = Path(__file__).resolve().parent / "eval"
+LABELLED_FILES = ("queries.jsonl", "needs.jsonl")
+REFERENCE_IDS = EVAL_DIR / "reference_ids.json"
+RECALL_DEPTH = 10
 RECALL_RECORDS = 25_000
 RECALL_QUERIES = 200
 RECALL_K = 10
@@ -34,24 +43,68 @@ class LabelledQuery:
     filters: dict
 
 
+@dataclass(frozen=True)
+class UnanswerableQuery:
+    query: str
+    kind: str
+
+
 @dataclass
 class ModeScore:
     hits1: int = 0
     hits3: int = 0
     reciprocal_ranks: float = 0.0
+    recall10: float = 0.0
     misses3: list[tuple[LabelledQuery, list[str]]] = field(default_factory=list)
 
-    def row(self, total: int) -> tuple[float, float, float]:
-        return self.hits1 / total, self.hits3 / total, self.reciprocal_ranks / total
+    def row(self, total: int) -> tuple[float, float, float, float]:
+        return self.hits1 / total, self.hits3 / total, self.recall10 / total, self.reciprocal_ranks / total
 
 
-def load_queries(path: Path) -> list[LabelledQuery]:
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_queries(path: Path, known: dict[str, str] | None = None, titles: dict[str, str] | None = None) -> list[LabelledQuery]:
+    """Labelled queries of one file. `known` maps ids to kinds (to check ids and infer `kind`);
+    `titles` maps reference titles to ids. Labels naming nothing known are reported and left out."""
+    if titles is None:
+        titles = json.loads(REFERENCE_IDS.read_text(encoding="utf-8")) if REFERENCE_IDS.exists() else {}
+    folded = {t.casefold().strip(): i for t, i in titles.items()}
     queries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            raw = json.loads(line)
-            queries.append(LabelledQuery(raw["query"], raw["kind"], tuple(raw["expected"]), raw.get("filters") or {}))
+    for number, raw in enumerate(_jsonl(path), start=1):
+        labels = raw.get("relevant") or raw.get("expected") or raw.get("titles") or raw.get("relevant_titles") or []
+        labels = [labels] if isinstance(labels, str) else labels
+        ids = []
+        for label in labels:
+            rid = label if (known is None or label in known) else folded.get(str(label).casefold().strip())
+            if rid is None:
+                _log(f"{path.name}:{number}: {label!r} is neither a record id nor a title in {REFERENCE_IDS.name}")
+            else:
+                ids.append(rid)
+        kind = raw.get("kind") or (known or {}).get(ids[0] if ids else "", "solution")
+        if ids:
+            queries.append(LabelledQuery(raw["query"], kind, tuple(dict.fromkeys(ids)), raw.get("filters") or {}))
     return queries
+
+
+def load_unanswerable(path: Path) -> list[UnanswerableQuery]:
+    return [UnanswerableQuery(raw["query"], raw.get("kind") or "solution") for raw in _jsonl(path)]
+
+
+def labelled_sets(eval_dir: Path = EVAL_DIR, known: dict[str, str] | None = None) -> list[LabelledQuery]:
+    queries: list[LabelledQuery] = []
+    for name in LABELLED_FILES:
+        if (eval_dir / name).exists():
+            queries += load_queries(eval_dir / name, known)
+    return queries
+
+
+def unanswerable_sets(eval_dir: Path = EVAL_DIR) -> list[UnanswerableQuery]:
+    """The independent `unanswerable.jsonl` when it exists, else the provisional dev set."""
+    files = sorted(p for p in eval_dir.glob("unanswerable*.jsonl"))
+    main = [p for p in files if p.name == "unanswerable.jsonl"]
+    return [q for p in (main or files) for q in load_unanswerable(p)]
 
 
 def score_queries(retriever, queries: Sequence[LabelledQuery], modes: Sequence[str] = MODES) -> dict[str, ModeScore]:
@@ -67,9 +120,53 @@ def score_queries(retriever, queries: Sequence[LabelledQuery], modes: Sequence[s
             score.hits1 += rank == 1
             score.hits3 += rank is not None and rank <= 3
             score.reciprocal_ranks += 1.0 / rank if rank else 0.0
+            score.recall10 += len(set(ids[:RECALL_DEPTH]) & set(item.expected)) / len(item.expected)
             if rank is None or rank > 3:
                 score.misses3.append((item, ids[:3]))
     return scores
+
+
+def top_relevance(retriever, query: str, kind: str, filters: dict | None = None) -> float:
+    """The absolute relevance (best-chunk cosine) of the first hybrid result; 1.0 for a named
+    partner, -1.0 when nothing comes back."""
+    from knowledge.search import Filters
+
+    results = retriever.search(query, kind=kind, top_k=1, filters=Filters(**(filters or {})))
+    if not results:
+        return -1.0
+    return 1.0 if results[0].score >= 1.0 else results[0].dense
+
+
+@dataclass(frozen=True)
+class FloorScore:
+    """The "no close match" decision: positives are the unanswerable needs."""
+
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    false_alarms: int  # answerable queries told "no close match"
+    answerable: int
+    unanswerable: int
+
+
+def floor_score(answerable: Sequence[float], unanswerable: Sequence[float], threshold: float) -> FloorScore:
+    a, u = np.asarray(answerable), np.asarray(unanswerable)
+    tp = int((u < threshold).sum())
+    fp = int((a < threshold).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / u.size if u.size else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return FloorScore(threshold, precision, recall, f1, fp, a.size, u.size)
+
+
+def print_floor(score: FloorScore, out=sys.stdout) -> None:
+    print(
+        f"\n\"no close match\" at relevance floor {score.threshold:.3f}: precision {score.precision:.3f}, "
+        f"recall {score.recall:.3f}, F1 {score.f1:.3f} ({score.unanswerable} unanswerable needs, "
+        f"{score.false_alarms}/{score.answerable} answerable queries wrongly flagged)",
+        file=out,
+    )
 
 
 def print_quality(queries: Sequence[LabelledQuery], scores: dict[str, ModeScore], out=sys.stdout) -> None:
@@ -82,7 +179,7 @@ def print_quality(queries: Sequence[LabelledQuery], scores: dict[str, ModeScore]
     )
     modes = list(scores)
     print(f"{'metric':<10}" + "".join(f"{m:>10}" for m in modes), file=out)
-    for index, name in enumerate(("hit@1", "hit@3", f"MRR@{MRR_DEPTH}")):
+    for index, name in enumerate(("hit@1", "hit@3", f"recall@{RECALL_DEPTH}", f"MRR@{MRR_DEPTH}")):
         print(f"{name:<10}" + "".join(f"{scores[m].row(total)[index]:>10.3f}" for m in modes), file=out)
     for name, attribute in (("hits@1", "hits1"), ("hits@3", "hits3")):
         print(f"{name:<10}" + "".join(f"{f'{getattr(scores[m], attribute)}/{total}':>10}" for m in modes), file=out)
@@ -134,7 +231,7 @@ def _log(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge.evaluate", description=__doc__)
     parser.add_argument("--store", help="store directory (default: GALAXY_STORE_DIR)")
-    parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help="labelled queries (JSONL)")
+    parser.add_argument("--queries", help="one labelled file instead of the sets in knowledge/eval/")
     parser.add_argument("--skip-recall", action="store_true", help="leave out the HNSW recall check")
     parser.add_argument("--recall-records", type=int, default=RECALL_RECORDS, help="size of the synthetic store")
     args = parser.parse_args(argv)
@@ -150,8 +247,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no knowledge store at {store.root}; run `make store` first", file=sys.stderr)
         return 2
     retriever = Retriever(store, embedder, tagger=SdgTagger(embedder))
-    queries = load_queries(Path(args.queries))
+    known = {r.id: r.kind for r in retriever.records}
+    queries = load_queries(Path(args.queries), known) if args.queries else labelled_sets(known=known)
     print_quality(queries, score_queries(retriever, queries))
+    unanswerable = unanswerable_sets()
+    if unanswerable:
+        answerable = [top_relevance(retriever, q.query, q.kind, q.filters) for q in queries]
+        missing = [top_relevance(retriever, q.query, q.kind) for q in unanswerable]
+        print_floor(floor_score(answerable, missing, retriever.relevance.floor))
 
     if not args.skip_recall:
         from knowledge.synthetic import generate, synthetic_store

@@ -3,15 +3,24 @@ weighted sum of normalised scores, with filters, partner acronym/alias matching,
 the query's SDG and the countries and regions it names, and a short `why` for every result.
 
 Filters are applied on in-memory posting lists before scoring, so a filtered search scores only
-the matching rows (Chroma's own `where` filter is 20-40x slower at 100k records).
+the matching rows (Chroma's own `where` filter is 20-40x slower at 100k records). A country filter
+means where the work happened (`countries`); records that match only through a provider country
+come after them, flagged `via_provider_country`. A filter that matches nothing gives nothing.
+
+A record's dense score is the cosine of its best chunk (long records are embedded in several).
+That cosine is on an absolute scale, unlike the fused score (normalised per query), so it decides
+`close_match` against the floor calibrated by `python -m knowledge.calibrate`, which also chooses
+the fusion weight; both live in `knowledge/data/relevance.json`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import bm25s
@@ -21,13 +30,14 @@ from knowledge.catalogue import Partner, Record, Solution, record_to_json
 from knowledge.embedder import TextEmbedder
 from knowledge.geo import REGION_KEYS, fold, geography, sdg_name
 from knowledge.store import KnowledgeStore, Snapshot
-from knowledge.text import tokens, words
+from knowledge.text import is_common_word, tokens, words
 
-# Dense and BM25 scores are fused by a convex combination of normalised scores, which ranks
-# better than reciprocal rank fusion on our labelled queries (hit@1 0.96 vs 0.89, see
-# `python -m knowledge.evaluate`) and across cross-validation splits of them; the cosine is
-# min-max scaled over the candidates, BM25 divided by its best candidate score.
-DENSE_WEIGHT = 0.7
+# Dense and BM25 scores are fused by a convex combination of normalised scores (the cosine
+# min-max scaled over the candidates, BM25 divided by its best candidate score); the weight and
+# the relevance floor are chosen by cross-validation (`python -m knowledge.calibrate`).
+RELEVANCE_FILE = Path(__file__).resolve().parent / "data" / "relevance.json"
+DEFAULT_DENSE_WEIGHT = 0.7
+DEFAULT_RELEVANCE_FLOOR = 0.3
 SDG_BOOST = 0.05  # a record on the goal the query is about (SdgTagger confident, or "SDG 7")
 COUNTRY_BOOST = 0.1  # a record in a country the query names
 REGION_BOOST = 0.05  # a record in a region the query names
@@ -75,6 +85,24 @@ class Filters:
         return any(v is not None for v in (self.sdg, self.country, self.region, self.partner_type))
 
 
+@dataclass(frozen=True)
+class RelevanceModel:
+    """The calibrated knobs of ranking: fusion weight of the dense score and the cosine below
+    which a result is not a close match."""
+
+    dense_weight: float = DEFAULT_DENSE_WEIGHT
+    floor: float = DEFAULT_RELEVANCE_FLOOR
+
+    @classmethod
+    def load(cls, path: Path = RELEVANCE_FILE) -> "RelevanceModel":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(float(data["dense_weight"]), float(data["threshold"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            logging.getLogger(__name__).warning("no usable %s: default fusion weight and relevance floor", path)
+            return cls()
+
+
 @dataclass
 class SearchResult:
     record: Record
@@ -104,12 +132,15 @@ class SearchResult:
             "title": record.title,
             "score": round(self.score, 6),
             "why": self.why,
+            "close_match": self.close_match,
+            "via_provider_country": self.via_provider_country,
             "sdgs": list(record.sdgs),
             "regions": list(record.regions),
             "source_url": record.source_url,
         }
         if isinstance(record, Solution):
             data.update(countries=list(record.countries), provider=record.provider, provider_name=record.provider_name, summary=record.summary)
+            data["provider_countries"] = list(getattr(record, "provider_countries", None) or ())
         else:
             data.update(country=record.country, acronym=record.acronym, type=record.type, focus_areas=list(record.focus_areas))
         return data
@@ -121,7 +152,9 @@ class _Postings:
 
     def __init__(self, records: Sequence[Record]) -> None:
         kinds: dict[str, list[int]] = defaultdict(list)
-        tables: dict[str, dict[tuple[str, Any], list[int]]] = {name: defaultdict(list) for name in ("sdg", "country", "region", "type")}
+        tables: dict[str, dict[tuple[str, Any], list[int]]] = {
+            name: defaultdict(list) for name in ("sdg", "country", "provider_country", "region", "type")
+        }
         for row, record in enumerate(records):
             kind = record.kind
             kinds[kind].append(row)
@@ -129,6 +162,8 @@ class _Postings:
                 tables["sdg"][kind, sdg].append(row)
             for country in _countries_of(record):
                 tables["country"][kind, country].append(row)
+            for country in _provider_countries_of(record):
+                tables["provider_country"][kind, country].append(row)
             for region in record.regions:
                 tables["region"][kind, region].append(row)
             if isinstance(record, Partner):
@@ -139,12 +174,12 @@ class _Postings:
             for name, table in tables.items()
         }
 
-    def rows(self, kind: str, filters: Filters) -> np.ndarray:
+    def rows(self, kind: str, filters: Filters, *, country_table: str = "country") -> np.ndarray:
         empty = np.zeros(0, dtype=np.int64)
         lists: list[np.ndarray] = []
         for name, value in (
             ("sdg", filters.sdg),
-            ("country", filters.country),
+            (country_table, filters.country),
             ("region", filters.region),
             ("type", filters.partner_type),
         ):
@@ -162,10 +197,17 @@ class _Postings:
 class Retriever:
     """Searches one snapshot of the store. Build once per process; `reload()` after an import."""
 
-    def __init__(self, store: KnowledgeStore, embedder: TextEmbedder, tagger: Any | None = None) -> None:
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        embedder: TextEmbedder,
+        tagger: Any | None = None,
+        relevance: RelevanceModel | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.tagger = tagger
+        self.relevance = relevance or RelevanceModel.load()
         self.reload()
 
     def reload(self) -> None:
@@ -177,6 +219,16 @@ class Retriever:
         order = sorted(range(len(snapshot.records)), key=lambda i: _layout_key(snapshot.records[i]))
         self.records = [snapshot.records[i] for i in order]
         self.embeddings = np.ascontiguousarray(snapshot.embeddings[order]) if order else snapshot.embeddings
+        # Further chunks of long records, with the (new) row of the record each belongs to.
+        chunks = snapshot.chunk_embeddings
+        if chunks is not None and len(chunks):
+            new_row = np.empty(len(order), dtype=np.int64)
+            new_row[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+            self.chunk_rows = new_row[snapshot.chunk_rows]
+            self.chunk_embeddings = np.ascontiguousarray(chunks, dtype=np.float32)
+        else:
+            self.chunk_rows = np.zeros(0, dtype=np.int64)
+            self.chunk_embeddings = np.zeros((0, self.embeddings.shape[1] if self.embeddings.ndim == 2 else 384), dtype=np.float32)
         self.row_of = {r.id: i for i, r in enumerate(self.records)}
         self.postings = _Postings(self.records)
         self._bm25: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
@@ -220,12 +272,43 @@ class Retriever:
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', got {mode!r}")
         filters = (filters or Filters()).validated()
         query = " ".join(query.split())[:MAX_QUERY_CHARS]
-        rows = self.postings.rows(kind, filters)
-        if not query or rows.size == 0 or top_k <= 0:
+        if not query or top_k <= 0:
             return []
+        rows = self.postings.rows(kind, filters)
+        # A country filter is about where the work happened; records provided from that country
+        # (and not also working there) follow, flagged, so the reply can say who provided what.
+        provided = np.zeros(0, dtype=np.int64)
+        if filters.country is not None:
+            provided = np.setdiff1d(self.postings.rows(kind, filters, country_table="provider_country"), rows, assume_unique=True)
         depth = max(CANDIDATES, offset + top_k)
         query_vector = self.embedder.encode([query])[0] if mode in ("hybrid", "dense") else None
-        dense = self._dense(kind, query_vector, rows, filters, depth) if query_vector is not None else []
+        results: list[SearchResult] = []
+        for part, via_provider in ((rows, False), (provided, True)):
+            if part.size and len(results) < offset + top_k:
+                found = self._ranked(query, query_vector, kind, part, filters, depth, mode, limit=offset + top_k - len(results))
+                if via_provider:
+                    provider = geography().country_name(filters.country)
+                    for result in found:
+                        result.via_provider_country = True
+                        result.why = f"provided by {provider}; {result.why}"
+                results += found
+        return results[offset : offset + top_k]
+
+    def _ranked(
+        self,
+        query: str,
+        query_vector: np.ndarray | None,
+        kind: str,
+        rows: np.ndarray,
+        filters: Filters,
+        depth: int,
+        mode: str,
+        *,
+        limit: int,
+    ) -> list[SearchResult]:
+        """The best `depth` of `rows` for the query, each explained and judged against the floor."""
+        extra = self._chunk_best(query_vector)
+        dense = self._dense(kind, query_vector, rows, filters, depth, extra) if query_vector is not None else []
         lexical_scores = self._lexical_scores(kind, query, rows) if mode in ("hybrid", "bm25") else None
         lexical = _top_positive(lexical_scores, depth) if lexical_scores is not None else []
         query_sdgs = self._query_sdgs(query, filters)
@@ -241,46 +324,69 @@ class Retriever:
             candidates = np.asarray(list(dict.fromkeys([row for row, _ in dense] + [row for row, _ in lexical])), dtype=np.int64)
         if candidates.size == 0:
             return []
-        cosine = self._cosines(candidates, query_vector) if query_vector is not None else np.zeros(candidates.size)
+        cosine = self._best_cosines(candidates, query_vector, extra) if query_vector is not None else np.zeros(candidates.size)
         bm25 = lexical_scores[candidates] if lexical_scores is not None else np.zeros(candidates.size)
         if mode == "dense":
             fused = _scaled(cosine)
         elif mode == "bm25":
             fused = _scaled_from_zero(bm25)
         else:
-            fused = DENSE_WEIGHT * _scaled(cosine) + (1.0 - DENSE_WEIGHT) * _scaled_from_zero(bm25)
+            weight = self.relevance.dense_weight
+            fused = weight * _scaled(cosine) + (1.0 - weight) * _scaled_from_zero(bm25)
             fused = fused + self._boosts(candidates, query_sdgs, countries - {filters.country}, regions - {filters.region})
             fused = fused / (1.0 + MAX_BOOST)
         fused = fused * FUSED_CEILING  # below 1.0: the named-partner bonus stays recognisable
+        named = np.zeros(candidates.size, dtype=bool)
         if mode == "hybrid":
             for row in self._named_partners(query, kind):
                 hit = np.flatnonzero(candidates == row)
                 if hit.size:
                     fused[hit] += NAMED_PARTNER
+                    named[hit] = True
                 elif _contains(rows, row):  # named but in neither ranking: still first
                     candidates = np.append(candidates, row)
-                    cosine = np.append(cosine, float(self.embeddings[row] @ query_vector))
+                    cosine = np.append(cosine, self._best_cosines(np.asarray([row]), query_vector, extra)[0])
                     bm25 = np.append(bm25, float(lexical_scores[row]) if lexical_scores is not None else 0.0)
                     fused = np.append(fused, NAMED_PARTNER)
-        order = np.lexsort((candidates, -fused))[offset : offset + top_k]
+                    named = np.append(named, True)
+        order = np.lexsort((candidates, -fused))[:limit]
         query_stems = set(tokens(query))
         query_countries = countries | ({filters.country} if filters.country else set())
+        floor = self.relevance.floor
         return [
             SearchResult(
                 record=self.records[int(candidates[i])],
                 score=float(fused[i]),
                 dense=float(cosine[i]),
                 lexical=float(bm25[i]),
+                # Without a query vector (BM25 mode) there is no absolute scale to judge by.
+                close_match=bool(named[i] or query_vector is None or cosine[i] >= floor),
                 **self._explain(int(candidates[i]), query_stems, query_sdgs, query_countries, filters, regions),
             )
             for i in order
         ]
 
-    def _dense(self, kind: str, vector: np.ndarray, rows: np.ndarray, filters: Filters, depth: int) -> list[tuple[int, float]]:
+    def _chunk_best(self, vector: np.ndarray | None) -> np.ndarray | None:
+        """Best cosine of each record's further chunks (-1 where it has none), or None without chunks."""
+        if vector is None or self.chunk_rows.size == 0:
+            return None
+        best = np.full(len(self.records), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.chunk_rows, np.einsum("ij,j->i", self.chunk_embeddings, vector))
+        return best
+
+    def _best_cosines(self, rows: np.ndarray, vector: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+        """A record's cosine is that of its best chunk."""
+        scores = self._cosines(rows, vector)
+        return scores if extra is None else np.maximum(scores, extra[rows])
+
+    def _dense(
+        self, kind: str, vector: np.ndarray, rows: np.ndarray, filters: Filters, depth: int, extra: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         if not filters.any() and rows.size > ANN_THRESHOLD:
+            # The index holds each record's first chunk; candidates are re-scored by their best.
             hits = self.store.query_ann(kind, vector, depth)
             return [(self.row_of[i], s) for i, s in hits if i in self.row_of]
-        scores = self._cosines(rows, vector)
+        scores = self._best_cosines(rows, vector, extra)
         take = min(depth, rows.size)
         top = np.argpartition(-scores, take - 1)[:take] if take < rows.size else np.arange(rows.size)
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -446,9 +552,10 @@ def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]
                 continue
             entry = table.setdefault(key, (acronym_like, []))
             entry[1].append(row)
-            if acronym_like:  # "TIKA" typed as "Tika" or "tika" is still TIKA when it is long enough
-                if len(name) >= 4:
-                    table.setdefault(fold(name), (False, []))[1].append(row)
+            # "TIKA" typed as "Tika" or "tika" is still TIKA when it is long enough, but an acronym
+            # that is also a word (CARE, PLAN, HOPE) matches only in capitals: "health care" is not CARE.
+            if acronym_like and len(name) >= 4 and not is_common_word(name):
+                table.setdefault(fold(name), (False, []))[1].append(row)
     return table
 
 
@@ -491,9 +598,15 @@ def _layout_key(record: Record) -> tuple[str, str, int]:
 
 
 def _countries_of(record: Record) -> tuple[str, ...]:
+    """Where the work happened (a solution's beneficiary countries), or a partner's home."""
     if isinstance(record, Solution):
         return record.countries
     return (record.country,) if record.country else ()
+
+
+def _provider_countries_of(record: Record) -> tuple[str, ...]:
+    """Countries that provided a solution (catalogues before `provider_countries` have none)."""
+    return tuple(getattr(record, "provider_countries", None) or ())
 
 
 def _scaled(scores: np.ndarray) -> np.ndarray:

@@ -1,7 +1,13 @@
 """The Chroma store of solutions and partners, kept in generations.
 
 An import copies the serving generation, applies its changes to the copy and only then points
-`CURRENT` at it, so a crash mid-import leaves the previous index serving.
+`CURRENT` at it, so a crash mid-import leaves the previous index serving. The generation that
+served before is kept (`PREVIOUS`), so `rollback()` can switch back to it.
+
+A record is embedded as one or more chunks (`record_chunks`): the first lives in the record's
+collection row, the others in the `chunks` collection, so a long description is never cut at
+MiniLM's 256 word pieces and search scores a record by its best chunk. Each generation says its
+format in `format.json`; an import into an older generation re-embeds what it holds.
 """
 from __future__ import annotations
 
@@ -18,13 +24,33 @@ import numpy as np
 
 from knowledge.catalogue import Partner, Record, Solution, content_hash, record_to_json
 from knowledge.embedder import ChromaEmbeddingFunction, TextEmbedder
+from knowledge.text import CHUNK_WORDS, chunk_texts
 
 logger = logging.getLogger(__name__)
 COLLECTIONS = {"solution": "solutions", "partner": "partners"}
 # HNSW chosen for recall over exact search >= 0.98 at 100k records (measured by `make eval`):
 # a wide construction beam and search beam cost little at this size.
 HNSW = {"hnsw:space": "cosine", "hnsw:construction_ef": 200, "hnsw:M": 32, "hnsw:search_ef": 128}
+CHUNKS = "chunks"
 POINTER = "CURRENT"
+PREVIOUS = "PREVIOUS"
+FORMAT = 2  # 1: one embedding per record (text cut at 256 word pieces); 2: chunked records
+FORMAT_FILE = "format.json"
+ORIGIN_FILE = "origin.json"  # what built a generation: {"by": "seed"|"ingest", "paths": [...], "hash": ...}
+SINGLE_CHUNK_WORDS = 170  # a record text this short fits MiniLM's window whole: one chunk
+
+
+def record_chunks(record: Record) -> list[str]:
+    """The texts embedded for a record: its whole text when it fits the model's window;
+    otherwise the head (title, summary, facts) and the description in overlapping windows."""
+    text = record.text()
+    if len(text.split()) <= SINGLE_CHUNK_WORDS:
+        return [text]
+    description = record.description or ""
+    rest = text.replace(description, " ", 1) if description else text
+    head_words = rest.split()
+    head, overflow = " ".join(head_words[:CHUNK_WORDS]), " ".join(head_words[CHUNK_WORDS:])
+    return chunk_texts(head, " ".join(p for p in (description, overflow) if p), record.title)
 
 
 @dataclass(frozen=True)
@@ -66,7 +92,35 @@ class Snapshot:
     """Everything search needs from one generation, held in memory."""
 
     records: list[Record]
-    embeddings: np.ndarray  # (n, dim) float32, L2-normalised, rows aligned with records
+    embeddings: np.ndarray  # (n, dim) float32, L2-normalised, rows aligned with records (first chunk)
+    chunk_embeddings: np.ndarray | None = None  # (m, dim): the further chunks of long records
+    chunk_rows: np.ndarray | None = None  # (m,): the record row each further chunk belongs to
+
+
+class StoreError(RuntimeError):
+    """A store operation that cannot be done (no previous generation to roll back to)."""
+
+
+def generation_format(generation: Path) -> int:
+    try:
+        return int(json.loads((generation / FORMAT_FILE).read_text(encoding="utf-8"))["format"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 1  # generations built before chunking say nothing
+
+
+def generation_origin(generation: Path) -> dict:
+    try:
+        return json.loads((generation / ORIGIN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"by": "unknown"}
+
+
+def _count_records(generation: Path) -> int | None:
+    try:
+        client = _chroma(generation)
+        return sum(client.get_collection(name).count() for name in COLLECTIONS.values())
+    except Exception:  # noqa: BLE001 - a broken generation is shown, not fatal
+        return None
 
 
 class KnowledgeStore:
@@ -85,15 +139,49 @@ class KnowledgeStore:
         path = self.root / pointer.read_text(encoding="utf-8").strip()
         return path if path.is_dir() else None
 
-    def _switch(self, generation: Path) -> None:
-        tmp = self.root / f".{POINTER}.tmp"
-        tmp.write_text(generation.name, encoding="utf-8")
-        os.replace(tmp, self.root / POINTER)  # atomic on POSIX
+    def previous_generation(self) -> Path | None:
+        pointer = self.root / PREVIOUS
+        if not pointer.exists():
+            return None
+        path = self.root / pointer.read_text(encoding="utf-8").strip()
+        return path if path.is_dir() else None
 
-    def _prune(self, keep: Path) -> None:
+    def _write_pointer(self, name: str, generation: Path) -> None:
+        tmp = self.root / f".{name}.tmp"
+        tmp.write_text(generation.name, encoding="utf-8")
+        os.replace(tmp, self.root / name)  # atomic on POSIX
+
+    def _switch(self, generation: Path) -> None:
+        current = self.current_generation()
+        if current is not None and current != generation:
+            self._write_pointer(PREVIOUS, current)
+        self._write_pointer(POINTER, generation)
+
+    def _prune(self) -> None:
+        """Removes every generation but the serving one and the one before it."""
+        keep = {self.current_generation(), self.previous_generation()}
         for child in self.root.iterdir():
-            if child.is_dir() and child.name.startswith("gen-") and child != keep:
+            if child.is_dir() and child.name.startswith("gen-") and child not in keep:
                 shutil.rmtree(child, ignore_errors=True)
+
+    def rollback(self) -> Path:
+        """Serves the previous generation again (the one rolled back from becomes the previous)."""
+        previous = self.previous_generation()
+        if previous is None:
+            raise StoreError(f"no previous generation to roll back to in {self.root}")
+        self._switch(previous)
+        return previous
+
+    def generations(self) -> list[dict]:
+        """Every generation on disk, newest first: name, serving/previous, format, origin, records."""
+        if not self.root.is_dir():
+            return []
+        current, previous = self.current_generation(), self.previous_generation()
+        rows = []
+        for child in sorted((c for c in self.root.iterdir() if c.is_dir() and c.name.startswith("gen-")), key=lambda c: c.stat().st_mtime, reverse=True):
+            state = "serving" if child == current else "previous" if child == previous else "unused"
+            rows.append({"generation": child.name, "state": state, "format": generation_format(child), "origin": generation_origin(child), "records": _count_records(child)})
+        return rows
 
     def _collections(self, client) -> dict[str, object]:
         return {
@@ -103,50 +191,82 @@ class KnowledgeStore:
             for kind, name in COLLECTIONS.items()
         }
 
+    def _chunk_collection(self, client):
+        return client.get_or_create_collection(name=CHUNKS, embedding_function=self.embedding_function, metadata={"hnsw:space": "cosine"})
+
     # -- writing -----------------------------------------------------------------------
-    def ingest(self, records: Sequence[Record], *, sync: bool = False, progress: bool = False) -> IngestReport:
-        """Upsert records by id (and with sync, drop ids not given), then switch generations."""
+    def ingest(self, records: Sequence[Record], *, sync: bool = False, progress: bool = False, origin: dict | None = None) -> IngestReport:
+        """Upsert records by id (and with sync, drop ids not given), then switch generations.
+
+        `origin` is written into the new generation (what built it: see `store ensure`)."""
         started = time.perf_counter()
         self.root.mkdir(parents=True, exist_ok=True)
         current = self.current_generation()
         generation = self.root / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
         if current is not None:
             shutil.copytree(current, generation)
+            for name in (FORMAT_FILE, ORIGIN_FILE):
+                (generation / name).unlink(missing_ok=True)
+        # An older format's embeddings are not comparable (one cut text per record): re-embed all.
+        migrate = current is not None and generation_format(current) < FORMAT
         client = _chroma(generation)
         collections = self._collections(client)
+        chunks = self._chunk_collection(client)
         added = updated = unchanged = removed = 0
         for kind, collection in collections.items():
             wanted = [r for r in records if r.kind == kind]
+            wanted_ids = {r.id for r in wanted}
             existing = collection.get(include=["metadatas"])
             hashes = {i: (m or {}).get("hash") for i, m in zip(existing["ids"], existing["metadatas"])}
-            changed = [r for r in wanted if hashes.get(r.id) != content_hash(r)]
+            changed = [r for r in wanted if migrate or hashes.get(r.id) != content_hash(r)]
             added += sum(1 for r in changed if r.id not in hashes)
-            updated += sum(1 for r in changed if r.id in hashes)
-            unchanged += len(wanted) - len(changed)
-            self._upsert(collection, changed, progress=progress)
-            if sync:
-                stale = sorted(set(hashes) - {r.id for r in wanted})
-                for start in range(0, len(stale), 5000):
-                    collection.delete(ids=stale[start : start + 5000])
-                removed += len(stale)
-        del client, collections
+            updated += sum(1 for r in changed if r.id in hashes and hashes[r.id] != content_hash(r))
+            unchanged += len(wanted) - len(changed) + sum(1 for r in changed if hashes.get(r.id) == content_hash(r))
+            stale = sorted(set(hashes) - wanted_ids) if sync else []
+            if migrate:  # records of earlier imports that this one keeps are re-embedded too
+                kept = set(hashes) - wanted_ids - set(stale)
+                changed += [record_from_json(json.loads(m["record"])) for i, m in zip(existing["ids"], existing["metadatas"]) if i in kept]
+            self._upsert(collection, chunks, changed, progress=progress)
+            for start in range(0, len(stale), 5000):
+                collection.delete(ids=stale[start : start + 5000])
+                chunks.delete(where={"record": {"$in": stale[start : start + 5000]}})
+            removed += len(stale)
+        del client, collections, chunks
+        (generation / FORMAT_FILE).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
+        (generation / ORIGIN_FILE).write_text(json.dumps(origin or {"by": "ingest"}), encoding="utf-8")
         self._switch(generation)
-        self._prune(keep=generation)
+        self._prune()
         return IngestReport(added, updated, unchanged, removed, generation.name, round(time.perf_counter() - started, 3))
 
-    def _upsert(self, collection, records: Sequence[Record], *, progress: bool) -> None:
+    def _upsert(self, collection, chunk_collection, records: Sequence[Record], *, progress: bool) -> None:
         if not records:
             return
-        texts = [r.text() for r in records]
-        vectors = self.embedder.encode(texts, batch_size=64, progress=progress and len(records) > 256)
+        per_record = [record_chunks(r) for r in records]
+        texts = [t for chunks in per_record for t in chunks]
+        vectors = self.embedder.encode(texts, batch_size=64, progress=progress and len(texts) > 256)
+        firsts = np.cumsum([0] + [len(c) for c in per_record[:-1]])
         batch = 4000  # below Chroma's maximum batch size
         for start in range(0, len(records), batch):
             chunk = records[start : start + batch]
+            at = firsts[start : start + batch]
             collection.upsert(
                 ids=[r.id for r in chunk],
-                embeddings=vectors[start : start + batch],
-                documents=texts[start : start + batch],
+                embeddings=vectors[at],
+                documents=[texts[i] for i in at],
                 metadatas=[_metadata(r) for r in chunk],
+            )
+        # Extra chunks: the old ones of these records go first (a shorter text has fewer).
+        ids = [r.id for r in records]
+        for start in range(0, len(ids), 5000):
+            chunk_collection.delete(where={"record": {"$in": ids[start : start + 5000]}})
+        extra = [(r, n, int(first) + n) for r, chunks, first in zip(records, per_record, firsts) for n in range(1, len(chunks))]
+        for start in range(0, len(extra), batch):
+            part = extra[start : start + batch]
+            chunk_collection.upsert(
+                ids=[f"{r.id}#{n}" for r, n, _ in part],
+                embeddings=vectors[[i for _, _, i in part]],
+                documents=[texts[i] for _, _, i in part],
+                metadatas=[{"record": r.id, "kind": r.kind} for r, _, _ in part],
             )
 
     # -- reading -----------------------------------------------------------------------
@@ -166,7 +286,19 @@ class KnowledgeStore:
                     records.append(record_from_json(json.loads(meta["record"])))
                     vectors.append(np.asarray(vector, dtype=np.float32))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return Snapshot(records, matrix)
+        row_of = {r.id: i for i, r in enumerate(records)}
+        owners: list[int] = []
+        chunk_vectors: list[np.ndarray] = []
+        if generation_format(generation) >= FORMAT:
+            collection = self._chunk_collection(client)
+            for offset in range(0, collection.count(), 5000):
+                page = collection.get(include=["metadatas", "embeddings"], limit=5000, offset=offset)
+                for meta, vector in zip(page["metadatas"], page["embeddings"]):
+                    if meta.get("record") in row_of:
+                        owners.append(row_of[meta["record"]])
+                        chunk_vectors.append(np.asarray(vector, dtype=np.float32))
+        chunk_matrix = np.vstack(chunk_vectors) if chunk_vectors else np.zeros((0, matrix.shape[1]), dtype=np.float32)
+        return Snapshot(records, matrix, chunk_matrix, np.asarray(owners, dtype=np.int64))
 
     def query_ann(self, kind: str, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from Chroma's HNSW index: (id, cosine similarity)."""

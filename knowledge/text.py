@@ -1,5 +1,5 @@
-"""Tokenising for lexical search and for explaining matches: lower-case words, English stop
-words removed, Snowball stems."""
+"""Tokenising for lexical search and for explaining matches: lower-case words, English and
+domain stop words removed, Snowball stems; and the chunks of a record that are embedded."""
 from __future__ import annotations
 
 import re
@@ -20,6 +20,15 @@ STOPWORDS = frozenset(
     organisations organization organizations anything something someone somebody help like know
     get us me them work works working on good best example examples""".split()
 )
+# Words that every South-South record says: they are never a lexical reason for a match, and
+# `why` never cites them. Numbers and years are dropped by `words` too.
+DOMAIN_STOPWORDS = frozenset(
+    """south southern global cooperation cooperative triangular project projects programme programmes
+    program programs solution solutions initiative initiatives one two three part parts country countries
+    national development developing developed support supported supporting supports partner partners
+    partnership partnerships sdg sdgs goal goals provider providers theme themes based""".split()
+)
+_IGNORED = STOPWORDS | DOMAIN_STOPWORDS
 
 
 @lru_cache(maxsize=1)
@@ -28,9 +37,49 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.casefold()) if w not in STOPWORDS]
+    """Content words, lower-cased: no stop words, no numbers ('2019', '3rd'), and "south-south"
+    is two domain words, both dropped."""
+    return [w for w in _WORD.findall(text.casefold()) if w not in _IGNORED and not w[0].isdigit()]
 
 
 def tokens(text: str) -> list[str]:
     """Stemmed content words: 'Farmers cope with droughts' -> ['farmer', 'cope', 'drought']."""
     return _stemmer().stemWords(words(text))
+
+
+# MiniLM reads 256 word pieces; about 1.4 pieces per English word, so 150 words fit with room
+# for the title that heads every chunk.
+CHUNK_WORDS = 150
+CHUNK_OVERLAP = 30
+
+
+def chunk_texts(head: str, body: str, title: str) -> list[str]:
+    """The texts embedded for one record: `head` (title, summary and facts) first, then `body`
+    (the long description) in overlapping windows that each start with the title, so no part of
+    a long record is cut off and each window still says what it is about."""
+    chunks = [head]
+    body_words = body.split()
+    if not body_words:
+        return chunks
+    step = CHUNK_WORDS - CHUNK_OVERLAP
+    for start in range(0, max(len(body_words) - CHUNK_OVERLAP, 1), step):
+        chunks.append(f"{title}. " + " ".join(body_words[start : start + CHUNK_WORDS]))
+    return chunks
+
+
+@lru_cache(maxsize=1)
+def _model_vocabulary() -> frozenset[str]:
+    try:
+        from pathlib import Path
+
+        from knowledge.embedder import model_path
+
+        return frozenset((Path(model_path()) / "vocab.txt").read_text(encoding="utf-8").split())
+    except (ImportError, OSError):
+        return frozenset()
+
+
+def is_common_word(word: str) -> bool:
+    """Whether a lower-case word is an everyday word ("care", "plan", "hope"), judged by MiniLM's
+    own vocabulary of whole words, so an acronym that spells one matches only when typed in capitals."""
+    return word.casefold() in _model_vocabulary()

@@ -158,3 +158,199 @@ def test_in_place_scoring_of_long_runs_matches_plain_scoring():
     runs = np.concatenate([np.arange(100, 900), np.arange(1500, 1510), rng.choice(np.arange(2000, 5000), 300, replace=False)])
     for rows in (np.unique(runs), np.arange(0, 5000, 3), np.arange(4000, 4200)):
         assert np.allclose(retriever._cosines(rows, vector), retriever.embeddings[rows] @ vector, atol=1e-4)
+
+
+# -- domain stop words, acronyms, long records, provider countries, the relevance floor --------------
+def test_domain_words_and_numbers_are_never_a_lexical_reason():
+    from knowledge.text import tokens
+
+    assert tokens("South-South cooperation project for one country, 2019-2023 development support") == []
+    assert tokens("water programme in 3 countries") == ["water"]
+
+
+def test_why_never_cites_domain_words(retriever):
+    for result in retriever.search("south-south cooperation project programme for water in villages", top_k=3):
+        cited = " ".join(result.matched_terms)
+        assert not {"south", "cooperation", "project", "programme"} & set(cited.split()), result.why
+    (first, *_) = retriever.search("a south-south cooperation initiative", top_k=1)
+    assert "matches" not in first.why  # nothing but domain words were typed
+
+
+def _partner(pid: str, name: str, acronym: str | None, focus: list[str], description: str) -> dict:
+    return {"id": pid, "name": name, "acronym": acronym, "aliases": [], "type": "ngo", "country": "USA", "regions": [],
+            "sdgs": [3], "focus_areas": focus, "description": description, "source_url": "https://example.org/" + pid}
+
+
+@pytest.fixture(scope="module")
+def acronym_retriever(tmp_path_factory, embedder):
+    path = tmp_path_factory.mktemp("acronyms") / "partners.jsonl"
+    rows = [
+        _partner("p-care", "Cooperative for Assistance and Relief Everywhere", "CARE", ["humanitarian relief", "poverty"],
+                 "An international humanitarian agency fighting poverty and delivering emergency relief."),
+        _partner("p-clinics", "Primary Health Care Alliance", None, ["health care", "clinics"],
+                 "Runs rural clinics and trains nurses so that health care reaches remote districts."),
+        _partner("p-tika", "Turkish Cooperation and Coordination Agency", "TIKA", ["health", "education"],
+                 "Türkiye's development agency builds hospitals and schools abroad."),
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    store = KnowledgeStore(tmp_path_factory.mktemp("acronym-store"), embedder)
+    store.ingest(load_catalogue([path]))
+    return Retriever(store, embedder)
+
+
+def test_an_acronym_that_is_a_word_matches_only_in_capitals(acronym_retriever):
+    lower = acronym_retriever.search("who offers health care in rural districts?", kind="partner", top_k=2)
+    assert lower[0].id == "p-clinics" and lower[0].score < 1.0
+    upper = acronym_retriever.search("tell me about CARE", kind="partner", top_k=2)
+    assert upper[0].id == "p-care" and upper[0].score >= 1.0
+    # An acronym that is not a word still matches however it is typed.
+    assert acronym_retriever.search("what does tika do", kind="partner", top_k=1)[0].id == "p-tika"
+
+
+def test_long_descriptions_are_chunked_and_scored_by_their_best_chunk(tmp_path, embedder):
+    from knowledge.store import record_chunks
+
+    filler = " ".join(["The programme trained officials in budgeting, procurement and the audit of public accounts."] * 25)
+    solution = {
+        "id": "s-long", "title": "Public finance reform", "summary": "Ministries modernise their budgets.",
+        "description": filler + " In its last phase the project turned to beekeeping: rural women received hives, protective"
+        " suits and training in queen rearing, harvested honey and wax, and sold jars of honey at weekly markets, so beekeeping"
+        " became a steady income for women's cooperatives in the villages.",
+        "countries": ["KEN"], "sdgs": [16], "themes": ["governance"], "provider": None, "provider_name": "A ministry",
+        "other_partners": [], "year": 2020, "status": "active", "source_url": "https://example.org/long",
+    }
+    other = {**solution, "id": "s-short", "title": "Mangrove replanting", "summary": "Coastal villages replant mangroves.",
+             "description": "Fishers restore mangrove belts that shelter fish nurseries.", "sdgs": [14], "themes": ["oceans"]}
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps(solution) + "\n" + json.dumps(other) + "\n", encoding="utf-8")
+    records = load_catalogue([path])
+    long_record = next(r for r in records if r.id == "s-long")
+    chunks = record_chunks(long_record)
+    assert len(chunks) > 2 and "honey" in chunks[-1] and "honey" not in chunks[0]
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    store.ingest(records)
+    retriever = Retriever(store, embedder)
+    (first, *_) = retriever.search("beekeeping and honey for rural women", top_k=2, mode="dense")
+    assert first.id == "s-long"
+    head_only = float(retriever.embeddings[retriever.row_of["s-long"]] @ embedder.encode(["beekeeping and honey for rural women"])[0])
+    assert first.dense > head_only + 0.1  # the last chunk, not the cut text, decided
+
+
+def test_a_store_without_chunks_is_re_embedded_on_the_next_import(tmp_path, embedder):
+    from knowledge.store import FORMAT_FILE, generation_format
+
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    records = load_catalogue([MINI_CATALOGUE])
+    store.ingest(records)
+    (store.current_generation() / FORMAT_FILE).unlink()  # what a store built before chunking looks like
+    assert generation_format(store.current_generation()) == 1
+    report = store.ingest(records[:2])  # a partial import keeps every other record
+    assert generation_format(store.current_generation()) == 2
+    assert report.unchanged == 2 and len(Retriever(store, embedder)) == len(records)
+
+
+def test_country_filter_means_where_the_work_happened_and_provider_matches_come_last(embedder):
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    from knowledge.catalogue import Solution
+    from knowledge.store import Snapshot
+
+    @dataclass(frozen=True)
+    class ProvidedSolution(Solution):  # the expanded catalogue's field, before its schema lands
+        provider_countries: tuple[str, ...] = ()
+
+    def solution(sid: str, title: str, countries: tuple[str, ...], providers: tuple[str, ...]) -> ProvidedSolution:
+        return ProvidedSolution(id=sid, title=title, summary=title, description="", countries=countries, regions=("africa",),
+                                sdgs=(7,), themes=(), provider=None, provider_name="", other_partners=(), year=None,
+                                status="active", source_url="https://example.org/" + sid, provider_countries=providers)
+
+    records = [
+        solution("s-in-china", "Solar water pumps for farms in China", ("CHN",), ()),
+        solution("s-from-china", "Solar mini-grids for villages, technology transfer", ("GHA", "ZMB"), ("CHN",)),
+        solution("s-elsewhere", "Solar lamps for schools", ("KEN",), ("IND",)),
+    ]
+    retriever = Retriever.__new__(Retriever)
+    retriever.embedder, retriever.tagger = embedder, None
+    from knowledge.search import RelevanceModel
+
+    retriever.relevance = RelevanceModel()
+    retriever._install(Snapshot(records, np.asarray(embedder.encode([r.text() for r in records]))))
+    results = retriever.search("solar energy for villages", top_k=5, filters=Filters(country="CHN"))
+    assert [r.id for r in results] == ["s-in-china", "s-from-china"]
+    assert [r.via_provider_country for r in results] == [False, True]
+    assert results[1].why.startswith("provided by China")
+    # A country with no record, as worker or provider, gives nothing: no silent "closest from anywhere".
+    assert retriever.search("solar energy", top_k=5, filters=Filters(country="FRA")) == []
+
+
+def test_results_below_the_relevance_floor_are_not_close_matches(retriever):
+    good = retriever.search("our villages run dry every summer", top_k=1)
+    assert good[0].close_match
+    bad = retriever.search("nuclear power plant safety inspections", top_k=3)
+    assert bad and not any(r.close_match for r in bad)
+    named = retriever.search("TIKA", kind="partner", top_k=1)
+    assert named[0].close_match
+
+
+# -- store generations: rollback and ensure --------------------------------------------------------
+def test_rollback_serves_the_previous_generation(tmp_path, embedder, capsys):
+    from knowledge.cli import main
+
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    records = load_catalogue([MINI_CATALOGUE])
+    first = store.ingest(records).generation
+    second = store.ingest([r for r in records if r.id != "s-heritage"], sync=True).generation
+    third = store.ingest([r for r in records if r.id not in ("s-heritage", "s-e-gov")], sync=True).generation
+    names = {p.name for p in store.root.iterdir() if p.name.startswith("gen-")}
+    assert names == {second, third} and first not in names  # the serving one and the one before it
+    assert main(["store", "status", "--store", str(store.root), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)["generations"]
+    assert [(g["generation"], g["state"]) for g in status] == [(third, "serving"), (second, "previous")]
+    assert main(["store", "rollback", "--store", str(store.root)]) == 0
+    assert store.current_generation().name == second
+    retriever = Retriever(store, embedder)
+    assert retriever.get("s-e-gov") is not None and retriever.get("s-heritage") is None
+    assert main(["store", "rollback", "--store", str(store.root)]) == 0  # and back again
+    assert store.current_generation().name == third
+
+
+def test_rollback_without_a_previous_generation_is_a_clear_error(tmp_path, capsys):
+    from knowledge.cli import main
+
+    assert main(["store", "rollback", "--store", str(tmp_path / "empty")]) == 2
+    assert "no previous generation" in capsys.readouterr().err
+
+
+def test_ensure_builds_only_when_missing_or_the_seed_changed_and_keeps_an_operator_import(tmp_path, monkeypatch, capsys):
+    from knowledge import settings as settings_module
+    from knowledge.cli import main
+
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text(MINI_CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("GALAXY_CATALOGUE", str(seed))
+    settings_module.settings.cache_clear()
+    root = str(tmp_path / "store")
+    try:
+        assert main(["store", "ensure", "--store", root]) == 0
+        store = KnowledgeStore(tmp_path / "store", None)
+        built = store.current_generation()
+        assert built is not None and "no store yet" in capsys.readouterr().out
+        assert main(["store", "ensure", "--store", root]) == 0
+        assert store.current_generation() == built and "up to date" in capsys.readouterr().out
+        lines = seed.read_text(encoding="utf-8").splitlines()
+        seed.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the seed changed: one record fewer
+        assert main(["store", "ensure", "--store", root]) == 0
+        rebuilt = store.current_generation()
+        assert rebuilt != built and "changed" in capsys.readouterr().out
+        extra = tmp_path / "operator.jsonl"
+        extra.write_text(lines[-1] + "\n", encoding="utf-8")
+        assert main(["ingest", str(extra), "--store", root]) == 0  # an operator's import
+        imported = store.current_generation()
+        capsys.readouterr()
+        seed.write_text("\n".join(lines) + "\n", encoding="utf-8")  # the seed changes again
+        assert main(["store", "ensure", "--store", root]) == 0
+        assert store.current_generation() == imported and "left as it is" in capsys.readouterr().out
+    finally:
+        settings_module.settings.cache_clear()
