@@ -10,7 +10,6 @@ RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
 STATE := .galaxy
-STORE_STAMP := $(STATE)/store/.built
 MODEL := models/galaxy.tar.gz
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -20,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store bench eval clean reset-data install system-deps widget
+.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,11 +46,13 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 bot/data/nlu/faq.yml: knowledge/data/faq.jsonl | $(VENV)/.installed
 	$(PY) -m bot.faq_sync
 
-store: $(STORE_STAMP) ## build the knowledge store from the seed catalogue
-
-$(STORE_STAMP): $(CATALOGUE) knowledge/catalogue.py knowledge/store.py knowledge/embedder.py | $(VENV)/.installed
+store: | $(VENV)/.installed ## (re)build the knowledge store from the seed catalogue, keeping the previous generation for rollback
 	$(PY) -m knowledge ingest $(CATALOGUE) --sync
-	touch $@
+
+# make run, eval and bench: a store is built only when there is none or the seed catalogue changed; an
+# operator's import is never replaced (`python -m knowledge store status|rollback`).
+store-ensure: | $(VENV)/.installed
+	$(PY) -m knowledge store ensure
 
 ONNX_MINILM := models/minilm-onnx/model.onnx
 
@@ -69,7 +70,7 @@ $(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) | $(RASA_VENV)/
 	echo "training took $$(cat $(STATE)/train_seconds)s"
 	touch $@
 
-run: install $(STORE_STAMP) $(MODEL) widget ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
+run: install store-ensure $(MODEL) widget ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
 	scripts/run_stack.sh
 
 WIDGET := bot/widget
@@ -114,12 +115,12 @@ test: install system-deps widget $(MODEL) validate ## install what is missing an
 test-fast: install ## unit tests only (no Rasa servers)
 	$(PY) -m pytest -m "not e2e"
 
-eval: install $(STORE_STAMP) $(MODEL) ## retrieval and NLU quality on the labelled sets
+eval: install store-ensure $(MODEL) ## retrieval and NLU quality on the labelled sets
 	$(PY) -m knowledge.evaluate
 	$(RASA) test nlu --nlu tests/nlu/heldout.yml --model $(MODEL) --out $(STATE)/results/nlu --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu
 
-bench: install $(STORE_STAMP) $(MODEL) widget ## speed and memory numbers
+bench: install store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 
 MODELS_DIR := models
