@@ -8,13 +8,14 @@ would be undone a moment later; the store is the one place where the deletion st
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from introductions.conversations import conversation_engine, erase_conversation
+from introductions.conversations import erase_conversation, plain_postgres_url
 from knowledge.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,10 @@ ERASE_ACTION = "action_delete_my_data"
 class ErasableSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Any = None, host: str | None = None, url: str | None = None, **kwargs: Any) -> None:
         target = url or (host if host and "://" in host else None) or settings().tracker_store_url
-        conversation_engine(target).dispose()  # creates the SQLite folder; same URL rules as the staff tools
         # Rasa's SQLAlchemy 1.4 speaks PostgreSQL through psycopg2: plain postgresql:// URLs.
-        for prefix in ("postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
-            if target.startswith(prefix):
-                target = "postgresql://" + target[len(prefix):]
+        target = plain_postgres_url(target)
+        if target.startswith("sqlite:///"):
+            Path(target[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=target, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:

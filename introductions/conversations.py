@@ -13,11 +13,19 @@ import sqlalchemy as sa
 EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 
 
+def plain_postgres_url(url: str) -> str:
+    """`postgresql://…` for any PostgreSQL spelling (postgres://, postgresql+psycopg://, +psycopg2), so each
+    environment can pick the driver it has."""
+    for prefix in ("postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix):]
+    return url
+
+
 def conversation_engine(url: str) -> "sa.engine.Engine":
+    url = plain_postgres_url(url)
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    elif url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         # psycopg 3 in the action server's environment, psycopg2 in Rasa's: use whichever is installed.
         try:

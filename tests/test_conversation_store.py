@@ -59,9 +59,9 @@ def test_a_conversation_survives_a_rasa_restart_mid_form(store_stack):
     stack.stop_rasa()
     stack.start_rasa()
 
-    # The form is still waiting for the organisation, and the name given before the restart is kept.
+    # The form is still waiting for the organisation and goes on to the next question.
     after = texts(stack.send("Ministry of Water Resources", sender=sender))
-    assert "email" in after.lower()
+    assert "role" in after.lower()
     assert "cancelled" in texts(stack.send("cancel", sender=sender))
 
 

@@ -26,6 +26,9 @@ def main() -> None:
     config = settings()
     os.environ["ACTION_SERVER_TOKEN"] = secret(config, "action_server_token")
     os.environ.setdefault("ACTION_ENDPOINT_URL", config.action_url)
+    # Rasa's telemetry and its Sentry error reports would send data off the machine (errors can carry what
+    # users typed); the closed network here refuses them anyway, after retries.
+    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
     sys.argv = rasa_argv(sys.argv[1:])
     from rasa.__main__ import main as rasa_main
 
