@@ -23,7 +23,7 @@ def test_seed_catalogue_has_every_reference_record():
     records = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])
     solutions = [r for r in records if isinstance(r, Solution)]
     partners = [r for r in records if isinstance(r, Partner)]
-    assert len(solutions) == 50 and len(partners) == 44
+    assert len(solutions) == 234 and len(partners) == 97
     assert all(r.source_url.startswith("http") for r in records)
     assert all(all(1 <= g <= 17 for g in r.sdgs) for r in records)
     assert all(len(c) == 3 and c.isupper() for s in solutions for c in s.countries)
