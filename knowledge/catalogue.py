@@ -30,6 +30,9 @@ PARTNER_TYPES = (
 )
 STATUSES = ("active", "completed", "unknown")
 LIST_SEPARATOR = ";"  # CSV cells holding lists: "KEN;UGA"
+# A summary is a line or two and a description a paragraph; anything far longer is a pasted page.
+SUMMARY_LIMIT = 1_000
+DESCRIPTION_LIMIT = 5_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ class Solution:
     source_url: str
     sources: tuple[str, ...] = ()
     updated_at: str = ""
+    # `countries` are where the work happened; these are the countries that provided or funded it.
+    provider_countries: tuple[str, ...] = ()
+    funders: tuple[str, ...] = ()
+    results: str | None = None  # beneficiaries or results as the sources state them
+    budget: str | None = None  # as stated, e.g. "USD 1.2 million"
+    thin: bool = False  # the sources give little more than a title and countries
     kind: Kind = field(default="solution", init=False)
 
     @property
@@ -60,6 +69,7 @@ class Solution:
         """What is embedded and indexed for search."""
         geo = geography()
         countries = ", ".join(geo.country_name(c) for c in self.countries)
+        providers = ", ".join(geo.country_name(c) for c in self.provider_countries)
         from knowledge.geo import sdg_name
 
         goals = ", ".join(f"SDG {n} {sdg_name(n)}" for n in self.sdgs)
@@ -73,6 +83,9 @@ class Solution:
                 f"Countries: {countries}." if countries else "",
                 f"Goals: {goals}." if goals else "",
                 f"Provider: {self.provider_name}." if self.provider_name else "",
+                f"Provided or funded from: {providers}." if providers else "",
+                f"Funders: {', '.join(self.funders)}." if self.funders else "",
+                f"Results: {self.results}" if self.results else "",
             )
             if part
         )
@@ -103,6 +116,7 @@ class Partner:
     sources: tuple[str, ...] = ()
     contact: Contact | None = field(default=None, repr=False)
     updated_at: str = ""
+    thin: bool = False  # the sources say little more than the name and type
     kind: Kind = field(default="partner", init=False)
 
     @property
@@ -291,6 +305,17 @@ class _RowReader:
             return None
         return int(value)
 
+    def flag(self, name: str) -> bool:
+        value = self.raw.get(name)
+        if value in (None, ""):
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.strip().lower() in ("true", "yes", "1")
+        self.fail(name, f"{value!r} is not true or false")
+        return False
+
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.raw.get(name) or default
         if value not in allowed:
@@ -311,8 +336,8 @@ def _solution(reader: _RowReader) -> Solution:
     return Solution(
         id=reader.identifier(),
         title=reader.text("title", limit=500),
-        summary=reader.text("summary", required=False),
-        description=reader.text("description", required=False),
+        summary=reader.text("summary", required=False, limit=SUMMARY_LIMIT),
+        description=reader.text("description", required=False, limit=DESCRIPTION_LIMIT),
         countries=countries,
         regions=regions,
         sdgs=reader.sdgs("sdgs"),
@@ -325,6 +350,11 @@ def _solution(reader: _RowReader) -> Solution:
         source_url=reader.text("source_url"),
         sources=reader.strings("sources"),
         updated_at=reader.text("updated_at", required=False),
+        provider_countries=reader.countries("provider_countries"),
+        funders=reader.strings("funders"),
+        results=reader.text("results", required=False, limit=SUMMARY_LIMIT) or None,
+        budget=reader.text("budget", required=False, limit=200) or None,
+        thin=reader.flag("thin"),
     )
 
 
@@ -355,11 +385,12 @@ def _partner(reader: _RowReader) -> Partner:
         regions=regions,
         sdgs=reader.sdgs("sdgs"),
         focus_areas=reader.strings("focus_areas"),
-        description=reader.text("description", required=False),
+        description=reader.text("description", required=False, limit=DESCRIPTION_LIMIT),
         source_url=reader.text("source_url"),
         sources=reader.strings("sources"),
         contact=_contact(reader),
         updated_at=reader.text("updated_at", required=False),
+        thin=reader.flag("thin"),
     )
 
 
@@ -416,6 +447,7 @@ def load_catalogue(paths: Iterable[Path | str]) -> list[Record]:
     errors: list[RowError] = []
     records: list[Record] = []
     seen: dict[str, str] = {}
+    titles: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, folded title) -> (id, where)
     for path in map(Path, paths):
         for number, raw in _rows(path, errors):
             reader = _RowReader(str(path), number, raw, errors)
@@ -431,6 +463,13 @@ def load_catalogue(paths: Iterable[Path | str]) -> list[Record]:
             if record.id in seen:
                 reader.fail("id", f"duplicate id {record.id!r} (first at {seen[record.id]})")
                 continue
+            title_key = (record.kind, " ".join(record.title.casefold().split()))
+            if title_key in titles:
+                other_id, other_where = titles[title_key]
+                field_name = "title" if record.kind == "solution" else "name"
+                reader.fail(field_name, f"{record.title!r} is already the {field_name} of {other_id!r} (at {other_where})")
+                continue
+            titles[title_key] = (record.id, where)
             seen[record.id] = where
             records.append(record)
     partner_ids = {r.id for r in records if isinstance(r, Partner)}
@@ -438,9 +477,11 @@ def load_catalogue(paths: Iterable[Path | str]) -> list[Record]:
     if partner_ids:
         for record in records:
             if isinstance(record, Solution):
-                for ref in filter(None, (record.provider, *record.other_partners)):
-                    if ref not in partner_ids:
-                        errors.append(RowError(seen[record.id].rsplit(":", 1)[0], int(seen[record.id].rsplit(":", 1)[1]), "provider", f"unknown partner id {ref!r}"))
+                file, row = seen[record.id].rsplit(":", 1)
+                links = [("provider", record.provider)] + [("other_partners", ref) for ref in record.other_partners]
+                for field_name, ref in links:
+                    if ref and ref not in partner_ids:
+                        errors.append(RowError(file, int(row), field_name, f"unknown partner id {ref!r}"))
     if errors:
         raise CatalogueError(errors)
     return records

@@ -23,7 +23,7 @@ def test_seed_catalogue_has_every_reference_record():
     records = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])
     solutions = [r for r in records if isinstance(r, Solution)]
     partners = [r for r in records if isinstance(r, Partner)]
-    assert len(solutions) == 50 and len(partners) == 44
+    assert len(solutions) == 234 and len(partners) == 97
     assert all(r.source_url.startswith("http") for r in records)
     assert all(all(1 <= g <= 17 for g in r.sdgs) for r in records)
     assert all(len(c) == 3 and c.isupper() for s in solutions for c in s.countries)
@@ -95,3 +95,71 @@ def test_a_webinar_rank_must_be_a_positive_whole_number(tmp_path):
     with pytest.raises(CatalogueError) as error:
         load_faq(bad)
     assert str(error.value).count(": webinar_rank: ") == 2, "both bad rows are reported"
+
+
+PARTNER = {"id": "p-1", "name": "A utility", "type": "utility", "country": "KEN", "source_url": "https://example.org/p"}
+
+
+def test_each_kind_of_bad_seed_row_names_file_row_and_field(tmp_path):
+    rows = [
+        PARTNER,
+        SOLUTION,
+        dict(SOLUTION, id="s-2", title="Orphan", provider="p-unknown"),
+        dict(SOLUTION, id="s-3", title="Co-provided", other_partners=["p-1", "p-gone"]),
+        dict(SOLUTION, id="s-4", title="Goal zero", sdgs=[0]),
+        dict(SOLUTION, id="s-5", title="Narnia", countries=["Narnia"], provider_countries=["Atlantis"]),
+        dict(SOLUTION, id="s-6", title="clean  water KIOSKS"),
+        dict(SOLUTION, id="s-7", title="A pasted page", description="x" * 20_000),
+    ]
+    path = write_jsonl(tmp_path / "c.jsonl", rows)
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue([path])
+    messages = [str(e) for e in error.value.errors]
+    expected = {
+        3: "provider: unknown partner id 'p-unknown'",
+        4: "other_partners: unknown partner id 'p-gone'",
+        5: "sdgs: 0 is not an SDG number (1 to 17)",
+        6: "countries: 'Narnia' is not an ISO 3166-1 alpha-3 country code",
+        7: "title: 'clean  water KIOSKS' is already the title of 's-1'",
+        8: "description: is longer than 5000 characters",
+    }
+    for row, text in expected.items():
+        assert any(m.startswith(f"{path}:{row}: {text}") for m in messages), (row, messages)
+    assert any(m.startswith(f"{path}:6: provider_countries: 'Atlantis'") for m in messages)
+
+
+def test_a_bad_row_means_nothing_is_written(tmp_path, capsys):
+    from knowledge.cli import main
+
+    path = write_jsonl(tmp_path / "c.jsonl", [SOLUTION, dict(SOLUTION, id="s-2", title="Other", sdgs=[18])])
+    store = tmp_path / "store"
+    assert main(["ingest", str(path), "--store", str(store)]) == 2
+    assert f"{path}:2: sdgs:" in capsys.readouterr().err
+    assert not store.exists() or not any(store.iterdir())
+
+
+def test_new_solution_fields_load_from_jsonl_and_csv(tmp_path):
+    row = dict(SOLUTION, provider_countries=["BRA"], funders=["IBSA Fund"], results="120,000 pupils fed",
+               budget="USD 1.2 million", thin=True)
+    (record,) = load_catalogue([write_jsonl(tmp_path / "c.jsonl", [row])])
+    assert (record.provider_countries, record.funders, record.results, record.budget, record.thin) == (
+        ("BRA",), ("IBSA Fund",), "120,000 pupils fed", "USD 1.2 million", True)
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,title,countries,provider_countries,funders,budget,thin,source_url\n"
+        "s-9,Solar pumps,KEN,CHN;IND,Fund A;Fund B,USD 3 million,true,https://example.org/9\n"
+        "s-10,Wind maps,KEN,,,,,https://example.org/10\n",
+        encoding="utf-8",
+    )
+    full, bare = load_catalogue([path])
+    assert full.provider_countries == ("CHN", "IND") and full.funders == ("Fund A", "Fund B") and full.thin
+    assert full.budget == "USD 3 million" and full.results is None
+    assert bare.provider_countries == () and bare.funders == () and bare.budget is None and not bare.thin
+
+
+def test_new_fields_round_trip_through_record_json():
+    from knowledge.catalogue import record_to_json
+    from knowledge.store import record_from_json
+
+    record = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])[-1]
+    assert record_from_json(record_to_json(record, private=True)) == record
