@@ -134,3 +134,19 @@ def test_reset_data_asks_before_deleting(tmp_path):
     confirmed = _make("reset-data", f"STATE={state}", stdin="yes\n")
     assert confirmed.returncode == 0, confirmed.stderr
     assert not state.exists()
+
+
+def test_copying_env_example_to_dotenv_changes_nothing(tmp_path, monkeypatch):
+    """`cp .env.example .env` must give exactly the defaults (empty values mean "default")."""
+    names = list(dotenv_values(EXAMPLE))
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GALAXY_ENV_FILE", "")
+    defaults = load_settings()
+    monkeypatch.setenv("GALAXY_ENV_FILE", str(EXAMPLE))
+    try:
+        from_example = load_settings()
+    finally:
+        for name in names:
+            os.environ.pop(name, None)
+    assert from_example == defaults

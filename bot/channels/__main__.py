@@ -25,7 +25,9 @@ def rasa_argv(argv: list[str]) -> list[str]:
 def main() -> None:
     config = settings()
     os.environ["ACTION_SERVER_TOKEN"] = secret(config, "action_server_token")
-    os.environ.setdefault("ACTION_ENDPOINT_URL", config.action_url)
+    # Empty counts as unset: `.env.example` lists the variable with an empty value.
+    if not os.environ.get("ACTION_ENDPOINT_URL", "").strip():
+        os.environ["ACTION_ENDPOINT_URL"] = config.action_url
     # Rasa's telemetry and its Sentry error reports would send data off the machine (errors can carry what
     # users typed); the closed network here refuses them anyway, after retries.
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
