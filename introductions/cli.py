@@ -114,9 +114,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    for key, value in data.items():
-        if key != "outbox":
-            print(f"{key:>24}: {'' if value is None else value}")
+    _print_fields(data)
     for m in outbox:
         state = f"delivered {m['delivered_at']}" if m["delivered_at"] else f"due {m['next_attempt_at']}"
         error = f", last error {m['last_error']}" if m["last_error"] else ""
@@ -156,6 +154,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             _write_csv(handle, introductions)
         print(f"{len(introductions)} introduction request(s) written to {args.csv}", file=sys.stderr)
     return 0
+
+
+def _print_fields(data: dict[str, Any]) -> None:
+    """A record's fields, one per line, for `show` (its outbox is printed after, by the caller)."""
+    for key, value in data.items():
+        if key != "outbox":
+            print(f"{key:>24}: {'' if value is None else value}")
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -270,9 +275,7 @@ def cmd_handoffs_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return 0
-    for key, value in data.items():
-        if key != "outbox":
-            print(f"{key:>24}: {'' if value is None else value}")
+    _print_fields(data)
     for m in outbox:
         state = f"delivered {m['delivered_at']}" if m["delivered_at"] else "not delivered yet"
         print(f"{'email':>24}: #{m['id']} to {m['recipient']}: {state}, {m['attempts']} failed attempt(s)")

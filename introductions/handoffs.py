@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from introductions import emails, validation
 from introductions.db import make_engine, utcnow
-from introductions.models import Handoff, HandoffAsked, OutboxMessage
+from introductions.models import Handoff, HandoffAsked, OutboxMessage, delete_for_conversation
 from introductions.validation import InvalidRequest, identifier
 from knowledge.settings import Settings
 
@@ -191,11 +191,7 @@ class HandoffService:
     def delete_for_conversation(self, conversation_id: str) -> int:
         """Delete every hand-off of a conversation and its emails (the user asked)."""
         with self._sessions() as session:
-            ids = list(session.scalars(select(Handoff.id).where(Handoff.conversation_id == conversation_id)))
-            if not ids:
-                return 0
-            session.execute(delete(OutboxMessage).where(OutboxMessage.handoff_id.in_(ids)))
-            session.execute(delete(Handoff).where(Handoff.id.in_(ids)))
-            session.commit()
-        log.info("%d hand-off(s) deleted at the user's request", len(ids))
-        return len(ids)
+            removed = delete_for_conversation(session, Handoff, OutboxMessage.handoff_id, conversation_id)
+        if removed:
+            log.info("%d hand-off(s) deleted at the user's request", removed)
+        return removed

@@ -19,7 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 # Column sizes are the validation limits shared by the forms and the services.
 from introductions.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX, ROLE_MAX
@@ -277,3 +277,16 @@ class HandoffAsked(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asked_on: Mapped[date] = mapped_column(Date, index=True)
     channel: Mapped[str] = mapped_column(String(64))
+
+
+def delete_for_conversation(session: Session, model: type[Introduction] | type[Handoff], outbox_column: Any, conversation_id: str) -> int:
+    """Deletes a conversation's rows of `model` and their outbox messages, in the session's transaction (the
+    user asked); returns how many rows of `model` went. Shared by introductions and hand-offs."""
+    from sqlalchemy import delete, select
+
+    ids = list(session.scalars(select(model.id).where(model.conversation_id == conversation_id)))
+    if ids:
+        session.execute(delete(OutboxMessage).where(outbox_column.in_(ids)))
+        session.execute(delete(model).where(model.id.in_(ids)))
+        session.commit()
+    return len(ids)

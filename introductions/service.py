@@ -27,6 +27,7 @@ from introductions.models import (
     OutboxMessage,
     PartnerTelegramLink,
     TelegramLinkCode,
+    delete_for_conversation,
 )
 from introductions.tokens import (
     Decision,
@@ -665,14 +666,10 @@ class IntroductionService:
     def delete_for_conversation(self, conversation_id: str) -> int:
         """Delete every request of a conversation and the emails not yet sent for them (the user asked)."""
         with self._sessions() as session:
-            ids = list(session.scalars(select(Introduction.id).where(Introduction.conversation_id == conversation_id)))
-            if not ids:
-                return 0
-            session.execute(delete(OutboxMessage).where(OutboxMessage.introduction_id.in_(ids)))
-            session.execute(delete(Introduction).where(Introduction.id.in_(ids)))
-            session.commit()
-        log.info("%d introduction request(s) deleted at the user's request", len(ids))
-        return len(ids)
+            removed = delete_for_conversation(session, Introduction, OutboxMessage.introduction_id, conversation_id)
+        if removed:
+            log.info("%d introduction request(s) deleted at the user's request", removed)
+        return removed
 
 
 def _requester(introduction: Introduction) -> emails.Requester:
