@@ -70,14 +70,23 @@ def result_block(rank: int, result: SearchResult, lookup) -> str:
     return "\n".join(lines)
 
 
-def result_buttons(results: Sequence[SearchResult], *, more: bool) -> list[dict[str, str]]:
+def connectable(record: Record, lookup) -> bool:
+    """Whether an introduction can be asked for: a partner, or a solution whose provider is one."""
+    if isinstance(record, Partner):
+        return True
+    return bool(record.provider) and isinstance(lookup(record.provider), Partner)
+
+
+def result_buttons(results: Sequence[SearchResult], *, more: bool, lookup, first_rank: int = 1) -> list[dict[str, str]]:
+    """Per result: its details and, when it has a partner behind it, its own "Connect" button."""
     buttons: list[dict[str, str]] = []
+    for rank, result in enumerate(results, start=1):
+        shown_rank = first_rank + rank - 1  # the number the user sees; references resolve it
+        buttons.append({"title": f"Details of {shown_rank}", "payload": payload("show_details", ordinal=shown_rank)})
+        if connectable(result.record, lookup):
+            buttons.append({"title": f"Connect me with {shown_rank}", "payload": payload("request_introduction", ordinal=shown_rank)})
     if more:
         buttons.append({"title": "Show more", "payload": payload("show_more")})
-    for rank, _ in enumerate(results, start=1):
-        buttons.append({"title": f"Details of {rank}", "payload": payload("show_details", ordinal=rank)})
-    if results:
-        buttons.append({"title": "Connect me with the provider", "payload": payload("request_introduction", ordinal=1)})
     return buttons
 
 

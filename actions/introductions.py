@@ -24,7 +24,9 @@ from actions.details import (
     digest,
 )
 from actions.formatting import payload
-from actions.search import chosen_record_id
+from actions.dialogue import DialogueState
+from actions.records import explain_reference, text_without
+from actions.references import resolve
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution
 from knowledge.services import KnowledgeServices
@@ -79,15 +81,22 @@ class ActionRequestIntroduction(IntroductionAction):
         return "action_request_introduction"
 
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        record_id = chosen_record_id(tracker) if latest_entities(tracker, "ordinal") else None
-        record = services.retriever.get(record_id) if record_id else None
+        state = DialogueState.of(tracker)
+        text = text_without(tracker, ("attribute", "operation", "scope"))
+        reference = resolve(tracker, state, text, services.retriever.get, describe=False)
+        if reference.out_of_range is not None:
+            explain_reference(dispatcher, services, state, reference, "request_introduction")
+            return [SlotSet("intro_stage", None)]
+        record = services.retriever.get(reference.record_id) if reference.explicit and reference.record_id else None
         if record is None:
             named = services.retriever.named_partners(latest_text(tracker))
             record = named[0] if named else None
-        if record is None and tracker.get_slot("selected_id") in (tracker.get_slot("shown_ids") or []):
-            record = services.retriever.get(tracker.get_slot("selected_id"))
-        if record is None and len(tracker.get_slot("last_results") or []) == 1:
-            record = services.retriever.get(tracker.get_slot("last_results")[0])
+        if record is None:
+            described = resolve(tracker, state, text, services.retriever.get)
+            if described.candidates:
+                explain_reference(dispatcher, services, state, described, "request_introduction")
+                return [SlotSet("intro_stage", None)]
+            record = services.retriever.get(described.record_id) if described.record_id else None
         if record is None:
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]

@@ -25,16 +25,22 @@ from actions.introductions import (
     ActionSubmitIntroduction,
     ValidateIntroductionForm,
 )
-from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
-from actions.support import ActionClarify, ActionFaqFallback, ActionWebinarWelcome
+from actions.records import ActionAnswerRecordQuestion, ActionShowDetails
+from actions.search import ActionRefineSearch, ActionSearchPartners, ActionSearchSolutions, ActionShowMore, ActionShowResults
+from actions.support import ActionAnswerFaq, ActionClarify, ActionFaqFallback, ActionOutOfScope, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
     ActionSearchPartners,
     ActionShowMore,
     ActionShowDetails,
+    ActionRefineSearch,
+    ActionShowResults,
+    ActionAnswerRecordQuestion,
     ActionClarify,
+    ActionAnswerFaq,
     ActionFaqFallback,
+    ActionOutOfScope,
     ActionHumanHandoff,
     ActionRequestIntroduction,
     ValidateIntroductionForm,

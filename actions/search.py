@@ -1,182 +1,238 @@
-"""Search actions: find solutions or partners, page through them, open one."""
+"""Search actions: find solutions or partners, change the filters, page through a list and bring it
+back after an aside. The dialogue state (actions/dialogue.py) changes only when a list is shown."""
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, latest_entities, latest_text
-from actions.formatting import details_text, filters_text, payload, result_block, result_buttons
-from knowledge.catalogue import Record
-from knowledge.geo import fold, sdgs
-from knowledge.search import Filters, FilterError, SearchResult
+from actions.base import GalaxyAction, latest_text
+from actions.dialogue import DialogueState
+from actions.filters import FilterOutcome, FilterRequest, apply
+from actions.formatting import filters_text, payload, result_block, result_buttons
+from knowledge.geo import REGION_LABELS, geography, sdg_name
+from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
 PAGE_SIZE = 3
-# MiniLM cosine below which a result is not about the request (unrelated texts score about 0-0.15).
+# MiniLM cosine below which a record is unrelated even as a "nearest" one (unrelated texts score 0-0.15).
 MIN_RELEVANCE = 0.2
-MAX_SHOWN_MEMORY = 200
-# Words that only steer a refinement ("only in Asia", "what about SDG 5") and carry no topic.
+# Words that only steer a refinement ("only in Asia", "what about SDG 5", "keep solar") and carry no topic.
 _REFINEMENT_WORDS = set(
     """only just now then what how about and also instead rather same but within inside from across
     countries country region regions area areas sdg sdgs goal goals filter filters any every all
     anywhere everywhere worldwide global globally remove clear drop reset without restrict limit narrow
-    ones one those these more less there here okay ok yes no please thanks""".split()
-)
-_CLEAR = re.compile(
-    r"\b(any|all|every|no|other)\s+(country|countries|region|regions|where|sdgs?|goals?|filters?|topics?)\b"
-    r"|\b(anywhere|everywhere|worldwide|globally)\b"
-    r"|\b(remove|clear|drop|reset|without|forget)\b[^.?!]*\b(filters?|country|countries|region|regions|sdgs?|goals?)\b",
-    re.IGNORECASE,
+    ones one those these more less there here okay ok yes no please thanks keep keeping leave stay
+    change switch replace swap add plus too well everything nothing else results result list search
+    searching looking show see topic subject theme""".split()
 )
 
 
-def _names_goal(entity: dict[str, Any], text: str) -> bool:
-    """An `sdg` entity is a filter only when the goal is named outright ("SDG 7", "goal six",
-    "Climate Action"); topic words the gazetteer also maps to a goal ("renewable energy",
-    "hunger") describe the need and are searched for, not filtered on."""
-    if entity.get("entity") != "sdg":
-        return True
-    if "start" not in entity or "end" not in entity:
-        return True  # from a button payload
-    span = text[entity["start"] : entity["end"]]
-    if re.search(r"\d|\bsdgs?\b|\bgoal\b", span, re.IGNORECASE):
-        return True
-    try:
-        goal = sdgs().get(int(entity.get("value")))
-    except (TypeError, ValueError):
-        return False
-    return goal is not None and fold(span) == fold(goal.name)
+def _entity_spans(tracker: Tracker) -> list[tuple[int, int]]:
+    return [(int(e["start"]), int(e["end"])) for e in tracker.latest_message.get("entities") or [] if "start" in e and "end" in e]
 
 
-def _filter_entities(tracker: Tracker, name: str, text: str) -> list[Any]:
-    return [
-        e.get("value")
-        for e in tracker.latest_message.get("entities", [])
-        if e.get("entity") == name and _names_goal(e, text)
-    ]
-
-
-def _is_refinement(text: str, tracker: Tracker) -> bool:
-    """True when the message only changes filters of the previous search."""
-    if not tracker.get_slot("last_query"):
-        return False
-    if not text:  # a button payload: keep the previous topic
-        return True
+def leftover_topic(text: str, tracker: Tracker) -> str:
+    """The words of a message that are neither entities nor steering words: a new topic, if any."""
     stripped = text
-    entities = [e for e in tracker.latest_message.get("entities", []) if _names_goal(e, text)]
-    for entity in sorted(entities, key=lambda e: -int(e.get("start", 0))):
-        if "start" in entity and "end" in entity:
-            stripped = stripped[: entity["start"]] + " " + stripped[entity["end"] :]
+    for start, end in sorted(set(_entity_spans(tracker)), reverse=True):
+        stripped = stripped[:start] + " " + stripped[end:]
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
-    return not content
+    return " ".join(content)
 
 
-def _filters_after(text: str, tracker: Tracker) -> tuple[Filters, list[dict[str, Any]]]:
-    """The filters for this turn: the persisted ones, changed by what the user just said."""
-    sdg, country, region = tracker.get_slot("sdg"), tracker.get_slot("country"), tracker.get_slot("region")
-    new_sdg = _filter_entities(tracker, "sdg", text) if text else latest_entities(tracker, "sdg")
-    new_country, new_region = latest_entities(tracker, "country"), latest_entities(tracker, "region")
-    clear = _CLEAR.search(text)
-    if clear:
-        said = clear.group(0).lower()
-        everything = "filter" in said or any(w in said for w in ("anywhere", "everywhere", "worldwide", "globally"))
-        if everything or "countr" in said or "where" in said or "region" in said:
-            country = region = None
-        if everything or "sdg" in said or "goal" in said or "topic" in said:
-            sdg = None
-    if new_country:
-        country, region = new_country[-1], (new_region[-1] if new_region else None)
-    elif new_region:
-        region, country = new_region[-1], None
-    if new_sdg:
-        sdg = new_sdg[-1]
-    try:
-        sdg_value = int(sdg) if sdg not in (None, "") else None
-    except (TypeError, ValueError):
-        sdg_value = None
-    filters = Filters(sdg=sdg_value, country=country, region=region)
-    events = [SlotSet("sdg", filters.sdg), SlotSet("country", filters.country), SlotSet("region", filters.region)]
-    return filters, events
+def filter_label(name: str, value: Any) -> str:
+    if name == "country":
+        return geography().country_name(str(value))
+    if name == "region":
+        return REGION_LABELS.get(str(value), str(value))
+    return f"SDG {value} ({sdg_name(int(value))})"
 
 
-class SearchAction(GalaxyAction):
-    kind = "solution"
-
-    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = latest_text(tracker)
-        refinement = _is_refinement(text, tracker)
-        query = tracker.get_slot("last_query") if refinement else text
-        kind = (tracker.get_slot("last_kind") or self.kind) if refinement else self.kind
-        if not words(query or ""):
-            dispatcher.utter_message(response="utter_ask_topic")
-            return []
-        filters, events = _filters_after(text, tracker)
-        try:
-            filters = filters.validated()
-        except FilterError:
-            filters = Filters()
-            events = [SlotSet("sdg", None), SlotSet("country", None), SlotSet("region", None)]
-        results = relevant(services.retriever.search(query, kind=kind, top_k=PAGE_SIZE + 1, filters=filters))
-        note = ""
-        if not results and filters.any():
-            note = f"I found nothing for {filters_text(filters)}, so here are the closest matches from anywhere:\n\n"
-            results = relevant(services.retriever.search(query, kind=kind, top_k=PAGE_SIZE + 1))
-        events += [SlotSet("last_query", query), SlotSet("last_kind", kind), SlotSet("result_offset", 0.0)]
-        return events + present(services, dispatcher, tracker, results, kind=kind, filters=filters, note=note, offset=0)
+def state_text(state: DialogueState) -> str:
+    noun = "solutions" if state.kind == "solution" else "partners"
+    topic = f"{noun} about \"{state.topic}\"" if state.topic else f"no topic yet ({noun})"
+    return f"Topic: {topic}. Filters: {filters_text(state.filters) or 'none'}."
 
 
-def slot_filters(tracker: Tracker) -> Filters:
-    """The filters the conversation holds (validated; none when a stored value is unusable)."""
-    try:
-        sdg = tracker.get_slot("sdg")
-        return Filters(
-            sdg=int(sdg) if sdg not in (None, "") else None,
-            country=tracker.get_slot("country"),
-            region=tracker.get_slot("region"),
-        ).validated()
-    except (FilterError, TypeError, ValueError):
-        return Filters()
+def close_matches(results: list[SearchResult]) -> list[SearchResult]:
+    return [r for r in results if r.close_match]
 
 
-def relevant(results: list[SearchResult]) -> list[SearchResult]:
-    """Drop results that only share a stray word with the request; named partners always stay."""
+def nearest(results: list[SearchResult]) -> list[SearchResult]:
+    """Records to offer when nothing is a close match: only those that are at least about the request."""
     return [r for r in results if r.dense >= MIN_RELEVANCE or r.score >= 1.0]
 
 
-def present(
+def ranked_page(services: KnowledgeServices, topic: str, kind: str, filters: Filters, offset: int) -> tuple[list[SearchResult], bool, str]:
+    """One page of the list for a topic: the close matches in rank order or, when there are none,
+    the nearest records; (page, more to come, outcome). Pages count shown items, so paging never
+    repeats or skips one."""
+    found = services.retriever.search(topic, kind=kind, top_k=offset + PAGE_SIZE + 1, filters=filters)
+    sequence = close_matches(found)
+    outcome = "match"
+    if not sequence:
+        sequence = nearest(found)
+        outcome = "no_close_match" if sequence else "nothing"
+    return sequence[offset : offset + PAGE_SIZE], len(sequence) > offset + PAGE_SIZE, outcome
+
+
+def back_button(state: DialogueState) -> list[dict[str, str]]:
+    return [{"title": "Back to your results", "payload": payload("show_results")}] if state.results and state.topic else []
+
+
+def run_search(
+    services: KnowledgeServices,
+    dispatcher: CollectingDispatcher,
+    previous: DialogueState,
+    *,
+    topic: str,
+    kind: str,
+    filters: Filters,
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """Searches and shows the list; the state changes only when something is shown."""
+    noun = "solutions" if kind == "solution" else "partners"
+    shown, more, outcome = ranked_page(services, topic, kind, filters, 0)
+    if not shown:
+        return _nothing(dispatcher, previous, topic=topic, kind=kind, filters=filters, note=note)
+    where = f" (filters: {filters_text(filters)})" if filters.any() else ""
+    if outcome == "match":
+        header = f"{note}Here are the {noun} that best match \"{topic}\"{where}:"
+    else:
+        header = f"{note}I found no close match for \"{topic}\"{where}. These are the nearest {noun}, which may not fit your need:"
+    state = replace(previous, topic=topic, kind=kind, filters=filters, selected=None).with_list([r.id for r in shown], offset=0)
+    _show_list(services, dispatcher, state, shown, header=header, more=more, outcome=outcome)
+    if outcome == "no_close_match" and filters.any():
+        intent = "find_solution" if kind == "solution" else "find_partner"
+        dispatcher.utter_message(
+            text="A wider search may find a closer match.",
+            buttons=[{"title": "Search without filters", "payload": payload(intent, topic=topic, operation="clear")}],
+        )
+    return state.events() + [SlotSet("search_outcome", outcome)]
+
+
+def _nothing(dispatcher: CollectingDispatcher, previous: DialogueState, *, topic: str, kind: str, filters: Filters, note: str) -> list[dict[str, Any]]:
+    noun = "solutions" if kind == "solution" else "partners"
+    where = f" for {filters_text(filters)}" if filters.any() else ""
+    text = f"{note}I found no {noun} about \"{topic}\"{where}."
+    buttons: list[dict[str, str]] = []
+    if filters.any():
+        intent = "find_solution" if kind == "solution" else "find_partner"
+        buttons.append({"title": "Search without filters", "payload": payload(intent, topic=topic, operation="clear")})
+    if previous.results and previous.topic:
+        text += f" Your earlier results on \"{previous.topic}\" are still here."
+        buttons += back_button(previous)
+    else:
+        text += " Try describing the need in other words, or ask about a country, region or SDG."
+    buttons.append({"title": "Talk to a person", "payload": payload("human_handoff")})
+    dispatcher.utter_message(text=text, buttons=buttons)
+    return [SlotSet("search_outcome", "nothing")]
+
+
+def _show_list(
+    services: KnowledgeServices,
+    dispatcher: CollectingDispatcher,
+    state: DialogueState,
+    results: list[SearchResult],
+    *,
+    header: str,
+    more: bool,
+    outcome: str,
+) -> None:
+    blocks = "\n\n".join(
+        result_block(state.offset + rank, result, services.retriever.get) for rank, result in enumerate(results, start=1)
+    )
+    footer = ""
+    if state.filters.any():
+        footer = "\n\nSay \"any country\", \"any SDG\" or \"clear the filters\" to widen the search."
+    dispatcher.utter_message(
+        text=f"{header}\n\n{blocks}{footer}",
+        buttons=result_buttons(results, more=more, lookup=services.retriever.get, first_rank=state.offset + 1),
+    )
+
+
+class SearchAction(GalaxyAction):
+    """A new search: the message is the need. A message that only changes filters ("only in Asia")
+    refines the current search instead."""
+
+    kind = "solution"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        text = latest_text(tracker)
+        request = FilterRequest.of(tracker, text)
+        topic_entity = next((str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "topic" and e.get("value")), None)
+        if topic_entity:  # a button ("Search without filters") names its topic
+            topic = " ".join(topic_entity.split())[:500]
+        elif state.topic and not leftover_topic(text, tracker):
+            return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
+        else:
+            topic = text
+        if not words(topic or ""):
+            dispatcher.utter_message(response="utter_ask_topic")
+            return []
+        outcome = apply(state.filters, request)
+        if outcome.conflict:
+            return ask_conflict(dispatcher, outcome)
+        filters = outcome.filters
+        # "Kenya and Uganda" in a need is not one filter: search the need, which names both.
+        for name in ("country", "region"):
+            if len(request.new.get(name) or []) > 1:
+                filters = replace(filters, **{name: None})
+        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters)
+
+
+def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome) -> list[dict[str, Any]]:
+    buttons = [{"title": filter_label(name, value), "payload": payload("refine_search", operation="replace", **{name: value})} for name, value in outcome.choices]
+    dispatcher.utter_message(text=outcome.conflict or "Which one do you mean?", buttons=buttons)
+    return []
+
+
+async def refine(
     services: KnowledgeServices,
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    results: list[SearchResult],
+    state: DialogueState,
+    request: FilterRequest,
     *,
     kind: str,
-    filters: Filters,
-    note: str,
-    offset: int,
 ) -> list[dict[str, Any]]:
-    noun = "solutions" if kind == "solution" else "partners"
-    if not results:
-        dispatcher.utter_message(
-            text=(f"I couldn't find more {noun} for that." if offset else f"I couldn't find {noun} for that. Try describing the need in other words, or ask about a country, region or SDG."),
-            buttons=[{"title": "Talk to a person", "payload": payload("human_handoff")}],
-        )
-        return [SlotSet("last_results", [])] if not offset else []
-    more = len(results) > PAGE_SIZE and not note
-    results = results[:PAGE_SIZE]
-    header = f"Here are the {noun} that best match" + (f" (filters: {filters_text(filters)})" if filters.any() and not note else "") + ":"
-    if offset:
-        header = f"More {noun}:"
-    blocks = "\n\n".join(result_block(rank, result, services.retriever.get) for rank, result in enumerate(results, start=1))
-    footer = "\n\nSay \"any country\" or \"any SDG\" to widen the search." if filters.any() and not note else ""
-    dispatcher.utter_message(text=f"{note}{header}\n\n{blocks}{footer}", buttons=result_buttons(results, more=more))
-    ids = [r.id for r in results]
-    shown = [i for i in (tracker.get_slot("shown_ids") or []) if i not in ids] + ids
-    return [SlotSet("last_results", ids), SlotSet("shown_ids", shown[-MAX_SHOWN_MEMORY:]), SlotSet("result_offset", float(offset))]
+    """The current search with its filters (and maybe its topic) changed as the message asks."""
+    text = latest_text(tracker)
+    if request.operation == "list" and not request.changes_anything():
+        dispatcher.utter_message(text=state_text(state), buttons=back_button(state))
+        return []
+    outcome = apply(state.filters, request)
+    if outcome.conflict:
+        return ask_conflict(dispatcher, outcome)
+    extra = leftover_topic(text, tracker) if text else ""
+    topic = state.topic
+    if extra:
+        if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic:
+            topic = extra
+        elif extra not in (topic or ""):
+            topic = f"{topic} {extra}"
+    elif request.operation in ("clear", "remove") and "topic" in request.scopes:
+        topic = None
+    if not topic:
+        if outcome.filters != state.filters:
+            dispatcher.utter_message(text=f"Done. {state_text(replace(state, filters=outcome.filters, topic=None))} What should I look for?")
+            return [SlotSet("sdg", outcome.filters.sdg), SlotSet("country", outcome.filters.country), SlotSet("region", outcome.filters.region)]
+        dispatcher.utter_message(response="utter_ask_topic")
+        return []
+    if outcome.filters == state.filters and topic == state.topic and not outcome.unknown:
+        if request.changes_anything():
+            dispatcher.utter_message(text=f"Nothing to change: {state_text(state)}", buttons=back_button(state))
+            return []
+    note = ""
+    if outcome.unknown:
+        note = "I couldn't use part of that (" + "; ".join(outcome.unknown) + "). "
+    return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note)
 
 
 class ActionSearchSolutions(SearchAction):
@@ -193,91 +249,66 @@ class ActionSearchPartners(SearchAction):
         return "action_search_partners"
 
 
+class ActionRefineSearch(GalaxyAction):
+    """Add, replace, remove, clear or list the filters of the current search."""
+
+    def name(self) -> str:
+        return "action_refine_search"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        request = FilterRequest.of(tracker, latest_text(tracker))
+        return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
+
+
 class ActionShowMore(GalaxyAction):
     def name(self) -> str:
         return "action_show_more"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        query = tracker.get_slot("last_query")
-        if not query:
+        state = DialogueState.of(tracker)
+        if not state.topic:
             dispatcher.utter_message(response="utter_nothing_to_page")
             return []
-        kind = tracker.get_slot("last_kind") or "solution"
-        offset = int(tracker.get_slot("result_offset") or 0) + PAGE_SIZE
-        filters = slot_filters(tracker)
-        shown = tracker.get_slot("last_results") or []
-        if filters.any() and shown and not any(services.retriever.matches(i, filters) for i in shown):
-            filters = Filters()  # the list on screen was the "from anywhere" fallback: page that one
-        results = relevant(services.retriever.search(query, kind=kind, top_k=PAGE_SIZE + 1, filters=filters, offset=offset))
-        return present(services, dispatcher, tracker, results, kind=kind, filters=filters, note="", offset=offset)
+        offset = state.offset + PAGE_SIZE
+        shown, more, outcome = ranked_page(services, state.topic, state.kind, state.filters, offset)
+        noun = "solutions" if state.kind == "solution" else "partners"
+        if not shown:
+            closeness = "close matches" if ranked_page(services, state.topic, state.kind, state.filters, 0)[2] == "match" else noun
+            dispatcher.utter_message(text=f"That's all the {closeness} I have for \"{state.topic}\".", buttons=back_button(state))
+            return []
+        header = f"More {noun} for \"{state.topic}\":" if outcome == "match" else f"More {noun}, not close matches for \"{state.topic}\":"
+        new = state.with_list([r.id for r in shown], offset=offset)
+        _show_list(services, dispatcher, new, shown, header=header, more=more, outcome="match")
+        return new.events()
 
 
-def chosen_record_id(tracker: Tracker) -> str | None:
-    """The record the user points at: an ordinal within the last list, or a title mention.
-    Only ids the assistant has shown can be chosen, so forged payloads select nothing else."""
-    last = list(tracker.get_slot("last_results") or [])
-    if not last:
-        return None
-    ordinals = latest_entities(tracker, "ordinal")
-    if ordinals:
-        try:
-            number = int(ordinals[-1])
-        except (TypeError, ValueError):
-            return None
-        if number == -1:
-            return last[-1]
-        return last[number - 1] if 1 <= number <= len(last) else None
-    if len(last) == 1:
-        return last[0]
-    return None
+class ActionShowResults(GalaxyAction):
+    """The list the user last saw, again (after an FAQ, an aside or a record's details)."""
 
-
-class ActionShowDetails(GalaxyAction):
     def name(self) -> str:
-        return "action_show_details"
+        return "action_show_results"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        linked = self._linked(services, tracker)
-        if linked is not None:
-            # A deep link names the record: it becomes the one shown, so "connect me" can follow.
-            return self._show(services, dispatcher, tracker, linked) + [SlotSet("last_results", [linked.id])]
-        last = list(tracker.get_slot("last_results") or [])
-        record_id = chosen_record_id(tracker) or self._by_title(services, tracker, last)
-        if not last:
+        state = DialogueState.of(tracker)
+        if not state.results:
             dispatcher.utter_message(response="utter_nothing_to_detail")
             return []
-        if record_id is None:
-            buttons = [{"title": f"Details of {i}", "payload": payload("show_details", ordinal=i)} for i in range(1, len(last) + 1)]
-            dispatcher.utter_message(text=f"Which one? I showed {len(last)} result(s); pick a number.", buttons=buttons)
+        found = [services.retriever.get(i) for i in state.results]
+        results = [SearchResult(record=r, score=0.0, why=_why_again(services, state, r.id)) for r in found if r is not None]
+        if not results:
+            dispatcher.utter_message(text="Those results are no longer in the catalogue. Tell me what you're looking for.")
             return []
-        record = services.retriever.get(record_id)
-        if record is None:
-            dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
-            return []
-        return self._show(services, dispatcher, tracker, record)
+        noun = "solutions" if state.kind == "solution" else "partners"
+        header = f"Your results for \"{state.topic}\"" + (f" (filters: {filters_text(state.filters)})" if state.filters.any() else "") + ":" if state.topic else f"The {noun} I showed you:"
+        _show_list(services, dispatcher, state, results, header=header, more=bool(state.topic), outcome="match")
+        return []
 
-    @staticmethod
-    def _show(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, record: Record) -> list[dict[str, Any]]:
-        buttons = [{"title": "Connect me with them", "payload": payload("request_introduction")}]
-        if tracker.get_slot("last_query"):
-            buttons.insert(0, {"title": "Back to more results", "payload": payload("show_more")})
-        dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=buttons)
-        return [SlotSet("selected_id", record.id)]
 
-    @staticmethod
-    def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:
-        """The public catalogue record a deep link names (entity record_id), if it exists."""
-        for value in reversed(latest_entities(tracker, "record_id")):
-            record = services.retriever.get(str(value)) if isinstance(value, str) else None
-            if record is not None:
-                return record
-        return None
-
-    @staticmethod
-    def _by_title(services: KnowledgeServices, tracker: Tracker, last: list[str]) -> str | None:
-        text = latest_text(tracker).casefold()
-        for record_id in last:
-            record = services.retriever.get(record_id)
-            if record and len(record.title) > 3 and record.title.casefold() in text:
-                return record_id
-        return None
+def _why_again(services: KnowledgeServices, state: DialogueState, record_id: str) -> str:
+    if not state.topic:
+        return "shown earlier"
+    for result in services.retriever.search(state.topic, kind=state.kind, top_k=state.offset + PAGE_SIZE + 1, filters=state.filters):
+        if result.id == record_id:
+            return result.why
+    return "shown earlier"

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text
+from actions.dialogue import DialogueState
 from actions.formatting import payload
+from actions.search import back_button
+from knowledge.catalogue import FaqEntry
+from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -22,37 +27,91 @@ SUGGESTIONS = {
 }
 
 
+def faq_text(entry: FaqEntry) -> str:
+    source = f"\n\nSource: {entry.source}" if entry.source and entry.source.startswith("http") and entry.source not in entry.answer else ""
+    return entry.answer + source
+
+
+def recent_fallbacks(tracker: Tracker) -> int:
+    """How many clarifications in a row came just before this one (user turns in between count)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "action" or event.get("name") in ("action_listen", None):
+            continue
+        if event.get("name") in ("action_clarify", "action_default_fallback"):
+            count += 1
+        else:
+            break
+    return count
+
+
+CLARIFY_TEXTS = (
+    "I'm not sure I understood. Did you want one of these? You can also describe a development need in a sentence, such as \"solutions for school meals in Africa\".",
+    "Sorry, I still didn't get that. I can search solutions and partners, answer questions about the Galaxy, or pass you to a person at UNOSSC. Pick one, or say it in other words:",
+    "I keep missing what you mean, sorry. The quickest ways on from here:",
+)
+
+
 class ActionClarify(GalaxyAction):
     """Low NLU confidence: answer from the FAQ when it clearly covers the question, otherwise
-    suggest the likely intents instead of guessing."""
+    suggest the likely intents instead of guessing; repeated misses vary the reply and offer the
+    main actions, a person at UNOSSC among them."""
 
     def name(self) -> str:
         return "action_clarify"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = latest_text(tracker)
+        state = DialogueState.of(tracker)
         if not words(text):
             dispatcher.utter_message(response="utter_text_only")
             return []
         if services.faq is not None:
             match = services.faq.best(text)
             if match is not None:
-                dispatcher.utter_message(text=f"{match.entry.answer}" + (f"\n\nSource: {match.entry.source}" if match.entry.source and match.entry.source.startswith("http") else ""))
-                return []
+                dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
+                return [SlotSet("faq_outcome", "answered")]
+        misses = recent_fallbacks(tracker)
         ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         buttons = []
-        for intent in ranking:
-            if intent in SUGGESTIONS and len(buttons) < 3:
-                title, _ = SUGGESTIONS[intent]
-                buttons.append({"title": title, "payload": payload(intent)})
-        for intent in ("find_solution", "find_partner", "help"):
-            if len(buttons) < 3 and all(b["payload"] != payload(intent) for b in buttons):
+        if misses == 0:
+            for intent in ranking:
+                if intent in SUGGESTIONS and len(buttons) < 3:
+                    title, _ = SUGGESTIONS[intent]
+                    buttons.append({"title": title, "payload": payload(intent)})
+        for intent in ("find_solution", "find_partner", "help") if misses == 0 else ("find_solution", "find_partner", "human_handoff", "help"):
+            if len(buttons) < (3 if misses == 0 else 4) and all(b["payload"] != payload(intent) for b in buttons):
                 buttons.append({"title": SUGGESTIONS[intent][0], "payload": payload(intent)})
-        dispatcher.utter_message(
-            text="I'm not sure I understood. Did you want one of these? You can also describe a development need in a sentence, such as \"solutions for school meals in Africa\".",
-            buttons=buttons,
-        )
+        buttons = back_button(state) + buttons
+        dispatcher.utter_message(text=CLARIFY_TEXTS[min(misses, len(CLARIFY_TEXTS) - 1)], buttons=buttons)
         return []
+
+
+class ActionAnswerFaq(GalaxyAction):
+    """A question about the Galaxy: the ResponseSelector's answer only when it is confident and the
+    question is semantically close to that entry; else the closest entry when it clearly covers the
+    question; else an honest "I don't know" with the contact. The results stay one tap away."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        key = str(selected.get("intent_response_key") or "")
+        entry_id = key.split("/", 1)[1] if "/" in key else ""
+        confidence = float(selected.get("confidence") or 0.0)
+        state = DialogueState.of(tracker)
+        match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None
+        if match is None and not text and services.faq is not None:
+            entry = services.faq.get(entry_id)  # a button payload: the entry it names
+            match = FaqMatch(entry, 1.0) if entry else None
+        if match is None:
+            dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state))
+            return [SlotSet("faq_outcome", "dont_know")]
+        dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
+        outcome = "answered" if match.entry.id == entry_id else "low_confidence"
+        return [SlotSet("faq_outcome", outcome)]
 
 
 class ActionFaqFallback(GalaxyAction):
@@ -65,9 +124,27 @@ class ActionFaqFallback(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         match = services.faq.best(latest_text(tracker)) if services.faq else None
         if match is not None:
-            dispatcher.utter_message(text=match.entry.answer)
+            dispatcher.utter_message(text=faq_text(match.entry))
+            return [SlotSet("faq_outcome", "answered")]
+        dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact)
+        return [SlotSet("faq_outcome", "dont_know")]
+
+
+class ActionOutOfScope(GalaxyAction):
+    """Outside what the assistant does: say so, and point back to the current results when there are some."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        if state.results and state.topic:
+            dispatcher.utter_message(
+                text=f"Sorry, that's outside what I can help with. Your results on \"{state.topic}\" are still here, or tell me another need.",
+                buttons=back_button(state) + [{"title": "What can you do?", "payload": payload("help")}],
+            )
         else:
-            dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact)
+            dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 

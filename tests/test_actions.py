@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from actions.context import ActionContext
-from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowDetails, ActionShowMore
+from actions.records import ActionShowDetails
+from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowMore
+from tests.nlu_entities import understood
 from actions.introductions import ActionIntroductionStatus
 from actions.support import ActionClarify, ActionFaqFallback
 
@@ -48,18 +50,24 @@ async def test_refinement_narrows_the_last_search_and_any_country_clears_it(cont
     assert slots["last_results"][0] == "s-solar-mamas"
     assert all(i in ("s-solar-mamas", "s-e-gov") for i in slots["last_results"])
     cleared = CollectingDispatcher()
-    events = await run(ActionSearchSolutions(context), cleared, tracker_factory("any region", slots=slots), domain)
+    events = await run(ActionSearchSolutions(context), cleared, tracker_factory("any region", entities=understood("any region"), slots=slots), domain)
     assert slots_of(events)["region"] is None
     assert "filters:" not in cleared.messages[0]["text"]
 
 
 @pytest.mark.asyncio
-async def test_filter_with_no_match_falls_back_to_anywhere_and_says_so(context, dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("milk banks for newborns", entities=[{"entity": "country", "value": "NPL", "start": 0, "end": 1}])
-    await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
-    text = dispatcher.messages[0]["text"]
-    assert text.startswith("I found nothing for Nepal")
-    assert "Human milk bank network" in text
+async def test_a_filter_that_matches_nothing_says_so_and_keeps_the_earlier_results(context, dispatcher, tracker_factory, domain):
+    earlier = {"last_query": "school meals", "last_kind": "solution", "last_results": ["s-school-meals"], "result_offset": 0.0, "country": "NPL"}
+    tracker = tracker_factory("milk banks for newborns", slots=earlier)
+    events = await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert message["text"].startswith('I found no solutions about "milk banks for newborns" for Nepal.')
+    assert 'Your earlier results on "school meals" are still here.' in message["text"]
+    assert "Human milk bank network" not in message["text"]  # no silent "closest from anywhere"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert '/find_solution{"topic":"milk banks for newborns","operation":"clear"}' in payloads
+    assert "/show_results" in payloads
+    assert slots_of(events) == {"search_outcome": "nothing"}  # the dialogue state is untouched
 
 
 @pytest.mark.asyncio
@@ -76,19 +84,29 @@ async def test_search_without_topic_asks_for_one(context, dispatcher, tracker_fa
 
 
 @pytest.mark.asyncio
-async def test_show_more_pages_and_details_open_the_chosen_item(context, tracker_factory, domain):
+async def test_show_more_pages_through_close_matches_only_and_details_open_the_chosen_item(context, tracker_factory, domain, monkeypatch):
     from rasa_sdk.executor import CollectingDispatcher
 
+    import actions.search
+
+    monkeypatch.setattr(actions.search, "PAGE_SIZE", 1)
     first = CollectingDispatcher()
     slots = slots_of(await run(ActionSearchSolutions(context), first, tracker_factory("community development project"), domain))
-    more = CollectingDispatcher()
-    slots.update(slots_of(await run(ActionShowMore(context), more, tracker_factory("show more", intent="show_more", slots=slots), domain)))
-    assert more.messages[0]["text"].startswith("More solutions:")
-    assert len(set(slots["last_results"]) & set(slots_of(await run(ActionSearchSolutions(context), CollectingDispatcher(), tracker_factory("community development project"), domain))["last_results"])) == 0
+    seen = list(slots["last_results"])
+    for _ in range(2):
+        more = CollectingDispatcher()
+        slots.update(slots_of(await run(ActionShowMore(context), more, tracker_factory("show more", intent="show_more", slots=slots), domain)))
+        assert more.messages[0]["text"].startswith("More solutions")
+        seen += slots["last_results"]
+    # the three close matches, each once; the records below the relevance floor never follow them
+    assert sorted(seen) == ["s-rainwater", "s-school-meals", "s-solar-mamas"]
+    end = CollectingDispatcher()
+    await run(ActionShowMore(context), end, tracker_factory("show more", intent="show_more", slots=slots), domain)
+    assert end.messages[0]["text"].startswith("That's all the close matches I have")
     details = CollectingDispatcher()
-    tracker = tracker_factory("tell me more about the second one", intent="show_details", entities=[{"entity": "ordinal", "value": 2}], slots=slots)
+    tracker = tracker_factory("tell me more about number 3", intent="show_details", entities=[{"entity": "ordinal", "value": 3}], slots=slots)
     events = await run(ActionShowDetails(context), details, tracker, domain)
-    assert slots_of(events)["selected_id"] == slots["last_results"][1]
+    assert slots_of(events)["selected_id"] == slots["last_results"][0]  # number 3 is the one on screen (page three)
     assert "Sources: " in details.messages[0]["text"]
 
 
@@ -96,7 +114,7 @@ async def test_show_more_pages_and_details_open_the_chosen_item(context, tracker
 async def test_forged_ordinal_selects_nothing(context, dispatcher, tracker_factory, domain):
     tracker = tracker_factory('/show_details{"ordinal": 9}', intent="show_details", entities=[{"entity": "ordinal", "value": 9}], slots={"last_results": ["s-rainwater"]})
     events = await run(ActionShowDetails(context), dispatcher, tracker, domain)
-    assert events == [] and dispatcher.messages[0]["text"].startswith("Which one?")
+    assert events == [] and dispatcher.messages[0]["text"].startswith("I only showed 1 result")
 
 
 @pytest.mark.asyncio
@@ -141,17 +159,6 @@ async def test_unloaded_services_get_an_apology(dispatcher, tracker_factory, dom
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable", "utter_service_unavailable"]
 
 
-@pytest.mark.asyncio
-async def test_show_more_after_the_anywhere_fallback_pages_that_list(context, tracker_factory, domain):
-    from rasa_sdk.executor import CollectingDispatcher
-
-    # Nepal filter kept, but the list on screen came from anywhere (none of it is in Nepal).
-    slots = {"last_query": "community development project", "last_kind": "solution", "country": "NPL", "result_offset": 0.0, "last_results": ["s-rainwater", "s-school-meals", "s-milk-banks"]}
-    more = CollectingDispatcher()
-    await run(ActionShowMore(context), more, tracker_factory("more", intent="show_more", slots=slots), domain)
-    assert more.messages[0]["text"].startswith("More solutions:")
-
-
 def test_the_input_channel_is_the_relaying_bridge_or_rasas_own(tracker_factory):
     from actions.base import input_channel
 
@@ -168,7 +175,8 @@ async def test_a_deep_link_opens_its_record_and_makes_it_the_one_shown(context, 
     (message,) = dispatcher.messages
     assert "Rainwater harvesting ponds for dryland villages" in message["text"]
     assert [b["title"] for b in message["buttons"]] == ["Connect me with them"]
-    assert slots_of(events) == {"selected_id": "s-rainwater", "last_results": ["s-rainwater"]}
+    slots = slots_of(events)
+    assert slots["selected_id"] == "s-rainwater" and slots["last_results"] == ["s-rainwater"] and "s-rainwater" in slots["shown_ids"]
 
 
 @pytest.mark.asyncio

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from typing import Any, Callable
 
 from knowledge.geo import REGION_KEYS, fold, geography, sdgs
@@ -74,6 +75,7 @@ def data_fingerprint() -> str:
         path = DATA_DIR / name
         if path.exists():
             digest.update(path.read_bytes())
+    digest.update((Path(__file__).parent / "closed_values.py").read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -1,0 +1,124 @@
+"""One record: its details ("tell me about the Kenya one") and questions about it ("who paid for it?")."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import GalaxyAction, latest_entities, latest_text
+from actions.dialogue import DialogueState
+from actions.formatting import connectable, details_text, payload
+from actions.record_questions import ATTRIBUTES, answer
+from actions.references import Reference, choice_buttons, resolve
+from knowledge.catalogue import Record
+from knowledge.services import KnowledgeServices
+
+
+def text_without(tracker: Tracker, names: tuple[str, ...]) -> str:
+    """The message with the spans of these entities blanked (so "how long" is not a description)."""
+    text = latest_text(tracker)
+    spans = sorted(
+        {(int(e["start"]), int(e["end"])) for e in tracker.latest_message.get("entities") or [] if e.get("entity") in names and "start" in e},
+        reverse=True,
+    )
+    for start, end in spans:
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServices, state: DialogueState, reference: Reference, intent: str) -> None:
+    """Why no single record was chosen, with what the user can do next."""
+    if reference.candidates:
+        buttons = choice_buttons(reference.candidates, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank))
+        dispatcher.utter_message(text="Several results fit that. Which one do you mean?", buttons=buttons)
+    elif reference.out_of_range is not None and state.results:
+        count = len(state.results)
+        first = state.offset + 1
+        dispatcher.utter_message(
+            text=f"I only showed {count} result{'s' if count != 1 else ''} (numbers {first} to {state.offset + count}). Which one do you mean?",
+            buttons=choice_buttons(state.results, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank)),
+        )
+    elif state.results:
+        dispatcher.utter_message(
+            text=f"Which one? I showed {len(state.results)} results; pick one or describe it (\"the Kenya one\").",
+            buttons=choice_buttons(state.results, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank)),
+        )
+    else:
+        dispatcher.utter_message(response="utter_nothing_to_detail")
+
+
+def record_buttons(record: Record, state: DialogueState, lookup) -> list[dict[str, str]]:
+    buttons = []
+    if connectable(record, lookup):
+        rank = state.offset + state.results.index(record.id) + 1 if record.id in state.results else None
+        buttons.append({"title": "Connect me with them", "payload": payload("request_introduction", ordinal=rank) if rank else payload("request_introduction")})
+    if state.results and state.topic:
+        buttons.append({"title": "Back to your results", "payload": payload("show_results")})
+    return buttons
+
+
+class ActionShowDetails(GalaxyAction):
+    def name(self) -> str:
+        return "action_show_details"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        linked = self._linked(services, tracker)
+        if linked is not None:
+            # A deep link names a public record: it becomes the list, so "connect me" can follow.
+            new = replace(state.with_list([linked.id], offset=0), selected=linked.id)
+            dispatcher.utter_message(text=details_text(linked, services.retriever.get), buttons=record_buttons(linked, new, services.retriever.get))
+            return [SlotSet("last_results", list(new.results)), SlotSet("shown_ids", list(new.shown)), SlotSet("result_offset", 0.0), SlotSet("selected_id", linked.id)]
+        reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
+        if reference.record_id is None:
+            explain_reference(dispatcher, services, state, reference, "show_details")
+            return []
+        record = services.retriever.get(reference.record_id)
+        if record is None:
+            dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
+            return []
+        dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
+        return [SlotSet("selected_id", record.id)]
+
+    @staticmethod
+    def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:
+        """The public catalogue record a deep link names (entity record_id), if it exists."""
+        for value in reversed(latest_entities(tracker, "record_id")):
+            record = services.retriever.get(str(value)) if isinstance(value, str) else None
+            if record is not None:
+                return record
+        return None
+
+
+class ActionAnswerRecordQuestion(GalaxyAction):
+    """A question about the opened record (or the one the message points at), answered from its fields."""
+
+    def name(self) -> str:
+        return "action_answer_record_question"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
+        reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
+        if reference.record_id is None:
+            if not state.results:
+                dispatcher.utter_message(
+                    text="Which record do you mean? Search for a solution or partner first, open one, and then ask me about it "
+                    "(who funded it, when it started, its results, its sources)."
+                )
+                return []
+            explain_reference(dispatcher, services, state, reference, "show_details")
+            return []
+        record = services.retriever.get(reference.record_id)
+        if record is None:
+            dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
+            return []
+        if not attributes:
+            dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
+            return [SlotSet("selected_id", record.id)]
+        replies = [answer(record, attribute, services.retriever.get)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
+        dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, services.retriever.get))
+        return [SlotSet("selected_id", record.id)]

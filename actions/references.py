@@ -1,0 +1,136 @@
+"""Which record the user means: an ordinal ("the second one", "the last one"), a description matched
+against the list on screen ("the Kenya one", "the solar project", "the Brazilian agency"), or a pronoun
+("it", "they", "that agency") for the record they opened. One mechanism for every action.
+
+Only records the assistant has shown can be chosen, so a forged payload selects nothing else.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from actions.dialogue import DialogueState
+from knowledge.catalogue import Partner, Record, Solution
+from knowledge.geo import geography
+from knowledge.text import tokens
+
+# Words that point at an item without describing it.
+_POINTING = frozenset(
+    stem
+    for stem in tokens(
+        """one ones item items result results thing things option options entry entries record records list
+        detail details open opened show showing shown more about tell info information connect introduce
+        introduction contact provider providers agency agencies organisation organization body institution
+        people team fund bank ngo case programme program initiative last first second third fourth fifth
+        previous earlier above below mentioned said back pick choose select want like interested talk reach
+        put touch meet request"""
+    )
+)
+Lookup = Callable[[str], Record | None]
+
+
+@dataclass(frozen=True)
+class Reference:
+    record_id: str | None = None
+    candidates: tuple[str, ...] = ()  # more than one record fits the description: ask
+    out_of_range: int | None = None  # the ordinal asked for when the list is shorter ("the tenth one")
+    explicit: bool = False  # the message pointed at something (ordinal or description), not just "it"
+
+
+def _ordinal(tracker: Tracker) -> int | None:
+    for entity in reversed(tracker.latest_message.get("entities") or []):
+        if entity.get("entity") == "ordinal":
+            try:
+                return int(entity.get("value"))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _record_words(record: Record, lookup: Lookup) -> set[str]:
+    parts: list[str] = [record.title]
+    if isinstance(record, Solution):
+        parts += [*record.themes, record.provider_name or ""]
+        provider = lookup(record.provider) if record.provider else None
+        if isinstance(provider, Partner):
+            parts += [provider.name, provider.acronym or ""]
+    else:
+        parts += [record.acronym or "", *record.aliases, *record.focus_areas, record.type.replace("_", " ")]
+    return set(tokens(" ".join(parts)))
+
+
+def _record_countries(record: Record, lookup: Lookup) -> set[str]:
+    if isinstance(record, Solution):
+        countries = set(record.countries) | set(record.provider_countries)
+        provider = lookup(record.provider) if record.provider else None
+        if isinstance(provider, Partner) and provider.country:
+            countries.add(provider.country)
+        return countries
+    return {record.country} if record.country else set()
+
+
+def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
+    """The ids of `ids` that the message describes best (several when it is a tie); [] when the
+    message describes none of them."""
+    countries = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"}
+    said = {w for w in tokens(text) if w not in _POINTING}
+    # words that name the countries are counted once, through the country
+    for code in countries:
+        said -= set(tokens(geography().country_name(code)))
+    if not said and not countries:
+        return []
+    scores: dict[str, int] = {}
+    for record_id in ids:
+        record = lookup(record_id)
+        if record is None:
+            continue
+        score = 2 * len(countries & _record_countries(record, lookup)) + len(said & _record_words(record, lookup))
+        if score:
+            scores[record_id] = score
+    if not scores:
+        return []
+    best = max(scores.values())
+    return [i for i in ids if scores.get(i) == best]
+
+
+def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *, describe: bool = True) -> Reference:
+    """The record the latest message points at."""
+    ids = list(state.results)
+    number = _ordinal(tracker)
+    if number is not None and ids:
+        if number == -1:
+            return Reference(ids[-1], explicit=True)
+        if state.offset < number <= state.offset + len(ids):  # the numbers on screen (4-6 on page two)
+            return Reference(ids[number - state.offset - 1], explicit=True)
+        if 1 <= number <= len(ids):  # "the second one" of the list on screen
+            return Reference(ids[number - 1], explicit=True)
+        return Reference(out_of_range=number, explicit=True)
+    if number is not None:
+        return Reference(out_of_range=number, explicit=True)
+    if describe and text and ids:
+        matched = describe_match(text, tracker, ids, lookup)
+        if len(matched) == 1:
+            return Reference(matched[0], explicit=True)
+        if matched:
+            return Reference(candidates=tuple(matched), explicit=True)
+    if state.selected and state.was_shown(state.selected):
+        return Reference(state.selected)
+    if len(ids) == 1:
+        return Reference(ids[0])
+    return Reference()
+
+
+def choice_buttons(ids: list[str] | tuple[str, ...], state: DialogueState, lookup: Lookup, intent_payload: Callable[[int], str]) -> list[dict[str, Any]]:
+    """One button per candidate, pointing at its place in the list on screen."""
+    buttons = []
+    for record_id in ids:
+        record = lookup(record_id)
+        if record is None or record_id not in state.results:
+            continue
+        rank = state.offset + state.results.index(record_id) + 1
+        title = record.title if len(record.title) <= 40 else record.title[:39] + "…"
+        buttons.append({"title": f"{rank}. {title}", "payload": intent_payload(rank)})
+    return buttons

@@ -1,0 +1,236 @@
+"""The dialogue: filter operations, references to results, questions about a record, FAQ confidence and
+state that survives asides, on the real small catalogue and MiniLM (no Rasa server)."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.dialogue import DialogueState
+from actions.filters import FilterRequest, apply
+from actions.records import ActionAnswerRecordQuestion, ActionShowDetails
+from actions.search import ActionRefineSearch, ActionSearchSolutions, ActionShowResults
+from actions.support import ActionAnswerFaq, ActionClarify, ActionOutOfScope
+from bot.nlu.closed_values import closed_entities
+from knowledge.search import Filters
+from tests.nlu_entities import place, understood
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def found(text):
+    return {(e["entity"], e["value"]) for e in closed_entities(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("which filters are on?", {("operation", "list")}),
+        ("what are you filtering on right now", {("operation", "list")}),
+        ("clear everything, keep solar", {("operation", "clear")}),
+        ("reset the filters please", {("operation", "clear"), ("scope", "all")}),
+        ("Asia instead of Africa", {("operation", "replace")}),
+        ("please take away the country", {("operation", "remove"), ("scope", "country")}),
+        ("search anywhere", {("operation", "remove"), ("scope", "place")}),
+        ("any SDG is fine", {("operation", "remove"), ("scope", "sdg")}),
+        ("who paid for it?", {("attribute", "funders")}),
+        ("how long did that one run?", {("attribute", "duration")}),
+        ("did it work?", {("attribute", "results")}),
+        ("where can I check this", {("attribute", "sources")}),
+    ],
+)
+def test_the_closed_vocabularies_find_operations_scopes_and_attributes(text, expected):
+    assert expected <= found(text)
+
+
+def request(text, *extra):
+    from tests.conftest import make_tracker
+
+    return FilterRequest.of(make_tracker(text, entities=understood(text, *extra)), text)
+
+
+AFRICA, ASIA = "africa", "asia_pacific"
+
+
+def test_replace_moves_from_the_old_value_to_the_new_one_whatever_the_order():
+    current = Filters(region=AFRICA)
+    for text, new_at, old_at in (("Asia instead of Africa", "Asia", "Africa"), ("not Africa but Asia", "Asia", "Africa")):
+        req = request(text, place(text, new_at, "region", ASIA), place(text, old_at, "region", AFRICA))
+        assert req.old == {"region": [AFRICA]} and req.new == {"region": [ASIA]}
+        assert apply(current, req).filters == Filters(region=ASIA)
+
+
+def test_values_of_different_scopes_combine_and_the_same_scope_replaces():
+    text = "only SDG 5"
+    assert apply(Filters(region=AFRICA), request(text)).filters == Filters(sdg=5, region=AFRICA)
+    assert apply(Filters(sdg=7, region=AFRICA), request(text)).filters == Filters(sdg=5, region=AFRICA)
+    text = "just Kenya"
+    assert apply(Filters(sdg=5, region=AFRICA), request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(sdg=5, country="KEN")
+
+
+def test_remove_clear_and_list():
+    current = Filters(sdg=5, country="KEN")
+    assert apply(current, request("remove the country filter")).filters == Filters(sdg=5)
+    assert apply(current, request("any SDG")).filters == Filters(country="KEN")
+    assert apply(current, request("clear all filters")).filters == Filters()
+    text = "drop Kenya"
+    assert apply(current, request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(sdg=5)
+    assert request("which filters are on?").operation == "list"
+    # "remove that filter" with two filters on is a question, not a guess
+    outcome = apply(current, request("remove that filter"))
+    assert outcome.conflict and {name for name, _ in outcome.choices} == {"sdg", "country"}
+
+
+def test_contradictory_values_ask_which_one():
+    text = "only Asia and only Africa"
+    outcome = apply(Filters(), request(text, place(text, "Asia", "region", ASIA), place(text, "Africa", "region", AFRICA)))
+    assert outcome.conflict and [v for _, v in outcome.choices] == [ASIA, AFRICA]
+
+
+SOLAR_LIST = {"last_query": "training in villages", "last_kind": "solution", "last_results": ["s-rainwater", "s-solar-mamas", "s-school-meals"], "shown_ids": ["s-rainwater", "s-solar-mamas", "s-school-meals"], "result_offset": 0.0}
+
+
+async def run(action, tracker, domain):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return dispatcher.messages, events
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "entities", "expected"),
+    [
+        ("tell me about the Kenya one", [{"entity": "country", "value": "KEN", "start": 18, "end": 23}], "s-rainwater"),
+        ("the solar project please", [], "s-solar-mamas"),
+        ("open the school meals one", [], "s-school-meals"),
+        ("more about the last one", understood("more about the last one"), "s-school-meals"),
+        ("what about the Indian one?", [{"entity": "country", "value": "IND", "start": 15, "end": 21}], "s-solar-mamas"),
+    ],
+)
+async def test_descriptive_references_resolve_against_the_list(context, tracker_factory, domain, text, entities, expected):
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots=SOLAR_LIST), domain)
+    assert slots_of(events) == {"selected_id": expected}
+
+
+@pytest.mark.asyncio
+async def test_an_ambiguous_reference_asks_with_buttons_and_the_tenth_of_three_is_explained(context, tracker_factory, domain):
+    text = "the Brazilian one"
+    slots = {**SOLAR_LIST, "last_results": ["s-school-meals", "s-milk-banks", "s-rainwater"]}
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Brazilian", "country", "BRA")], slots=slots), domain)
+    assert events == [] and messages[0]["text"].startswith("Several results fit that")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ['/show_details{"ordinal":1}', '/show_details{"ordinal":2}']
+    messages, events = await run(ActionShowDetails(context), tracker_factory("the tenth one", intent="show_details", entities=understood("the tenth one"), slots=SOLAR_LIST), domain)
+    assert events == [] and messages[0]["text"].startswith("I only showed 3 results (numbers 1 to 3)")
+
+
+@pytest.mark.asyncio
+async def test_questions_about_the_opened_record_are_answered_from_its_fields(context, tracker_factory, domain):
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater"}
+    for text, answer in (
+        ("when did it start?", "started in 2017"),
+        ("which countries did it reach?", "Kenya, Ethiopia"),
+        ("who runs it?", "Poverty and Hunger Facility"),
+        ("where can I check this", "https://example.org/s/rainwater"),
+    ):
+        messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+        assert answer in messages[0]["text"], text
+        assert "last_query" not in slots_of(events)  # never a new search
+    # a field the catalogue lacks: said so, with the source
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory("who paid for it?", intent="ask_record", entities=understood("who paid for it?"), slots=opened), domain)
+    assert messages[0]["text"].startswith("The catalogue doesn't record who funded it") and "https://example.org/s/rainwater" in messages[0]["text"]
+    # a question about another item of the list, by description
+    text = "how long did the solar one run?"
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+    assert "started in 2008" in messages[0]["text"] and slots_of(events) == {"selected_id": "s-solar-mamas"}
+
+
+@pytest.mark.asyncio
+async def test_a_record_question_with_nothing_opened(context, tracker_factory, domain):
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory("who paid for it?", intent="ask_record", entities=understood("who paid for it?")), domain)
+    assert events == [] and messages[0]["text"].startswith("Which record do you mean?")
+
+
+@pytest.mark.asyncio
+async def test_refinements_keep_the_topic_and_list_the_filters(context, tracker_factory, domain):
+    _, events = await run(ActionSearchSolutions(context), tracker_factory("training women in rural communities"), domain)
+    slots = slots_of(events)
+    text = "only Asia"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Asia", "region", ASIA)), slots=slots), domain)
+    slots.update(slots_of(events))
+    assert slots["region"] == ASIA and slots["last_query"] == "training women in rural communities"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory("which filters are on?", intent="refine_search", entities=understood("which filters are on?"), slots=slots), domain)
+    assert events == []
+    assert messages[0]["text"] == 'Topic: solutions about "training women in rural communities". Filters: Asia and the Pacific.'
+    text = "clear everything, keep solar"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text), slots=slots), domain)
+    slots.update(slots_of(events))
+    assert slots["region"] is None and slots["last_query"] == "solar"
+
+
+@pytest.mark.asyncio
+async def test_asides_leave_the_state_alone_and_the_results_come_back(context, tracker_factory, domain):
+    _, events = await run(ActionSearchSolutions(context), tracker_factory("school meals"), domain)
+    slots = slots_of(events)
+    before = DialogueState.of(tracker_factory("", slots=slots))
+    selector = {"faq": {"response": {"intent_response_key": "faq/cost_fees", "confidence": 0.93}}}
+    faq = tracker_factory("is the galaxy free to use?", intent="faq", slots=slots)
+    faq.latest_message["response_selector"] = selector
+    asides = [
+        (ActionAnswerFaq(context), faq),
+        (ActionOutOfScope(context), tracker_factory("what's the weather in Paris?", intent="out_of_scope", slots=slots)),
+        (ActionClarify(context), tracker_factory("blorp zingers", intent="nlu_fallback", slots=slots)),
+        (ActionSearchSolutions(context), tracker_factory("deep-sea mining of manganese nodules", slots=slots)),
+    ]
+    for action, tracker in asides:
+        messages, events = await run(action, tracker, domain)
+        assert set(slots_of(events)) <= {"search_outcome", "faq_outcome"}, action.name()
+        assert {"title": "Back to your results", "payload": "/show_results"} in messages[-1]["buttons"], action.name()
+    assert DialogueState.of(tracker_factory("", slots=slots)) == before
+    messages, events = await run(ActionShowResults(context), tracker_factory("back to my results", intent="show_results", slots=slots), domain)
+    assert messages[0]["text"].startswith('Your results for "school meals"') and "Home-grown school meals" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("question", "selected", "expected"),
+    [
+        ("do we have to pay a fee to be listed?", "register_organisation", "cost_fees"),
+        ("how do I sign up my ministry as a partner?", "register_organisation", "register_organisation"),
+        ("is what I tell you here kept private?", "assistant_privacy", "assistant_privacy"),
+        ("can I read the galaxy in arabic?", "interface_languages", "interface_languages"),
+        ("how do I put our programme on the platform?", "submit_solution", "submit_solution"),
+    ],
+)
+async def test_faq_answers_reach_their_own_entry(context, tracker_factory, domain, question, selected, expected):
+    tracker = tracker_factory(question, intent="faq")
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{selected}", "confidence": 0.5}}}
+    messages, events = await run(ActionAnswerFaq(context), tracker, domain)
+    entry = context.services.faq.get(expected)
+    assert messages[0]["text"].startswith(entry.answer[:60])
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("question", "selected", "confidence"),
+    [
+        ("what is the maximum file size for partner logos?", "register_organisation", 0.41),
+        # a confident selection that has nothing to do with the question is not answered either
+        ("is what I tell you here kept private?", "galaxy_launch", 0.9),
+    ],
+)
+async def test_an_faq_question_nobody_wrote_gets_an_honest_answer(context, tracker_factory, domain, question, selected, confidence):
+    tracker = tracker_factory(question, intent="faq")
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{selected}", "confidence": confidence}}}
+    messages, events = await run(ActionAnswerFaq(context), tracker, domain)
+    assert messages[0]["response"] == "utter_dont_know" and slots_of(events) == {"faq_outcome": "dont_know"}
+
+
+@pytest.mark.asyncio
+async def test_repeated_fallbacks_vary_and_offer_a_person(context, tracker_factory, domain):
+    tracker = tracker_factory("blorp", intent="nlu_fallback")
+    first, _ = await run(ActionClarify(context), tracker, domain)
+    tracker.events.extend([{"event": "action", "name": "action_clarify"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": "zzz"}])
+    second, _ = await run(ActionClarify(context), tracker, domain)
+    assert first[0]["text"] != second[0]["text"]
+    assert "/human_handoff" in [b["payload"] for b in second[0]["buttons"]]
