@@ -21,7 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget
+.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ test: install system-deps widget $(MODEL) validate ## install what is missing an
 	# dialogue-policy stories (forms): intents given, no user text
 	$(RASA) test core --stories tests/dialogue --model $(MODEL) --out $(STATE)/results/dialogue --fail-on-prediction-errors --quiet
 	@echo "rasa test core: every conversation and dialogue story predicted correctly"
+	# intent accuracy on the independent held-out set (tests/nlu/outside.yml, never trained on)
+	$(RASA) test nlu --nlu tests/nlu/outside.yml --model $(MODEL) --out $(STATE)/results/nlu-outside --quiet
+	$(PY) scripts/nlu_report.py $(STATE)/results/nlu-outside --min-accuracy 0.93
 	# pytest last, so its summary closes the run
 	$(PY) -m pytest
 
@@ -121,6 +124,13 @@ eval: install store-ensure $(MODEL) ## retrieval and NLU quality on the labelled
 	$(PY) -m knowledge.evaluate
 	$(RASA) test nlu --nlu tests/nlu/heldout.yml --model $(MODEL) --out $(STATE)/results/nlu --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu
+	@echo "independent held-out set (tests/nlu/outside.yml):"
+	$(RASA) test nlu --nlu tests/nlu/outside.yml --model $(MODEL) --out $(STATE)/results/nlu-outside --quiet
+	$(PY) scripts/nlu_report.py $(STATE)/results/nlu-outside
+
+eval-cv: install ## NLU intent accuracy and macro-F1 by 5-fold cross-validation over the training data (slow: five trainings)
+	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out $(STATE)/results/nlu-cv --quiet
+	$(PY) scripts/nlu_report.py $(STATE)/results/nlu-cv
 
 bench: install store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench

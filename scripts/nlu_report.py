@@ -1,4 +1,7 @@
-"""Prints intent accuracy, intent macro-F1 and entity F1 from a `rasa test nlu` output folder."""
+"""Prints intent accuracy, intent macro-F1 and entity F1 from a `rasa test nlu` output folder.
+
+    python scripts/nlu_report.py FOLDER [--min-accuracy 0.93]   # exit 1 below the floor
+"""
 from __future__ import annotations
 
 import json
@@ -6,10 +9,15 @@ import sys
 from pathlib import Path
 
 
-def main(folder: str) -> int:
+def main(folder: str, min_accuracy: float | None = None) -> int:
     out = Path(folder)
     intents = json.loads((out / "intent_report.json").read_text())
     print(f"intent accuracy   {intents['accuracy']:.3f}")
+    if min_accuracy is not None and intents["accuracy"] < min_accuracy:
+        print(f"FAIL: intent accuracy {intents['accuracy']:.3f} is below {min_accuracy}")
+        worst = sorted((v["f1-score"], k) for k, v in intents.items() if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg"))[:5]
+        print("weakest intents: " + ", ".join(f"{k} {f:.2f}" for f, k in worst))
+        return 1
     print(f"intent macro-F1   {intents['macro avg']['f1-score']:.3f}")
     for report in sorted(out.glob("*Extractor_report.json")):
         entities = json.loads(report.read_text())
@@ -22,4 +30,10 @@ def main(folder: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else ".galaxy/results/nlu"))
+    args = sys.argv[1:]
+    floor = None
+    if "--min-accuracy" in args:
+        at = args.index("--min-accuracy")
+        floor = float(args[at + 1])
+        del args[at : at + 2]
+    raise SystemExit(main(args[0] if args else ".galaxy/results/nlu", floor))

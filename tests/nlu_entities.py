@@ -9,9 +9,20 @@ from bot.nlu.closed_values import assign_roles, closed_entities
 from bot.nlu.gazetteer_patterns import regex_entities
 
 
-def understood(text: str, *extra: dict[str, Any]) -> list[dict[str, Any]]:
+USES = {"refine_search": ("operation", "scope"), "ask_record": ("attribute",)}  # as bot/nlu/dialogue_vocabulary.py
+
+
+def understood(text: str, *extra: dict[str, Any], intent: str | None = None) -> list[dict[str, Any]]:
+    """Entities as the pipeline gives them; `intent` limits the closed vocabularies as the pipeline does
+    (None: all of them)."""
     found = regex_entities(text) + [dict(e) for e in extra]
-    return sorted(assign_roles(text, found) + closed_entities(text), key=lambda e: e["start"])
+    taken = [(e["start"], e["end"]) for e in found if "start" in e]
+    closed = [
+        e
+        for e in closed_entities(text)
+        if (intent is None or e["entity"] in USES.get(intent, ())) and not any(s < e["end"] and e["start"] < t for s, t in taken)
+    ]
+    return sorted(assign_roles(text, found) + closed, key=lambda e: e["start"])
 
 
 def place(text: str, phrase: str, entity: str, value: Any) -> dict[str, Any]:

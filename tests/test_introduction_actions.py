@@ -65,7 +65,8 @@ async def test_a_second_request_offers_the_known_details_for_reuse(intro_context
 async def test_a_forged_ordinal_or_a_solution_without_partner_starts_nothing(intro_context, tracker_factory):
     forged = tracker_factory('/request_introduction{"ordinal": 5}', intent="request_introduction", entities=[{"entity": "ordinal", "value": 5}], slots={"last_results": ["s-rainwater", "s-milk-banks"]})
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), forged)
-    assert slots_of(events) == {"intro_stage": None} and dispatcher.messages[0]["response"] == "utter_which_partner"
+    assert slots_of(events) == {"intro_stage": None} and dispatcher.messages[0]["text"].startswith("I only showed 2 results")
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ['/request_introduction{"ordinal":1}', '/request_introduction{"ordinal":2}']
     orphan = tracker_factory("connect me", intent="request_introduction", entities=[{"entity": "ordinal", "value": 1}], slots={"last_results": ["s-milk-banks"]})
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), orphan)
     assert slots_of(events) == {"intro_stage": None} and "not a registered Galaxy partner" in dispatcher.messages[0]["text"]

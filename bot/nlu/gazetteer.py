@@ -1,7 +1,6 @@
 """GazetteerEntityExtractor: a Rasa 3.6 NLU component that finds `country` (ISO3), `region`
 (division key), `sdg` (1..17) and `ordinal` entities (a country, region or SDG the user moves away
-from gets the role `old`), the dialogue's closed vocabularies (`operation`, `scope`, `attribute`:
-bot/nlu/closed_values.py) with a spaCy EntityRuler built from the
+from gets the role `old`) with a spaCy EntityRuler built from the
 project's data files at train time (no statistical spaCy model is needed or downloadable)."""
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.closed_values import assign_roles, closed_entities
+from bot.nlu.closed_values import assign_roles
 from bot.nlu.gazetteer_patterns import data_fingerprint, normalise, regex_entities, ruler_patterns
 
 PIPELINE_DIR = "spacy_gazetteer"
@@ -78,7 +77,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             label, _, value = span.ent_id_.partition(":")
             found.append({"entity": label, "value": normalise(label, value), "start": span.start_char, "end": span.end_char})
-        found = assign_roles(text, found) + closed_entities(text)
+        found = assign_roles(text, found)
         for entity in found:
             entity["confidence_entity"] = 1.0
         return sorted(found, key=lambda e: e["start"])

@@ -1,0 +1,70 @@
+"""Multi-turn conversations driven over the REST channel against the real stack (Rasa, action server,
+full catalogue), each turn judged by what the user sees: text that must (not) appear, buttons that
+must be offered, and the dialogue state Rasa keeps (slots through its tracker API).
+
+The conversations live in tests/conversations_rest/*.yml; their phrasings were written apart from
+the training data. Format of one turn:
+
+    - user: "which filters are on?"
+      contains: ["Filters: Kenya"]          # every one, case-insensitive
+      any_of: ["no close match", "best match"]  # at least one
+      not_contains: ["Here are the partners"]
+      buttons: ["/show_results"]            # payloads offered (prefix match)
+      slots: {country: KEN, last_query: "school meals"}   # null for "not set"
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.stack import texts
+
+pytestmark = pytest.mark.e2e
+FOLDER = Path(__file__).parent / "conversations_rest"
+
+
+def conversations() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(FOLDER.glob("*.yml")):
+        for conversation in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
+            found.append(pytest.param(conversation, id=f"{path.stem}:{conversation['name']}"))
+    return found
+
+
+def check_turn(number: int, turn: dict[str, Any], reply: list[dict[str, Any]], slots: dict[str, Any]) -> list[str]:
+    text = texts(reply)
+    low = text.casefold()
+    payloads = [b.get("payload", "") for m in reply for b in m.get("buttons", [])]
+    problems = []
+    for wanted in turn.get("contains", []):
+        if wanted.casefold() not in low:
+            problems.append(f"turn {number} ({turn['user']!r}): missing {wanted!r}")
+    if turn.get("any_of") and not any(w.casefold() in low for w in turn["any_of"]):
+        problems.append(f"turn {number} ({turn['user']!r}): none of {turn['any_of']!r}")
+    for unwanted in turn.get("not_contains", []):
+        if unwanted.casefold() in low:
+            problems.append(f"turn {number} ({turn['user']!r}): unexpected {unwanted!r}")
+    for wanted in turn.get("buttons", []):
+        if not any(p.startswith(wanted) for p in payloads):
+            problems.append(f"turn {number} ({turn['user']!r}): no button {wanted!r} among {payloads!r}")
+    for name, value in (turn.get("slots") or {}).items():
+        if slots.get(name) != value:
+            problems.append(f"turn {number} ({turn['user']!r}): slot {name} is {slots.get(name)!r}, expected {value!r}")
+    if problems:
+        problems.append(f"    the reply was: {text[:600]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("conversation", conversations())
+def test_conversation(stack, conversation):
+    sender = f"rest-{conversation['name']}"
+    session = stack.session(sender)
+    problems: list[str] = []
+    for number, turn in enumerate(conversation["turns"], start=1):
+        reply = stack.send(turn["user"], sender=sender)
+        slots = stack.tracker(stack.conversation_id(session))["slots"] if turn.get("slots") else {}
+        problems += check_turn(number, turn, reply, slots)
+    assert not problems, "\n".join(problems)
