@@ -60,6 +60,15 @@ def record_buttons(record: Record, state: DialogueState, lookup) -> list[dict[st
     return buttons
 
 
+def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str) -> list[dict[str, Any]]:
+    record = services.retriever.get(record_id)
+    if record is None:
+        dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
+        return []
+    dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
+    return [SlotSet("selected_id", record.id)]
+
+
 class ActionShowDetails(GalaxyAction):
     def name(self) -> str:
         return "action_show_details"
@@ -76,12 +85,7 @@ class ActionShowDetails(GalaxyAction):
         if reference.record_id is None:
             explain_reference(dispatcher, services, state, reference, "show_details")
             return []
-        record = services.retriever.get(reference.record_id)
-        if record is None:
-            dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
-            return []
-        dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
-        return [SlotSet("selected_id", record.id)]
+        return show_record(services, dispatcher, state, reference.record_id)
 
     @staticmethod
     def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:

@@ -27,7 +27,7 @@ from actions.introductions import (
 )
 from actions.records import ActionAnswerRecordQuestion, ActionShowDetails
 from actions.search import ActionRefineSearch, ActionSearchPartners, ActionSearchSolutions, ActionShowMore, ActionShowResults
-from actions.support import ActionAnswerFaq, ActionClarify, ActionFaqFallback, ActionOutOfScope, ActionWebinarWelcome
+from actions.support import ActionAnswerFaq, ActionClarify, ActionFaqFallback, ActionOutOfScope, ActionThank, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -41,6 +41,7 @@ ACTION_CLASSES = (
     ActionAnswerFaq,
     ActionFaqFallback,
     ActionOutOfScope,
+    ActionThank,
     ActionHumanHandoff,
     ActionRequestIntroduction,
     ValidateIntroductionForm,

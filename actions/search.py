@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
-from actions.filters import FilterOutcome, FilterRequest, apply
+from actions.details import last_bot_action
+from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import filters_text, payload, result_block, result_buttons
 from knowledge.geo import REGION_LABELS, geography, sdg_name
 from knowledge.search import Filters, SearchResult
@@ -28,18 +29,25 @@ _REFINEMENT_WORDS = set(
     anywhere everywhere worldwide global globally remove clear drop reset without restrict limit narrow
     ones one those these more less there here okay ok yes no please thanks keep keeping leave stay
     change switch replace swap add plus too well everything nothing else results result list search
-    searching looking show see topic subject theme""".split()
+    searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
+    perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look""".split()
 )
 
 
-def _entity_spans(tracker: Tracker) -> list[tuple[int, int]]:
-    return [(int(e["start"]), int(e["end"])) for e in tracker.latest_message.get("entities") or [] if "start" in e and "end" in e]
+def _entity_spans(tracker: Tracker, text: str) -> list[tuple[int, int]]:
+    """Spans that steer the search rather than describe the need: places, goals named outright,
+    the filter vocabulary and ordinals (topic words that only map to a goal stay topic words)."""
+    return [
+        (int(e["start"]), int(e["end"]))
+        for e in tracker.latest_message.get("entities") or []
+        if "start" in e and "end" in e and e.get("entity") in ("country", "region", "sdg", "operation", "scope", "ordinal") and names_goal(e, text)
+    ]
 
 
 def leftover_topic(text: str, tracker: Tracker) -> str:
     """The words of a message that are neither entities nor steering words: a new topic, if any."""
     stripped = text
-    for start, end in sorted(set(_entity_spans(tracker)), reverse=True):
+    for start, end in sorted(set(_entity_spans(tracker, text)), reverse=True):
         stripped = stripped[:start] + " " + stripped[end:]
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
@@ -171,6 +179,9 @@ class SearchAction(GalaxyAction):
             topic = " ".join(topic_entity.split())[:500]
         elif state.topic and not leftover_topic(text, tracker):
             return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
+        elif state.topic and self.kind != state.kind and _points_back(text) and len(leftover_topic(text, tracker).split()) <= 3:
+            # "who funds this kind of work?" after a solution search: partners for the same topic
+            topic = f"{state.topic} {leftover_topic(text, tracker)}".strip()
         else:
             topic = text
         if not words(topic or ""):
@@ -187,8 +198,19 @@ class SearchAction(GalaxyAction):
         return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters)
 
 
+_POINTING_BACK = frozenset("this that these those it such same them".split())
+
+
+def _points_back(text: str) -> bool:
+    return any(w in _POINTING_BACK for w in text.casefold().replace("?", " ").replace(",", " ").split())
+
+
 def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome) -> list[dict[str, Any]]:
-    buttons = [{"title": filter_label(name, value), "payload": payload("refine_search", operation="replace", **{name: value})} for name, value in outcome.choices]
+    operation = "remove" if outcome.conflict and "remove" in outcome.conflict else "replace"
+    buttons = [
+        {"title": filter_label(name, value), "payload": payload("refine_search", operation=operation, scope=name) if operation == "remove" else payload("refine_search", operation=operation, **{name: value})}
+        for name, value in outcome.choices
+    ]
     dispatcher.utter_message(text=outcome.conflict or "Which one do you mean?", buttons=buttons)
     return []
 
@@ -207,6 +229,8 @@ async def refine(
     if request.operation == "list" and not request.changes_anything():
         dispatcher.utter_message(text=state_text(state), buttons=back_button(state))
         return []
+    if request.operation is None and request.scopes and not request.new and not request.old and last_bot_action(tracker) == "action_refine_search":
+        request = replace(request, operation="remove")  # "the country", answering "Which filter should I remove?"
     outcome = apply(state.filters, request)
     if outcome.conflict:
         return ask_conflict(dispatcher, outcome)

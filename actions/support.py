@@ -2,6 +2,7 @@
 questions the ResponseSelector missed (the hand-off to a person is actions/handoffs.py)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,11 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
 from actions.formatting import payload
-from actions.search import back_button
+from actions.records import show_record
+from actions.references import describe_match
+from actions.search import back_button, ranked_page, run_search
 from knowledge.catalogue import FaqEntry
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
-from knowledge.text import words
+from knowledge.text import is_common_word, words
 
 # What each intent offers as a suggestion when the assistant is unsure.
 SUGGESTIONS = {
@@ -38,7 +41,7 @@ def recent_fallbacks(tracker: Tracker) -> int:
     for event in reversed(tracker.events):
         if event.get("event") != "action" or event.get("name") in ("action_listen", None):
             continue
-        if event.get("name") in ("action_clarify", "action_default_fallback"):
+        if event.get("name") in ("action_clarify", "action_default_fallback", "action_out_of_scope"):
             count += 1
         else:
             break
@@ -66,11 +69,19 @@ class ActionClarify(GalaxyAction):
         if not words(text):
             dispatcher.utter_message(response="utter_text_only")
             return []
+        # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
+        # or a need the catalogue answers closely ("halal certification") is understood after all.
+        described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
+        if len(described) == 1:
+            return show_record(services, dispatcher, state, described[0])
         if services.faq is not None:
             match = services.faq.best(text)
             if match is not None:
                 dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
                 return [SlotSet("faq_outcome", "answered")]
+        kind = "partner" if services.retriever.named_partners(text) else "solution"
+        if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
+            return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters)
         misses = recent_fallbacks(tracker)
         ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         buttons = []
@@ -138,6 +149,11 @@ class ActionOutOfScope(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
+        text = latest_text(tracker)
+        if text and not any(is_common_word(w) for w in re.findall(r"[^\W\d_]+", text)):
+            # no word of any language model's vocabulary ("asdf qwer", "KOICA?"): not understood rather
+            # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
+            return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
         if state.results and state.topic:
             dispatcher.utter_message(
                 text=f"Sorry, that's outside what I can help with. Your results on \"{state.topic}\" are still here, or tell me another need.",
@@ -169,4 +185,15 @@ class ActionWebinarWelcome(GalaxyAction):
         buttons = [{"title": entry.question, "payload": entry.question} for entry in ranked]
         buttons.append({"title": "Find solutions", "payload": payload("find_solution")})
         dispatcher.utter_message(text=WEBINAR_WELCOME, buttons=buttons)
+        return []
+
+
+class ActionThank(GalaxyAction):
+    """"Thanks": you're welcome, with the results one tap away when there are some."""
+
+    def name(self) -> str:
+        return "action_thank"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_thank", buttons=back_button(DialogueState.of(tracker)))
         return []

@@ -234,3 +234,31 @@ async def test_repeated_fallbacks_vary_and_offer_a_person(context, tracker_facto
     second, _ = await run(ActionClarify(context), tracker, domain)
     assert first[0]["text"] != second[0]["text"]
     assert "/human_handoff" in [b["payload"] for b in second[0]["buttons"]]
+
+
+@pytest.mark.asyncio
+async def test_fillers_never_become_the_topic_and_which_filter_is_answered(context, tracker_factory, domain):
+    _, events = await run(ActionSearchSolutions(context), tracker_factory("training women in rural communities"), domain)
+    slots = slots_of(events)
+    text = "hmm actually only in Asia pls"
+    _, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Asia", "region", ASIA), intent="refine_search"), slots=slots), domain)
+    slots.update(slots_of(events))
+    assert slots["last_query"] == "training women in rural communities" and slots["region"] == ASIA
+    text = "and SDG 5"
+    _, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, intent="refine_search"), slots=slots), domain)
+    slots.update(slots_of(events))
+    messages, events = await run(ActionRefineSearch(context), tracker_factory("remove that filter", intent="refine_search", entities=understood("remove that filter", intent="refine_search"), slots=slots), domain)
+    assert messages[0]["text"] == "Which filter should I remove?"
+    assert '/refine_search{"operation":"remove","scope":"region"}' in [b["payload"] for b in messages[0]["buttons"]]
+    answer = tracker_factory("the region", intent="refine_search", entities=understood("the region", intent="refine_search"), slots=slots)
+    answer.events.extend([{"event": "action", "name": "action_refine_search"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": "the region"}])
+    _, events = await run(ActionRefineSearch(context), answer, domain)
+    assert slots_of(events)["region"] is None and slots_of(events)["sdg"] == 5
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_nlu_still_finds_a_need_the_catalogue_answers_closely_or_a_described_item(context, tracker_factory, domain):
+    messages, events = await run(ActionClarify(context), tracker_factory("solar engineers in villages", intent="nlu_fallback"), domain)
+    assert messages[0]["text"].startswith('Here are the solutions that best match "solar engineers in villages"')
+    messages, events = await run(ActionClarify(context), tracker_factory("the rainwater one", intent="nlu_fallback", slots=SOLAR_LIST), domain)
+    assert slots_of(events) == {"selected_id": "s-rainwater"}
