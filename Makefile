@@ -120,7 +120,7 @@ test: install system-deps widget $(MODEL) validate ## install what is missing an
 test-fast: install ## unit tests only (no Rasa servers)
 	$(PY) -m pytest -m "not e2e"
 
-eval: install store-ensure $(MODEL) ## retrieval and NLU quality on the labelled sets
+eval: install store-ensure $(MODEL) ## retrieval, SDG tagging and NLU quality on the labelled sets
 	$(PY) -m knowledge.evaluate
 	$(RASA) test nlu --nlu tests/nlu/heldout.yml --model $(MODEL) --out $(STATE)/results/nlu --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu
