@@ -21,7 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget
+.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -124,6 +124,10 @@ eval: install store-ensure $(MODEL) ## retrieval and NLU quality on the labelled
 
 bench: install store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
+	$(PY) -m bench.analytics
+
+report: install ## staff analytics report: one self-contained HTML file in $(STATE)/results/analytics/
+	$(PY) -m analytics report
 
 MODELS_DIR := models
 

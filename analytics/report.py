@@ -145,19 +145,20 @@ def _stacked(months: Sequence[str], series: dict[str, Sequence[int]], title: str
     return figure
 
 
-def _over_time(ts: np.ndarray, labels: list[str], mask: np.ndarray, top: int = 8) -> tuple[list[str], dict[str, list[int]]]:
-    months = _month(ts[mask])
-    picked = [labels[i] for i in np.flatnonzero(mask)]
-    order = [name for name, _ in sorted(_tally(picked).items(), key=lambda kv: -kv[1])]
-    keep = set(order[:top])
-    all_months = sorted(set(months.tolist()))
-    index = {m: i for i, m in enumerate(all_months)}
-    series: dict[str, list[int]] = {name: [0] * len(all_months) for name in order[:top]}
+def _over_time(ts: np.ndarray, codes: np.ndarray, labels: Sequence[str], mask: np.ndarray, top: int = 8) -> tuple[list[str], dict[str, list[int]]]:
+    """Counts per month of each label (the `top` largest, the rest as "other"), vectorised over the rows."""
+    if not mask.any():
+        return [], {}
+    month_of_row = _month(ts[mask])
+    months, month_index = np.unique(month_of_row, return_inverse=True)
+    picked = codes[mask]
+    grid = np.bincount(month_index * len(labels) + picked, minlength=len(months) * len(labels)).reshape(len(months), len(labels))
+    totals = grid.sum(axis=0)
+    order = [int(i) for i in np.argsort(-totals, kind="stable") if totals[i]]
+    series = {str(labels[i]): grid[:, i].tolist() for i in order[:top]}
     if len(order) > top:
-        series["other"] = [0] * len(all_months)
-    for month, label in zip(months.tolist(), picked):
-        series[label if label in keep else "other"][index[month]] += 1
-    return all_months, series
+        series["other"] = grid[:, order[top:]].sum(axis=1).tolist()
+    return [str(m) for m in months], series
 
 
 def _tally(items: Iterable[str]) -> dict[str, int]:
@@ -242,7 +243,7 @@ def overview(ds: Dataset, view: View) -> Section:
              f"without another message). Sessions with a fallback: {with_fallback:,}.",
     ))
     labels = [CHANNEL_LABELS.get(c, c) for c in s["channel"].values]
-    months, series = _over_time(s["ts"], [labels[c] for c in s["channel"].codes], keep)
+    months, series = _over_time(s["ts"], s["channel"].codes, labels, keep)
     section.panels.append(Panel(
         "sessions_over_time", "Sessions per month and channel", ["month", *series],
         [[m, *(series[k][i] for k in series)] for i, m in enumerate(months)],
@@ -276,8 +277,14 @@ def demand(ds: Dataset, view: View) -> Section:
         note="The SDG filter when the search had one, else the SDG tagger's top goal for the need text "
              "(when it is sure enough; otherwise untagged).",
     ))
-    regions = [_region_of(r, c) for r, c in zip(q["region"][keep], q["country"][keep])]
-    region_rows = sorted(([name, n, _share(n, total)] for name, n in _tally(regions).items()), key=lambda r: -r[1])
+    region, country = q["region"], q["country"]
+    pairs = np.bincount(region.codes[keep].astype(np.int64) * len(country.values) + country.codes[keep],
+                        minlength=len(region.values) * len(country.values)) if total else np.zeros(0, dtype=int)
+    regions: dict[str, int] = {}
+    for pair in np.flatnonzero(pairs):
+        name = _region_of(region.values[pair // len(country.values)], country.values[pair % len(country.values)])
+        regions[name] = regions.get(name, 0) + int(pairs[pair])
+    region_rows = sorted(([name, n, _share(n, total)] for name, n in regions.items()), key=lambda r: (-r[1], r[0]))
     section.panels.append(Panel(
         "searches_per_region", "Searches per region", ["region", "searches", "share %"], region_rows,
         _bar([r[0] for r in region_rows], [r[1] for r in region_rows], "Searches per region (UNOSSC division)"),
@@ -295,8 +302,7 @@ def demand(ds: Dataset, view: View) -> Section:
         "searches_per_country", "Searches per country", ["ISO3", "country", "searches", "share %"],
         [[c, _country_label(c), n, _share(n, total)] for c, n in countries[:TOP_ROWS * 4]], choropleth,
     ))
-    labels = [_sdg_label(int(g)) for g in q["sdg"]]
-    months, series = _over_time(q["ts"], labels, keep, top=6)
+    months, series = _over_time(q["ts"], q["sdg"].astype(np.int64), [_sdg_label(g) for g in range(18)], keep, top=6)
     section.panels.append(Panel(
         "searches_over_time", "Searches per month by SDG (top 6)", ["month", *series],
         [[m, *(series[k][i] for k in series)] for i, m in enumerate(months)],
