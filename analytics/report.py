@@ -297,7 +297,8 @@ def demand(ds: Dataset, view: View) -> Section:
         text=[_country_label(c) for c, _ in countries], colorscale="Blues", colorbar_title="searches",
     ))
     choropleth.update_layout(title="Countries asked about (country filter)", margin=dict(l=0, r=0, t=50, b=0), height=420,
-                             geo=dict(showframe=False, projection_type="natural earth"))
+                             geo=dict(showframe=False, projection_type="natural earth", fitbounds=False, projection_scale=1,
+                                      center=dict(lat=15, lon=20), showcountries=True, countrycolor="#c9d2dc"))
     section.panels.append(Panel(
         "searches_per_country", "Searches per country", ["ISO3", "country", "searches", "share %"],
         [[c, _country_label(c), n, _share(n, total)] for c, n in countries[:TOP_ROWS * 4]], choropleth,
