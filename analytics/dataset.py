@@ -128,9 +128,32 @@ def conversation_rows(engine: sa.engine.Engine) -> Iterator[tuple[str, list[Row]
                 if current is not None:
                     yield current, rows
                 current, rows = sender, []
-            rows.append(Row(type_name, float(timestamp or 0.0), intent, action, data))
+            rows.append(Row(type_name, timestamp or 0.0, intent, action, data))
         if current is not None:
             yield current, rows
+
+
+def tracker_signature(tracker_store_url: str) -> tuple[int, int]:
+    """(rows, highest id) of the events table: unchanged means no conversation was added, grown or erased."""
+    from introductions.conversations import conversation_engine
+
+    engine = conversation_engine(tracker_store_url)
+    try:
+        if not _has_table(engine, "events"):
+            return (0, 0)
+        with engine.connect() as connection:
+            count, highest = connection.execute(sa.text("SELECT COUNT(*), MAX(id) FROM events")).one()
+        return (int(count or 0), int(highest or 0))
+    finally:
+        engine.dispose()
+
+
+def with_fresh_brokering(dataset: Dataset, database_url: str | None) -> Dataset:
+    """The same conversations with the introductions store read again (it is small)."""
+    from dataclasses import replace
+
+    brokering = read_brokering(database_url) if database_url else {}
+    return replace(dataset, built_at=time.time(), **{k: brokering.get(k, []) for k in ("introductions", "handoffs", "handoffs_asked", "feedback")})
 
 
 def read_signals(tracker_store_url: str) -> Iterator[ConversationSignals]:
@@ -153,7 +176,8 @@ class TextCache:
         self._db = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path)
+            # One build at a time uses it, from whichever worker thread runs the refresh.
+            self._db = sqlite3.connect(path, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS sdg (hash TEXT PRIMARY KEY, sdg INTEGER, score REAL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS vector (hash TEXT PRIMARY KEY, vector BLOB)")
         self._memory: dict[tuple[str, str], Any] = {}
@@ -200,6 +224,18 @@ class TextCache:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+
+
+class CachedEmbedder:
+    """The encoder behind a TextCache: each distinct text is embedded once, for the tagger and the themes."""
+
+    def __init__(self, embedder: Any, cache: TextCache) -> None:
+        self._embedder = embedder
+        self._cache = cache
+        self.dimension = getattr(embedder, "dimension", 384)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        return vectors_of(list(texts), self._embedder, self._cache)
 
 
 def tag_needs(texts: Sequence[str], tagger: Any, cache: TextCache) -> dict[str, tuple[int, float]]:
@@ -342,12 +378,14 @@ def build_dataset(
     embedder: Any = None,
     tagger: Any = None,
     cache_path: Path | None = None,
+    cache: TextCache | None = None,
     signals: Iterable[ConversationSignals] | None = None,
 ) -> Dataset:
     """Reads both stores and reduces them to columns. `embedder`/`tagger` None: a tagger-free build (needs
     without an SDG filter stay untagged, each distinct unmet need is its own theme)."""
     started = time.perf_counter()
-    cache = TextCache(cache_path)
+    owned = cache is None
+    cache = cache if cache is not None else TextCache(cache_path)
     text_ids: dict[str, int] = {}
     s_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "language", "turns", "escalated", "fallbacks", "abandoned")}
     q_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "language", "kind", "outcome", "rephrased", "sdg", "filter_sdg", "country", "region", "text")}
@@ -406,7 +444,8 @@ def build_dataset(
         ids = [i for i in np.flatnonzero(counts) if texts[i]]
         theme_ids, labels = cluster_texts([texts[i] for i in ids], [int(counts[i]) for i in ids], embedder, cache)
         clusters[ids] = theme_ids
-    cache.close()
+    if owned:
+        cache.close()
 
     brokering = read_brokering(database_url) if database_url else {}
     dataset = Dataset(

@@ -10,7 +10,7 @@ Contracts with the actions (see the README's analytics section): search actions 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import orjson
 
@@ -42,8 +42,7 @@ DEFAULT_LANGUAGE = "en"
 READ_TYPES = ("user", "bot", "action", "slot", "session_started")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One row of the `events` table (data still JSON text: parsed only when needed)."""
 
     type_name: str
@@ -200,6 +199,8 @@ def _sessions(rows: Iterable[Row]) -> Iterable[tuple[list[_Turn], dict[str, Any]
             if row.action_name and row.action_name != "action_listen":
                 turn.actions.append(row.action_name)
         elif kind == "bot":
+            if not row.data or "utter_action" not in row.data:  # most bot rows: no need to parse them
+                continue
             utter = (_json(row.data).get("metadata") or {}).get("utter_action")
             if isinstance(utter, str):
                 turn.utterances.append(utter)

@@ -274,22 +274,29 @@ async def _refresh_forever(state: DashboardState) -> None:
 
 
 def dataset_builder(config: Settings, *, tagger: bool = True) -> Callable[[], Dataset]:
-    """Builds the dataset from the configured stores; the encoder and SDG tagger load on first use."""
-    from analytics.dataset import build_dataset
+    """Builds the dataset from the configured stores. The encoder and SDG tagger load on first use and share
+    one on-disk cache, so each distinct need is embedded once, ever."""
+    from analytics.dataset import CachedEmbedder, TextCache, build_dataset, tracker_signature, with_fresh_brokering
 
     models: dict[str, Any] = {}
 
     def build() -> Dataset:
-        if tagger and not models:
-            from knowledge.embedder import MiniLmEmbedder
-            from knowledge.sdg import SdgTagger
+        if not models:
+            models["cache"] = TextCache(config.state_dir / "analytics" / "text_cache.sqlite3")
+            if tagger:
+                from knowledge.embedder import MiniLmEmbedder
+                from knowledge.sdg import SdgTagger
 
-            models["embedder"] = MiniLmEmbedder(config.embed_backend)
-            models["tagger"] = SdgTagger(models["embedder"])
-        return build_dataset(
-            config.tracker_store_url, config.database_url, embedder=models.get("embedder"), tagger=models.get("tagger"),
-            cache_path=config.state_dir / "analytics" / "text_cache.sqlite3",
-        )
+                models["embedder"] = CachedEmbedder(MiniLmEmbedder(config.embed_backend), models["cache"])
+                models["tagger"] = SdgTagger(models["embedder"])
+        # The conversations are re-read only when the events table changed (a new turn, an erasure, a purge).
+        signature = tracker_signature(config.tracker_store_url)
+        if models.get("signature") == signature:
+            return with_fresh_brokering(models["dataset"], config.database_url)
+        dataset = build_dataset(config.tracker_store_url, config.database_url, embedder=models.get("embedder"),
+                                tagger=models.get("tagger"), cache=models["cache"])
+        models["signature"], models["dataset"] = signature, dataset
+        return dataset
 
     return build
 

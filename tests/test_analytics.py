@@ -340,3 +340,20 @@ def test_feedback_cli_list_show_resolve_export(tmp_path):
     (example,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert example["query"] == "solar mini grids for islands" and example["expected"] == ["s-solar-1", "s-solar-2"]
     assert (example["label"], example["rating"], example["answer_kind"]) == ("wrong_region", "down", "search")
+
+
+def test_an_erased_conversation_leaves_the_next_report(tmp_path):
+    """"Delete my data" erases the conversation's events (bot/tracker_store.py); its needs then leave the report."""
+    from introductions.conversations import conversation_engine, erase_conversation
+
+    url = seed.write_tracker_store(tmp_path / "conversations.sqlite3")
+    before = summary_numbers(build_dataset(url, None), View())
+    assert any("lithium" in row[0] for row in before["unmet"]["unmet_themes"]["rows"])
+    engine = conversation_engine(url)
+    with engine.begin() as connection:
+        assert erase_conversation(connection, "telegram:b") > 0
+    engine.dispose()
+    after = summary_numbers(build_dataset(url, None), View())
+    assert not any("lithium" in row[0] for row in after["unmet"]["unmet_themes"]["rows"])
+    assert after["demand"]["kpis"]["searches"] == str(seed.EXPECTED["searches"] - 2)
+    assert _table(after, "overview", "languages") == {"en": 6}
