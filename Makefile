@@ -126,7 +126,7 @@ bench: install store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 	$(PY) -m bench.analytics
 
-report: install ## staff analytics report: one self-contained HTML file in $(STATE)/results/analytics/
+report: install ## staff analytics report: one self-contained HTML file in .galaxy/results/analytics/
 	$(PY) -m analytics report
 
 MODELS_DIR := models

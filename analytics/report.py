@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -590,10 +588,3 @@ def summary_numbers(ds: Dataset, view: View) -> dict[str, Any]:
     return {s.key: {"kpis": dict(s.kpis), **{p.key: {"headers": p.headers, "rows": p.rows} for p in s.panels}}
             for s in build_sections(ds, view)}
 
-
-def now() -> float:
-    return time.time()
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str)

@@ -174,8 +174,8 @@ def _is_fallback(turn: _Turn) -> bool:
     )
 
 
-def _sessions(rows: Iterable[Row]) -> Iterable[tuple[list[_Turn], dict[str, Any]]]:
-    """The user turns of each session, and the slot values at each turn's end (after the session)."""
+def _sessions(rows: Iterable[Row]) -> Iterable[tuple[list[_Turn], list[dict[str, Any]]]]:
+    """The user turns of each session, with the tracked slots' values at the end of each turn."""
     turns: list[_Turn] = []
     state: dict[str, Any] = {}
     states: list[dict[str, Any]] = []
@@ -183,7 +183,7 @@ def _sessions(rows: Iterable[Row]) -> Iterable[tuple[list[_Turn], dict[str, Any]
         kind = row.type_name
         if kind in SESSION_START:
             if turns:
-                yield turns, {"states": states}
+                yield turns, states
             turns, states = [], []
             continue
         if kind == "user":
@@ -210,14 +210,13 @@ def _sessions(rows: Iterable[Row]) -> Iterable[tuple[list[_Turn], dict[str, Any]
             state = {**state, row.action_name: value}
             states[-1] = state
     if turns:
-        yield turns, {"states": states}
+        yield turns, states
 
 
 def extract(sender_id: str, rows: Iterable[Row]) -> ConversationSignals:
     """Sessions, searches and FAQ questions of one conversation, from its rows in storage order."""
     signals = ConversationSignals(sender_id)
-    for turns, extra in _sessions(rows):
-        states: list[dict[str, Any]] = extra["states"]
+    for turns, states in _sessions(rows):
         language = next(
             (str(s["language"]) for s in reversed(states) if s.get("language")), DEFAULT_LANGUAGE
         )
