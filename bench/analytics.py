@@ -48,21 +48,27 @@ def ensure_conversations(path: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
-def build_report(url: str, cache: Path, tagger: bool) -> tuple[float, float, int]:
-    from analytics.dataset import build_dataset
+def build_report(url: str, cache_path: Path, tagger: bool) -> tuple[float, float, int]:
+    """(dataset seconds, dataset + HTML seconds, HTML size); the models load before the clock starts."""
+    from analytics.dataset import CachedEmbedder, TextCache, build_dataset
     from analytics.report import View, render_report
 
+    cache = TextCache(cache_path)
     models = {}
     if tagger:
         from knowledge.embedder import MiniLmEmbedder
         from knowledge.sdg import SdgTagger
 
-        models["embedder"] = MiniLmEmbedder(settings().embed_backend)
+        models["embedder"] = CachedEmbedder(MiniLmEmbedder(settings().embed_backend), cache)
         models["tagger"] = SdgTagger(models["embedder"])
     started = time.perf_counter()
-    dataset = build_dataset(url, None, embedder=models.get("embedder"), tagger=models.get("tagger"), cache_path=cache)
+    dataset = build_dataset(url, None, embedder=models.get("embedder"), tagger=models.get("tagger"), cache=cache)
     built = time.perf_counter() - started
     page = render_report(dataset, View())
+    cache.close()
+    distinct = len(dataset.texts)
+    print(f"    ({dataset.conversations:,} conversations, {len(dataset.sessions):,} sessions, {len(dataset.searches):,} searches, "
+          f"{distinct:,} distinct need and question texts)", flush=True)
     return built, time.perf_counter() - started, len(page)
 
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from harness.fake_telegram import Bridge, keyboard_of, running_fake_api
+from harness.stack import ROOT
 from introductions.feedback import FeedbackStore
 from knowledge.settings import Settings
 
@@ -21,6 +22,12 @@ CHROMIUM_ARGS = [
 REPLY_TIMEOUT_MS = 90_000
 QUESTION = "what is the South-South Galaxy?"
 ASK_TO_RATE = "I want to rate that answer"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bundle_built() -> None:
+    if not (ROOT / "bot" / "widget" / "dist" / "galaxy-widget.js").exists():
+        pytest.fail("no widget bundle: run `make widget` (make test does)")
 
 
 def _feedback(stack) -> list:
