@@ -68,6 +68,10 @@ class DashboardState:
         with self._lock:
             self.dataset, self.error = dataset, None
             self.pages.clear()
+        # Precompute the unfiltered pages, so the first visit after a refresh is a cache hit.
+        for key, _ in SECTIONS:
+            self.page((key, View(), (), dataset.built_at),
+                      lambda key=key: render_page(dataset, key, View(), {}, self.settings.dashboard_refresh_seconds))
         logger.info("analytics dataset refreshed in %.1fs (%d conversations)", time.perf_counter() - started, dataset.conversations)
 
     def page(self, key: tuple, render: Callable[[], str]) -> str:
@@ -123,40 +127,43 @@ def view_of(request: Request) -> View:
     return View(day("from"), day("to", end=True), channel)
 
 
-def _filters_html(request: Request, dataset: Dataset, path: str) -> str:
-    chosen = request.args.get("channel") or ""
+def filters_of(request: Request) -> dict[str, str]:
+    """The filter parameters as given (for the form and the links), empty ones left out."""
+    return {k: request.args.get(k) for k in ("from", "to", "channel") if request.args.get(k)}
+
+
+def _filters_html(filters: dict[str, str], dataset: Dataset, path: str) -> str:
+    chosen = filters.get("channel", "")
     options = ['<option value="">all channels</option>'] + [
         f'<option value="{html.escape(c)}"{" selected" if c == chosen else ""}>{html.escape(CHANNEL_LABELS.get(c, c))}</option>'
         for c in dataset.channels
     ]
     return (
         f'<form class="filters" method="get" action="{html.escape(path)}">'
-        f'<label>From<input type="date" name="from" value="{html.escape(request.args.get("from") or "")}"></label>'
-        f'<label>To<input type="date" name="to" value="{html.escape(request.args.get("to") or "")}"></label>'
+        f'<label>From<input type="date" name="from" value="{html.escape(filters.get("from", ""))}"></label>'
+        f'<label>To<input type="date" name="to" value="{html.escape(filters.get("to", ""))}"></label>'
         f'<label>Channel<select name="channel">{"".join(options)}</select></label><button type="submit">Apply</button></form>'
     )
 
 
-def _shell(request: Request, dataset: Dataset, active: str, body: str) -> str:
-    query = urlencode({k: v for k, v in (("from", request.args.get("from")), ("to", request.args.get("to")), ("channel", request.args.get("channel"))) if v})
+def render_page(dataset: Dataset, key: str, view: View, filters: dict[str, str], refresh_seconds: int) -> str:
+    """One dashboard page: the section's figures, tables and CSV links inside the navigation and filters."""
+    query = urlencode(filters)
     suffix = f"?{query}" if query else ""
+    body = section_html(build_section(dataset, view, key), lambda p: f"/csv/{key}/{p.key}.csv{suffix}")
     nav = "".join(
-        f'<a href="/{k}{suffix}"{" class=on" if k == active else ""}>{html.escape(t)}</a>' for k, t in SECTIONS
+        f'<a href="/{k}{suffix}"{" class=on" if k == key else ""}>{html.escape(t)}</a>' for k, t in SECTIONS
     ) + f'<a href="/report.html{suffix}">Report (HTML)</a><a href="/logout">Sign out</a>'
     built = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(dataset.built_at))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>Galaxy analytics: {html.escape(dict(SECTIONS).get(active, active))}</title><style>{STYLE}</style>"
+        f"<title>Galaxy analytics: {html.escape(dict(SECTIONS).get(key, key))}</title><style>{STYLE}</style>"
         '<script src="/assets/geo.js"></script><script src="/assets/plotly.js"></script></head><body>'
         f"<header><h1>Galaxy Assistant analytics</h1>{nav}</header><main>"
-        f"{_filters_html(request, dataset, '/' + active)}"
+        f"{_filters_html(filters, dataset, '/' + key)}"
         f'<p class="muted">{dataset.conversations:,} conversations · data read {built} (refreshed every '
-        f"{max(1, int(dataset_refresh(request)))}s) · aggregates and masked need texts only</p>{body}</main></body></html>"
+        f"{refresh_seconds}s) · aggregates and masked need texts only</p>{body}</main></body></html>"
     )
-
-
-def dataset_refresh(request: Request) -> int:
-    return request.app.ctx.state.settings.dashboard_refresh_seconds
 
 
 def build_app(state: DashboardState, token: str) -> Sanic:
@@ -220,15 +227,10 @@ def build_app(state: DashboardState, token: str) -> Sanic:
             return text("not found", status=404)
         if dataset is None:
             return loading()
-        view = view_of(request)
-
-        def render() -> str:
-            section = build_section(dataset, view, key)
-            query = urlencode({k: v for k, v in (("from", request.args.get("from")), ("to", request.args.get("to")), ("channel", request.args.get("channel"))) if v})
-            body = section_html(section, lambda p: f"/csv/{key}/{p.key}.csv" + (f"?{query}" if query else ""))
-            return _shell(request, dataset, key, body)
-
-        page = await asyncio.get_running_loop().run_in_executor(None, state.page, (key, view, dataset.built_at), render)
+        view, filters = view_of(request), filters_of(request)
+        page = await asyncio.get_running_loop().run_in_executor(
+            None, state.page, (key, view, tuple(sorted(filters.items())), dataset.built_at),
+            lambda: render_page(dataset, key, view, filters, state.settings.dashboard_refresh_seconds))
         return html_response(page, headers=no_store)
 
     @app.get("/csv/<key:str>/<name:str>")
