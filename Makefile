@@ -21,7 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv
+.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -134,6 +134,10 @@ eval-cv: install ## NLU intent accuracy and macro-F1 by 5-fold cross-validation 
 
 bench: install store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
+	$(PY) -m bench.analytics
+
+report: install ## staff analytics report: one self-contained HTML file in .galaxy/results/analytics/
+	$(PY) -m analytics report
 
 MODELS_DIR := models
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from actions.context import ActionContext
+from actions.feedback import ActionRecordFeedback, ActionSaveFeedbackReason
 from actions.handoffs import (
     ActionCancelHandoff,
     ActionConfirmHandoff,
@@ -60,6 +61,9 @@ ACTION_CLASSES = (
     ActionDeclineHandoff,
     ActionCancelHandoff,
     ActionHandoffStatus,
+    # answer feedback (actions/feedback.py)
+    ActionRecordFeedback,
+    ActionSaveFeedbackReason,
 )
 
 

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
 from actions.details import last_bot_action
+from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import filters_text, payload, result_block, result_buttons
 from knowledge.geo import REGION_LABELS, geography, sdg_name
@@ -158,10 +159,10 @@ def _show_list(
     footer = ""
     if state.filters.any():
         footer = "\n\nSay \"any country\", \"any SDG\" or \"clear the filters\" to widen the search."
-    dispatcher.utter_message(
-        text=f"{header}\n\n{blocks}{footer}",
-        buttons=result_buttons(results, more=more, lookup=services.retriever.get, first_rank=state.offset + 1),
-    )
+    buttons = result_buttons(results, more=more, lookup=services.retriever.get, first_rank=state.offset + 1)
+    if state.topic:
+        buttons += feedback_buttons(search_ref(state.topic))
+    dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
 
 
 class SearchAction(GalaxyAction):

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
 from actions.formatting import payload
+from actions.feedback import faq_ref, feedback_buttons
 from actions.records import show_record
 from actions.references import describe_match
 from actions.search import back_button, ranked_page, run_search
@@ -120,7 +121,7 @@ class ActionAnswerFaq(GalaxyAction):
         if match is None:
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state))
             return [SlotSet("faq_outcome", "dont_know")]
-        dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
+        dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state) + feedback_buttons(faq_ref(match.entry.id)))
         outcome = "answered" if match.entry.id == entry_id else "low_confidence"
         return [SlotSet("faq_outcome", outcome)]
 

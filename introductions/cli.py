@@ -172,6 +172,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         expired = service.expire_overdue()
         purged = service.purge_personal_data(args.older_than_days)
         purged_handoffs = service.handoffs.purge_personal_data(args.older_than_days)
+        service.feedback.purge(args.older_than_days)
     finally:
         service.close()
     days = settings().retention_days if args.older_than_days is None else args.older_than_days
@@ -230,6 +231,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         service.purge_personal_data()
         purge_stored_conversations(settings().tracker_store_url, settings().retention_days)
         service.handoffs.purge_personal_data()
+        service.feedback.purge()
 
     try:
         worker.run_forever(stop, housekeeping=housekeeping)

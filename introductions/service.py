@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge.catalogue import Partner, Solution
 from introductions import emails, telegram
 from introductions.db import make_engine, utcnow
+from introductions.feedback import FeedbackStore
 from introductions.handoffs import HandoffService
 from introductions import validation
 from introductions.models import (
@@ -126,10 +127,13 @@ class IntroductionService:
         self._signer = DecisionSigner(self._secret)
         # Hand-offs to staff live in the same database (and outbox).
         self.handoffs = HandoffService(database_url, settings, clock=clock)
+        # Answer feedback (👍/👎) too; it goes with the conversation's requests when the user deletes their data.
+        self.feedback = FeedbackStore(database_url, settings, clock=clock)
 
     def close(self) -> None:
         self.engine.dispose()
         self.handoffs.close()
+        self.feedback.close()
 
     # -- requests -------------------------------------------------------------------------------------
 
@@ -664,9 +668,11 @@ class IntroductionService:
         return len(ids)
 
     def delete_for_conversation(self, conversation_id: str) -> int:
-        """Delete every request of a conversation and the emails not yet sent for them (the user asked)."""
+        """Delete every request of a conversation and the emails not yet sent for them, and the conversation's
+        answer feedback (the user asked)."""
         with self._sessions() as session:
             removed = delete_for_conversation(session, Introduction, OutboxMessage.introduction_id, conversation_id)
+        self.feedback.delete_for_conversation(conversation_id)
         if removed:
             log.info("%d introduction request(s) deleted at the user's request", removed)
         return removed

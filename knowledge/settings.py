@@ -136,6 +136,12 @@ class Settings:
     widget_origins: tuple[str, ...] = ("http://127.0.0.1:5005",)  # CORS allow-list of Rasa and socket.io
     rate_limit_per_minute: int = 30  # messages per conversation (session) and minute, REST and socket.io
     rate_limit_per_ip_per_minute: int = 120  # messages per client address and minute, REST and socket.io
+    # --- Staff analytics (analytics/) ---
+    # The dashboard (`python -m analytics.web`): its own port, loopback unless told otherwise, behind a token.
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 5057
+    dashboard_token: str = field(default="", repr=False)  # empty: generated into state_dir/dashboard_token
+    dashboard_refresh_seconds: int = 300  # how often the dashboard re-reads the stores
 
     @property
     def rasa_url(self) -> str:
@@ -218,11 +224,19 @@ def load_settings() -> Settings:
         ),
         rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 30),
         rate_limit_per_ip_per_minute=_env_int("RATE_LIMIT_PER_IP_PER_MINUTE", 120),
+        # --- Staff analytics ---
+        dashboard_host=_env("DASHBOARD_HOST", "127.0.0.1"),
+        dashboard_port=_env_int("DASHBOARD_PORT", 5057),
+        dashboard_token=os.environ.get("DASHBOARD_TOKEN", "").strip(),
+        dashboard_refresh_seconds=_env_int("DASHBOARD_REFRESH_SECONDS", 300),
     )
 
 
 # --- Private surfaces ---
-SECRET_NAMES = ("rasa_auth_token", "action_server_token", "rest_channel_token", "telegram_channel_token", "session_secret")
+SECRET_NAMES = (
+    "rasa_auth_token", "action_server_token", "rest_channel_token", "telegram_channel_token", "session_secret",
+    "dashboard_token",  # staff analytics
+)
 
 
 def generated_secret(state_dir: Path, name: str, configured: str = "") -> str:
