@@ -1,7 +1,10 @@
-"""Mechanical first pass that appends the *_more_facts reference records to the seed catalogue.
+"""Mechanical first pass that appended the *_more_facts reference records to the seed catalogue (run once).
 
-Summaries are the reference's `summary_own_words` (already our own words); descriptions are left
-empty for a later hand-written pass. Facts not stated are left null/empty.
+Summaries are the reference's `summary_own_words` (already our own words). The pass left descriptions
+empty and facts null; a hand-written pass then edited the JSONL files directly: descriptions in our own
+words, `provider_countries`, `funders`, `results`, `budget` and `status` where a reference states them,
+provider links, partner types checked by hand (`ptype` below only guesses from keywords) and duplicates
+merged. Running this again would append every record a second time: edit knowledge/data/*.jsonl instead.
 """
 from __future__ import annotations
 

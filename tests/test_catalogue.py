@@ -23,7 +23,7 @@ def test_seed_catalogue_has_every_reference_record():
     records = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])
     solutions = [r for r in records if isinstance(r, Solution)]
     partners = [r for r in records if isinstance(r, Partner)]
-    assert len(solutions) == 234 and len(partners) == 97
+    assert len(solutions) == 234 and len(partners) == 108
     assert all(r.source_url.startswith("http") for r in records)
     assert all(all(1 <= g <= 17 for g in r.sdgs) for r in records)
     assert all(len(c) == 3 and c.isupper() for s in solutions for c in s.countries)
@@ -31,6 +31,55 @@ def test_seed_catalogue_has_every_reference_record():
     feims = next(s for s in solutions if "Foreign Employment" in s.title)
     assert feims.countries == ("NPL",) and feims.regions == ("asia_pacific",)
 
+
+
+@pytest.fixture(scope="module")
+def seed():
+    records = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])
+    return [r for r in records if isinstance(r, Solution)], [r for r in records if isinstance(r, Partner)]
+
+
+def test_every_seed_record_has_a_description(seed):
+    solutions, partners = seed
+    assert [r.id for r in (*solutions, *partners) if not r.description.strip()] == []
+    # A description is written, not the summary pasted again.
+    assert [s.id for s in solutions if s.description.strip() == s.summary.strip()] == []
+
+
+def test_no_two_seed_partners_share_a_name_or_acronym(seed):
+    _, partners = seed
+    owners: dict[str, set[str]] = {}
+    for p in partners:
+        for name in (p.name, p.acronym, *p.aliases):
+            if name:
+                owners.setdefault(" ".join(name.casefold().split()), set()).add(p.id)
+    assert {name: ids for name, ids in owners.items() if len(ids) > 1} == {}
+
+
+def test_every_provider_and_other_partner_of_a_solution_is_a_seed_partner(seed):
+    solutions, partners = seed
+    ids = {p.id for p in partners}
+    dangling = [(s.id, x) for s in solutions for x in (s.provider, *s.other_partners) if x and x not in ids]
+    assert dangling == []
+    assert [s.id for s in solutions if s.provider and s.provider in s.other_partners] == []
+
+
+def test_provider_countries_are_iso3_codes(seed):
+    solutions, _ = seed
+    from knowledge.geo import geography
+
+    codes = [c for s in solutions for c in s.provider_countries]
+    assert len(codes) > 100  # the facts pass filled them
+    assert [c for c in codes if not (len(c) == 3 and c.isupper() and geography().is_country(c))] == []
+    # The China-Nigeria expert deployment: experts came from China, the work happened in Nigeria.
+    nigeria = next(s for s in solutions if s.id == "s-fao-nigeria-unilateral-trust-fund-with")
+    assert nigeria.countries == ("NGA",) and nigeria.provider_countries == ("CHN",)
+
+
+def test_rejects_a_provider_country_that_is_not_iso3(tmp_path):
+    path = write_jsonl(tmp_path / "c.jsonl", [dict(SOLUTION, provider_countries=["China"])])
+    with pytest.raises(CatalogueError, match="provider_countries.*'China'"):
+        load_catalogue([path])
 
 def test_seed_faq_has_at_least_30_entries_with_unique_ids():
     entries = load_faq(DATA_DIR / "faq.jsonl")
