@@ -12,7 +12,8 @@ from actions.base import GalaxyAction, latest_entities, latest_text
 from actions.dialogue import DialogueState
 from actions.formatting import connectable, details_text, payload
 from actions.record_questions import ATTRIBUTES, answer
-from actions.references import Reference, choice_buttons, resolve
+from actions.references import Reference, choice_buttons, describes_something, resolve
+from actions.search import ranked_page, run_search
 from knowledge.catalogue import Record
 from knowledge.services import KnowledgeServices
 
@@ -83,6 +84,12 @@ class ActionShowDetails(GalaxyAction):
             return [SlotSet("last_results", list(new.results)), SlotSet("shown_ids", list(new.shown)), SlotSet("result_offset", 0.0), SlotSet("selected_id", linked.id)]
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
         if reference.record_id is None:
+            text = latest_text(tracker)
+            if not state.results and text and describes_something(text_without(tracker, ("attribute", "operation", "scope", "country", "region", "ordinal"))):
+                # "human milk banks" read as "open that one" with nothing on screen: it is a need
+                kind = "partner" if services.retriever.named_partners(text) else "solution"
+                if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
+                    return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters)
             explain_reference(dispatcher, services, state, reference, "show_details")
             return []
         return show_record(services, dispatcher, state, reference.record_id)

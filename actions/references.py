@@ -72,6 +72,11 @@ def _record_countries(record: Record, lookup: Lookup) -> set[str]:
     return {record.country} if record.country else set()
 
 
+def describes_something(text: str) -> bool:
+    """Whether a message says more than "that one" / "the second": words beyond pointing words."""
+    return any(w not in _POINTING for w in tokens(text))
+
+
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
     """The ids of `ids` that the message describes best (several when it is a tie); [] when the
     message describes none of them."""
