@@ -1,5 +1,6 @@
-"""Actions that keep a user from getting stuck: clarification on low-confidence NLU, FAQ
-questions the ResponseSelector missed (the hand-off to a person is actions/handoffs.py)."""
+"""Actions that keep a user from getting stuck: clarification on low-confidence NLU, FAQ answers
+checked against the question, out-of-scope and thanks that keep the results one tap away (the
+hand-off to a person is actions/handoffs.py)."""
 from __future__ import annotations
 
 import re
@@ -57,9 +58,10 @@ CLARIFY_TEXTS = (
 
 
 class ActionClarify(GalaxyAction):
-    """Low NLU confidence: answer from the FAQ when it clearly covers the question, otherwise
-    suggest the likely intents instead of guessing; repeated misses vary the reply and offer the
-    main actions, a person at UNOSSC among them."""
+    """Low NLU confidence: open the item on screen the message describes, answer from the FAQ when it
+    clearly covers the question, search when the catalogue answers the text closely; otherwise suggest
+    the likely intents instead of guessing. Repeated misses vary the reply and offer the main actions,
+    a person at UNOSSC among them."""
 
     def name(self) -> str:
         return "action_clarify"
