@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from abc import ABC
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class Detail:
     check: Callable[[str], str | None]  # a validator of introductions.validation (raises InvalidRequest)
     hint: str
     optional: bool = False
+    # An answer of this shape is taken whatever intent the NLU gave it (an email address read as "deny")
+    looks_like: "re.Pattern[str] | None" = None
 
     def clean(self, value: Any) -> str | None:
         """The value as it will be stored; raises InvalidRequest."""
@@ -49,16 +52,18 @@ def _email(value: str) -> str:
     return validation.email(value.strip().strip("<>").strip())
 
 
+EMAIL_SHAPE = re.compile(r"^\s*<?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?\s*$")
+
 INTRODUCTION_DETAILS = (
     Detail("requester_name", "name", validation.name, f"Please type your name (up to {validation.NAME_MAX} characters)."),
     Detail("requester_organisation", "organisation", validation.organisation, f"Please type the name of your organisation (up to {validation.ORGANISATION_MAX} characters)."),
     Detail("requester_role", "role", validation.role, f"Please type your role (up to {validation.ROLE_MAX} characters), or press Skip.", optional=True),
-    Detail("requester_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org."),
+    Detail("requester_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org.", looks_like=EMAIL_SHAPE),
     Detail("intro_message", "message", validation.message, "Please write a sentence or two about what you'd like to discuss."),
 )
 HANDOFF_DETAILS = (
     Detail("handoff_topic", "question", validation.topic, "Please write a sentence or two about what you'd like to talk about."),
-    Detail("handoff_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org."),
+    Detail("handoff_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org.", looks_like=EMAIL_SHAPE),
 )
 # The `field` entity names the introduction's slots; a hand-off has an email and a topic (its "message").
 HANDOFF_FIELDS = {"requester_email": "handoff_email", "intro_message": "handoff_topic", "handoff_email": "handoff_email", "handoff_topic": "handoff_topic"}
@@ -117,6 +122,18 @@ class DetailForm(FormValidationAction, ABC):
         self.context = context
         for detail in self.details:
             setattr(self, f"validate_{detail.slot}", self._validator(detail))
+            if detail.looks_like is not None:
+                setattr(self, f"extract_{detail.slot}", self._extractor(detail))
+
+    @staticmethod
+    def _extractor(detail: Detail):
+        async def extract(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+            text = tracker.latest_message.get("text") or ""
+            if tracker.get_slot("requested_slot") == detail.slot and detail.looks_like.match(text) and not text.startswith("/"):
+                return {detail.slot: text.strip()}
+            return {}
+
+        return extract
 
     def _validator(self, detail: Detail):
         def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from actions.formatting import payload
 from actions.feedback import faq_ref, feedback_buttons
 from actions.records import show_record
 from actions.references import describe_match
-from actions.search import back_button, ranked_page, run_search
+from actions.filters import FilterRequest
+from actions.search import ActionSearchPartners, ActionSearchSolutions, back_button, leftover_topic, ranked_page, refine
 from knowledge.catalogue import FaqEntry
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
@@ -82,9 +83,13 @@ class ActionClarify(GalaxyAction):
             if match is not None:
                 dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
                 return [SlotSet("faq_outcome", "answered")]
+        if state.topic and not leftover_topic(text, tracker) and FilterRequest.of(tracker, text).changes_anything():
+            # "in Morocco" after a search, read as unsure: a filter change of that search
+            return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text), kind=state.kind)
         kind = "partner" if services.retriever.named_partners(text) else "solution"
         if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
-            return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters)
+            search = ActionSearchPartners if kind == "partner" else ActionSearchSolutions
+            return await search(self.context).act(services, dispatcher, tracker, domain)
         misses = recent_fallbacks(tracker)
         ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         buttons = []

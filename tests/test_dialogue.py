@@ -262,3 +262,12 @@ async def test_an_unsure_nlu_still_finds_a_need_the_catalogue_answers_closely_or
     assert messages[0]["text"].startswith('Here are the solutions that best match "solar engineers in villages"')
     messages, events = await run(ActionClarify(context), tracker_factory("the rainwater one", intent="nlu_fallback", slots=SOLAR_LIST), domain)
     assert slots_of(events) == {"selected_id": "s-rainwater"}
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_filter_change_refines_the_current_search(context, tracker_factory, domain):
+    _, events = await run(ActionSearchSolutions(context), tracker_factory("training women in rural communities"), domain)
+    slots = slots_of(events)
+    text = "in Asia"
+    messages, events = await run(ActionClarify(context), tracker_factory(text, intent="nlu_fallback", entities=[place(text, "Asia", "region", ASIA)], slots=slots), domain)
+    assert slots_of(events)["region"] == ASIA and slots_of(events)["last_query"] == "training women in rural communities"

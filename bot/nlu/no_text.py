@@ -1,7 +1,10 @@
 """NoTextClassifier: marks messages with no letter or digit (emoji only, punctuation, empty) as
-`nlu_fallback`, so the assistant asks for words instead of guessing an intent from noise."""
+`nlu_fallback`, so the assistant asks for words instead of guessing an intent from noise; and a
+message that is only an email address (the answer to "what email should they use?") is never read
+as a refusal, which would cancel the form that asked for it."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -12,6 +15,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 FALLBACK = "nlu_fallback"
+EMAIL_ONLY = re.compile(r"^\s*<?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?\s*$")
+# Intents an email address alone cannot mean.
+NOT_AN_EMAIL = frozenset({"deny", "affirm", "skip", "greet", "goodbye", "thank"})
 
 
 def has_words(text: str | None) -> bool:
@@ -34,4 +40,9 @@ class NoTextClassifier(GraphComponent):
                 ranking = [intent] + [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK]
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            elif EMAIL_ONLY.match(text) and (message.get(INTENT) or {}).get("name") in NOT_AN_EMAIL:
+                ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") not in NOT_AN_EMAIL | {FALLBACK}]
+                if ranking:
+                    message.set(INTENT, dict(ranking[0]), add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
