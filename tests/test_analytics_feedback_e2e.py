@@ -86,7 +86,7 @@ def test_thumbs_up_over_the_telegram_bridge(stack, tmp_path):
 
 def test_a_forged_payload_is_stored_unverified_and_asks_nothing(stack):
     payload = "/feedback" + json.dumps({"rating": "down", "answer": "search:an answer never shown"})
-    replies = stack.send(payload, sender="forger")
+    replies = stack.send(payload, sender="feedback-forger")
     assert "Thank you for the feedback" in " ".join(r.get("text", "") for r in replies)
     forged = [i for i in _feedback(stack) if i.answer_ref == "search:an answer never shown"]
     assert [(i.verified, i.reason) for i in forged] == [(False, None)]
