@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel, latest_entities, latest_text
+from actions.base import GalaxyAction, input_channel, latest_text
 from actions.details import (
     INTRODUCTION_DETAILS,
     Detail,
