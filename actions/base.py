@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -50,6 +51,23 @@ def latest_text(tracker: Tracker) -> str:
     which carry an intent and entities but no words to search for."""
     text = (tracker.latest_message.get("text") or "").strip()
     return "" if _PAYLOAD.match(text) else text
+
+
+def text_without(tracker: Tracker, names: tuple[str, ...], keep: "Callable[[dict[str, Any], str], bool] | None" = None) -> str:
+    """What the user typed with the spans of these entities blanked (so "how long" is not a description);
+    `keep(entity, text)` spares an entity whose words still count."""
+    text = latest_text(tracker)
+    spans = sorted(
+        {
+            (int(e["start"]), int(e["end"]))
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") in names and "start" in e and "end" in e and not (keep and keep(e, text))
+        },
+        reverse=True,
+    )
+    for start, end in spans:
+        text = text[:start] + " " + text[end:]
+    return text
 
 
 # Channels that relay through Rasa's REST channel name themselves in the message metadata.

@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel, latest_text
+from actions.base import GalaxyAction, input_channel, latest_text, text_without
 from actions.details import (
     INTRODUCTION_DETAILS,
     Detail,
@@ -25,7 +25,7 @@ from actions.details import (
 )
 from actions.formatting import payload
 from actions.dialogue import DialogueState
-from actions.records import explain_reference, text_without
+from actions.records import explain_reference
 from actions.references import resolve
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution

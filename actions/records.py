@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, latest_entities, latest_text
+from actions.base import GalaxyAction, latest_entities, latest_text, text_without
 from actions.dialogue import DialogueState
 from actions.formatting import connectable, details_text, payload
 from actions.record_questions import ATTRIBUTES, answer
@@ -16,18 +16,6 @@ from actions.references import Reference, choice_buttons, describes_something, r
 from actions.search import ranked_page, run_search
 from knowledge.catalogue import Record
 from knowledge.services import KnowledgeServices
-
-
-def text_without(tracker: Tracker, names: tuple[str, ...]) -> str:
-    """The message with the spans of these entities blanked (so "how long" is not a description)."""
-    text = latest_text(tracker)
-    spans = sorted(
-        {(int(e["start"]), int(e["end"])) for e in tracker.latest_message.get("entities") or [] if e.get("entity") in names and "start" in e},
-        reverse=True,
-    )
-    for start, end in spans:
-        text = text[:start] + " " + text[end:]
-    return text
 
 
 def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServices, state: DialogueState, reference: Reference, intent: str) -> None:

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, latest_text
+from actions.base import GalaxyAction, latest_text, text_without
 from actions.dialogue import DialogueState
 from actions.details import last_bot_action
 from actions.feedback import feedback_buttons, search_ref
@@ -35,21 +35,14 @@ _REFINEMENT_WORDS = set(
 )
 
 
-def _entity_spans(tracker: Tracker, text: str) -> list[tuple[int, int]]:
-    """Spans that steer the search rather than describe the need: places, goals named outright,
-    the filter vocabulary and ordinals (topic words that only map to a goal stay topic words)."""
-    return [
-        (int(e["start"]), int(e["end"]))
-        for e in tracker.latest_message.get("entities") or []
-        if "start" in e and "end" in e and e.get("entity") in ("country", "region", "sdg", "operation", "scope", "ordinal") and names_goal(e, text)
-    ]
+# Spans that steer the search rather than describe the need; topic words that only map to a goal
+# ("renewable energy") stay topic words.
+_STEERING = ("country", "region", "sdg", "operation", "scope", "ordinal")
 
 
 def leftover_topic(text: str, tracker: Tracker) -> str:
     """The words of a message that are neither entities nor steering words: a new topic, if any."""
-    stripped = text
-    for start, end in sorted(set(_entity_spans(tracker, text)), reverse=True):
-        stripped = stripped[:start] + " " + stripped[end:]
+    stripped = text_without(tracker, _STEERING, keep=lambda entity, said: not names_goal(entity, said)) if text else ""
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
 
@@ -115,7 +108,7 @@ def run_search(
     else:
         header = f"{note}I found no close match for \"{topic}\"{where}. These are the nearest {noun}, which may not fit your need:"
     state = replace(previous, topic=topic, kind=kind, filters=filters, selected=None).with_list([r.id for r in shown], offset=0)
-    _show_list(services, dispatcher, state, shown, header=header, more=more, outcome=outcome)
+    _show_list(services, dispatcher, state, shown, header=header, more=more)
     if outcome == "no_close_match" and filters.any():
         intent = "find_solution" if kind == "solution" else "find_partner"
         dispatcher.utter_message(
@@ -151,7 +144,6 @@ def _show_list(
     *,
     header: str,
     more: bool,
-    outcome: str,
 ) -> None:
     blocks = "\n\n".join(
         result_block(state.offset + rank, result, services.retriever.get) for rank, result in enumerate(results, start=1)
@@ -299,12 +291,12 @@ class ActionShowMore(GalaxyAction):
         shown, more, outcome = ranked_page(services, state.topic, state.kind, state.filters, offset)
         noun = "solutions" if state.kind == "solution" else "partners"
         if not shown:
-            closeness = "close matches" if ranked_page(services, state.topic, state.kind, state.filters, 0)[2] == "match" else noun
+            closeness = "close matches" if outcome == "match" else noun
             dispatcher.utter_message(text=f"That's all the {closeness} I have for \"{state.topic}\".", buttons=back_button(state))
             return []
         header = f"More {noun} for \"{state.topic}\":" if outcome == "match" else f"More {noun}, not close matches for \"{state.topic}\":"
         new = state.with_list([r.id for r in shown], offset=offset)
-        _show_list(services, dispatcher, new, shown, header=header, more=more, outcome="match")
+        _show_list(services, dispatcher, new, shown, header=header, more=more)
         return new.events()
 
 
@@ -319,21 +311,21 @@ class ActionShowResults(GalaxyAction):
         if not state.results:
             dispatcher.utter_message(response="utter_nothing_to_detail")
             return []
+        reasons = _reasons(services, state)
         found = [services.retriever.get(i) for i in state.results]
-        results = [SearchResult(record=r, score=0.0, why=_why_again(services, state, r.id)) for r in found if r is not None]
+        results = [SearchResult(record=r, score=0.0, why=reasons.get(r.id, "shown earlier")) for r in found if r is not None]
         if not results:
             dispatcher.utter_message(text="Those results are no longer in the catalogue. Tell me what you're looking for.")
             return []
         noun = "solutions" if state.kind == "solution" else "partners"
         header = f"Your results for \"{state.topic}\"" + (f" (filters: {filters_text(state.filters)})" if state.filters.any() else "") + ":" if state.topic else f"The {noun} I showed you:"
-        _show_list(services, dispatcher, state, results, header=header, more=bool(state.topic), outcome="match")
+        _show_list(services, dispatcher, state, results, header=header, more=bool(state.topic))
         return []
 
 
-def _why_again(services: KnowledgeServices, state: DialogueState, record_id: str) -> str:
+def _reasons(services: KnowledgeServices, state: DialogueState) -> dict[str, str]:
+    """Why each record of the list matched its topic, from one search."""
     if not state.topic:
-        return "shown earlier"
-    for result in services.retriever.search(state.topic, kind=state.kind, top_k=state.offset + PAGE_SIZE + 1, filters=state.filters):
-        if result.id == record_id:
-            return result.why
-    return "shown earlier"
+        return {}
+    ranked = services.retriever.search(state.topic, kind=state.kind, top_k=state.offset + PAGE_SIZE + 1, filters=state.filters)
+    return {result.id: result.why for result in ranked}

@@ -83,9 +83,10 @@ class ActionClarify(GalaxyAction):
             if match is not None:
                 dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
                 return [SlotSet("faq_outcome", "answered")]
-        if state.topic and not leftover_topic(text, tracker) and FilterRequest.of(tracker, text).changes_anything():
+        request = FilterRequest.of(tracker, text)
+        if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
             # "in Morocco" after a search, read as unsure: a filter change of that search
-            return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text), kind=state.kind)
+            return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
         kind = "partner" if services.retriever.named_partners(text) else "solution"
         if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
             search = ActionSearchPartners if kind == "partner" else ActionSearchSolutions
