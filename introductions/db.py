@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+if TYPE_CHECKING:
+    from knowledge.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -57,6 +63,24 @@ def make_engine(database_url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+class SqlStore:
+    """What every store of the introductions database holds: an engine, a session factory and a clock.
+
+    Given a URL it owns its engine (and disposes of it on close); given an engine, it shares it, so the
+    stores of one service use one connection pool."""
+
+    def __init__(self, database: str | Engine, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self._owns_engine = not isinstance(database, Engine)
+        self.engine = make_engine(database) if isinstance(database, str) else database
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
 
 
 def _alembic(database_url: str, action: str, revision: str) -> None:

@@ -8,17 +8,15 @@ conversation ("delete my data") and deleted after RETENTION_DAYS."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text, UniqueConstraint, delete, select
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
-from introductions.db import make_engine, utcnow
+from introductions.db import SqlStore
 from introductions.models import Base, UtcDateTime
 from knowledge.masking import mask_text
-from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +92,8 @@ class Feedback(Base):
         return data
 
 
-class FeedbackStore:
+class FeedbackStore(SqlStore):
     """Records, reviews, exports and erases answer feedback."""
-
-    def __init__(self, database_url: str, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        self.engine = make_engine(database_url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._clock = clock
-
-    def close(self) -> None:
-        self.engine.dispose()
 
     def record(self, conversation_id: str, channel: str, rating: str, answer_ref: str, *, verified: bool) -> Feedback:
         """Stores (or, pressed again, changes) the conversation's rating of an answer."""

@@ -7,18 +7,16 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from introductions import emails, validation
-from introductions.db import make_engine, utcnow
+from introductions.db import SqlStore
 from introductions.models import Handoff, HandoffAsked, OutboxMessage, delete_for_conversation
 from introductions.validation import InvalidRequest, identifier
-from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +24,7 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # as introductions: no 0
 _REFERENCE = re.compile(rf"^GH-[{_REFERENCE_ALPHABET}]{{6}}$")
 
 
-class HandoffService:
-    def __init__(self, database_url: str, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        self.engine = make_engine(database_url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._clock = clock
-
-    def close(self) -> None:
-        self.engine.dispose()
-
+class HandoffService(SqlStore):
     def note_asked(self, channel: str) -> None:
         """Count that a hand-off was asked for: the day and the channel, nothing that identifies anyone."""
         with self._sessions() as session:

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from knowledge.catalogue import Partner, Solution
 from introductions import emails, telegram
-from introductions.db import make_engine, utcnow
+from introductions.db import SqlStore, utcnow
 from introductions.feedback import FeedbackStore
 from introductions.handoffs import HandoffService
 from introductions import validation
@@ -103,7 +103,7 @@ class DecisionResult:
     decided_at: datetime | None
 
 
-class IntroductionService:
+class IntroductionService(SqlStore):
     """Requests, decisions, status and data-protection chores of brokered introductions."""
 
     def __init__(
@@ -116,24 +116,21 @@ class IntroductionService:
         similar_partners: Callable[[str], list[Partner]] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.settings = settings
-        self.engine = make_engine(database_url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(database_url, settings, clock=clock)
         self._partner_lookup = partner_lookup
         self._solution_lookup = solution_lookup
         self._similar_partners = similar_partners
-        self._clock = clock
         self._secret = signing_secret(settings)
         self._signer = DecisionSigner(self._secret)
         # Hand-offs to staff live in the same database (and outbox).
-        self.handoffs = HandoffService(database_url, settings, clock=clock)
+        self.handoffs = HandoffService(self.engine, settings, clock=clock)
         # Answer feedback (👍/👎) too; it goes with the conversation's requests when the user deletes their data.
-        self.feedback = FeedbackStore(database_url, settings, clock=clock)
+        self.feedback = FeedbackStore(self.engine, settings, clock=clock)
 
     def close(self) -> None:
-        self.engine.dispose()
         self.handoffs.close()
         self.feedback.close()
+        super().close()
 
     # -- requests -------------------------------------------------------------------------------------
 
