@@ -48,6 +48,10 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 bot/data/nlu/faq.yml: knowledge/data/faq.jsonl | $(VENV)/.installed
 	$(PY) -m bot.faq_sync
 
+# The organisations' names as a lookup table (a feature for DIET), generated from the catalogue.
+bot/data/nlu/partner_names.yml: knowledge/data/partners.jsonl knowledge/data/faq.jsonl | $(VENV)/.installed
+	$(PY) -m bot.partner_names
+
 store: | $(VENV)/.installed ## (re)build the knowledge store from the seed catalogue, keeping the previous generation for rollback
 	$(PY) -m knowledge ingest $(CATALOGUE) --sync
 
@@ -64,7 +68,7 @@ $(ONNX_MINILM): scripts/export_minilm.py | $(VENV)/.installed
 
 train: $(MODEL) ## train the Rasa model (only when data or config changed)
 
-$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml $(ONNX_MINILM) | $(RASA_VENV)/.installed
+$(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml bot/data/nlu/partner_names.yml $(ONNX_MINILM) | $(RASA_VENV)/.installed
 	mkdir -p models $(STATE)
 	@set -e; start=$$(date +%s); \
 	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name galaxy --quiet; \
@@ -91,8 +95,9 @@ $(WIDGET_BUNDLE): $(WIDGET)/package.json $(wildcard $(WIDGET)/src/*) $(WIDGET)/n
 chat: ## talk to the running assistant in the terminal
 	$(PY) -m bot.terminal
 
-validate: install bot/data/nlu/faq.yml ## check the training data and the FAQ file
+validate: install bot/data/nlu/faq.yml bot/data/nlu/partner_names.yml ## check the training data, the FAQ file and the partner names
 	$(PY) -m bot.faq_sync --check
+	$(PY) -m bot.partner_names --check
 	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --quiet
 
 # PostgreSQL (Debian package) for the introductions-store tests; installed once, started by the tests.
