@@ -222,9 +222,9 @@ def install(app: Sanic, context: HoldsIntroductions, *, deliver: bool = True) ->
             app.add_task(deliver_forever(context), name="outbox")
 
 
-def build_app(context: PartnerWebContext, *, load: bool = True) -> Sanic:
+def build_app(context: PartnerWebContext, *, load: bool = True, deliver: bool = True) -> Sanic:
     app = Sanic("galaxy_partners", configure_logging=False)
-    install(app, context)
+    install(app, context, deliver=deliver)
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
@@ -260,9 +260,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Galaxy Assistant partner web app (accept/decline pages, bridge endpoints, outbox)")
     parser.add_argument("--host", default=config.partner_host)
     parser.add_argument("--port", type=int, default=config.partner_port)
+    # Server mode runs the outbox worker as a process of its own (`python -m introductions worker`).
+    parser.add_argument("--no-deliver", action="store_true", help="do not run the outbox worker in this process")
     args = parser.parse_args()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = build_app(PartnerWebContext(settings=config))
+    app = build_app(PartnerWebContext(settings=config), deliver=not args.no_deliver)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
 
