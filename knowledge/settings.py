@@ -150,6 +150,7 @@ class Settings:
     action_workers: int = 2
     # First of the loopback ports make serve gives its internal processes (Rasa and action workers, ...).
     serve_internal_port: int = 5100
+    telegram_metrics_port: int = 0  # the bridge's Prometheus metrics on loopback; 0: none
 
     @property
     def rasa_url(self) -> str:
@@ -243,6 +244,7 @@ def load_settings() -> Settings:
         rasa_workers=_env_int("RASA_WORKERS", 2),
         action_workers=_env_int("ACTION_WORKERS", 2),
         serve_internal_port=_env_int("SERVE_INTERNAL_PORT", 5100),
+        telegram_metrics_port=_env_int("TELEGRAM_METRICS_PORT", 0),
     )
 
 

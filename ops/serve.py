@@ -159,13 +159,19 @@ def probes(topology: Topology) -> list[Probe]:
     checks += [(f"rasa-{i}", f"http://127.0.0.1:{p}/status", {"token": token}) for i, p in enumerate(topology.rasa_ports)]
     checks.append(("partners", f"http://127.0.0.1:{topology.partner_port}/health", {}))
     checks.append(("nginx", f"http://127.0.0.1:{topology.serve_port}/webhooks/rest/", {}))
+    if topology.telegram:
+        checks.append(("telegram", f"http://127.0.0.1:{topology.telegram_metrics_port}/metrics", {}))
     found: list[Probe] = []
     for name, url, params in checks:
         try:
             reply = requests.get(url, params=params, timeout=3)
             detail = reply.text[:200] if reply.headers.get("content-type", "").startswith("application/json") else str(reply.status_code)
             if name.startswith("rasa") and reply.ok:
-                detail = "model loaded"
+                ready = requests.get(f"{url.rsplit('/', 1)[0]}/ready", timeout=3)
+                detail = ready.text[:200]
+            if name == "telegram" and reply.ok:
+                age = [l for l in reply.text.splitlines() if l.startswith("galaxy_telegram_last_update_age_seconds")]
+                detail = f"last update {float(age[0].split()[-1]):.0f}s ago" if age else "no metrics"
             found.append(Probe(name, reply.ok, detail))
         except requests.RequestException as exc:
             found.append(Probe(name, False, type(exc).__name__))

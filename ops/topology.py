@@ -3,7 +3,7 @@ they share; rendered into supervisord.conf and nginx.conf (templates in ops/temp
 
 Ports: nginx on SERVE_PORT (the one public port); every other process on loopback from SERVE_INTERNAL_PORT
 on: Rasa workers at +0.., action servers at +20.., the action-server balancer at +40, PostgreSQL +41,
-Redis +42, the partner web app +43.
+Redis +42, the partner web app +43, the Telegram bridge's metrics +39.
 """
 from __future__ import annotations
 
@@ -127,6 +127,10 @@ class Topology:
         return self.base_port + 43
 
     @property
+    def telegram_metrics_port(self) -> int:
+        return self.base_port + 39
+
+    @property
     def public_url(self) -> str:
         return f"http://{self.config.host}:{self.serve_port}"
 
@@ -169,6 +173,7 @@ class Topology:
             # The bridge and the staff tools reach Rasa through nginx, like everyone else.
             RASA_PORT=str(self.serve_port),
             PARTNER_PORT=str(self.partner_port),
+            TELEGRAM_METRICS_PORT=str(self.telegram_metrics_port),
             PUBLIC_BASE_URL=self.config.public_base_url
             if os.environ.get("PUBLIC_BASE_URL", "").strip()
             else self.public_url,
