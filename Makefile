@@ -144,9 +144,11 @@ eval-cv: install ## NLU intent accuracy and macro-F1 by 5-fold cross-validation 
 	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out $(STATE)/results/nlu-cv --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu-cv
 
-bench: install store-ensure $(MODEL) widget ## speed and memory numbers
+bench: install system-deps store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 	$(PY) -m bench.analytics
+	@echo "== server mode: load through nginx (bench/serve_load.py) =="
+	$(PY) -m bench.serve_load
 
 report: install ## staff analytics report: one self-contained HTML file in .galaxy/results/analytics/
 	$(PY) -m analytics report
