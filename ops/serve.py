@@ -18,7 +18,7 @@ import requests
 from knowledge.settings import SECRET_NAMES, secret
 from ops.topology import CONVERSATIONS_DB, DB_USER, INTRODUCTIONS_DB, Topology, postgres_bindir, running_as_root
 
-START_TIMEOUT = 420.0  # Rasa workers load their model side by side on a busy 2-core machine
+START_TIMEOUT = 900.0  # Rasa workers load their model side by side; minutes on a busy 2-core machine
 
 
 @dataclass(frozen=True)
