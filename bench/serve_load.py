@@ -13,6 +13,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -119,12 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=64)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--action-workers", type=int, default=2)
+    parser.add_argument("--attach", metavar="STATE_DIR", help="measure a server mode already running (python -m ops "
+                        "start with 2 Rasa workers) instead of starting one; its second worker is stopped")
+    parser.add_argument("--serve-port", type=int, default=8088, help="with --attach: its SERVE_PORT")
+    parser.add_argument("--internal-port", type=int, default=5100, help="with --attach: its SERVE_INTERNAL_PORT")
     args = parser.parse_args(argv)
-    stack = ServedStack(rasa_workers=2, action_workers=args.action_workers)
-    print(f"starting server mode (2 Rasa, {args.action_workers} action workers) ...", flush=True)
-    started = time.perf_counter()
-    stack.start()
-    print(f"ready in {time.perf_counter() - started:.0f}s", flush=True)
+    if args.attach:
+        stack = ServedStack.attached(Path(args.attach), args.serve_port, args.internal_port)
+    else:
+        stack = ServedStack(rasa_workers=2, action_workers=args.action_workers)
+        print(f"starting server mode (2 Rasa, {args.action_workers} action workers) ...", flush=True)
+        started = time.perf_counter()
+        stack.start()
+        print(f"ready in {time.perf_counter() - started:.0f}s", flush=True)
     try:
         load(stack, 8, 8)  # warm every worker's caches
         for workers in (2, 1):

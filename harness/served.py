@@ -43,8 +43,9 @@ def free_port_range(span: int = PORT_SPAN) -> int:
 class ServedStack:
     def __init__(self, rasa_workers: int = 2, action_workers: int = 1, extra_env: dict[str, str] | None = None) -> None:
         # Under /tmp itself and world-traversable: PostgreSQL runs as `postgres` and must reach its data.
-        self.workdir = Path(tempfile.mkdtemp(prefix="galaxy-serve-"))
+        self.workdir: Path | None = Path(tempfile.mkdtemp(prefix="galaxy-serve-"))
         self.workdir.chmod(0o755)
+        self.state_dir = self.workdir / "state"
         self.base = free_port_range()
         self.serve_port = self.base + PORT_SPAN  # the public port, just past the internal ones
         self.rasa_workers = rasa_workers
@@ -72,6 +73,21 @@ class ServedStack:
         self.http.headers["Authorization"] = f"Bearer {self.tokens['REST_CHANNEL_TOKEN']}"
         self._sessions: dict[str, str] = {}
 
+    @classmethod
+    def attached(cls, state_dir: Path, serve_port: int, base: int, rasa_workers: int = 2) -> ServedStack:
+        """A handle on a server mode already running (`python -m ops start`) with the tokens generated into
+        its state directory; stop() leaves it running."""
+        stack = cls.__new__(cls)
+        stack.workdir = None
+        stack.state_dir = Path(state_dir)
+        stack.base, stack.serve_port, stack.rasa_workers = base, serve_port, rasa_workers
+        stack.tokens = {name.upper(): (stack.state_dir / name).read_text().strip()
+                        for name in ("rasa_auth_token", "rest_channel_token")}
+        stack.http = requests.Session()
+        stack.http.headers["Authorization"] = f"Bearer {stack.tokens['REST_CHANNEL_TOKEN']}"
+        stack._sessions = {}
+        return stack
+
     # --- addresses ---
     @property
     def url(self) -> str:
@@ -82,7 +98,7 @@ class ServedStack:
 
     @property
     def logs(self) -> Path:
-        return self.workdir / "state" / "logs" / "serve"
+        return self.state_dir / "logs" / "serve"
 
     # --- lifecycle ---
     def ops(self, command: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -104,6 +120,8 @@ class ServedStack:
         return self
 
     def stop(self) -> None:
+        if self.workdir is None:
+            return  # attached: not ours to stop
         try:
             self.ops("stop", timeout=120)
         finally:
@@ -117,7 +135,7 @@ class ServedStack:
 
     # --- supervisor ---
     def supervisorctl(self, *args: str) -> str:
-        conf = self.workdir / "state" / "serve" / "supervisord.conf"
+        conf = self.state_dir / "serve" / "supervisord.conf"
         result = subprocess.run([str(PYTHON.parent / "supervisorctl"), "-c", str(conf), *args], capture_output=True,
                                 text=True, timeout=60, check=False)
         return result.stdout.strip()
