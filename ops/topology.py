@@ -163,6 +163,9 @@ class Topology:
             TRANSFORMERS_OFFLINE="1",
             TF_CPP_MIN_LOG_LEVEL="2",
             RASA_TELEMETRY_ENABLED="false",
+            # Rasa's and the partner app's Sanic trust one proxy (nginx, which sets X-Forwarded-For to the
+            # client's address): rate limits count each client, not nginx.
+            SANIC_PROXIES_COUNT="1",
             PYTHONPATH=str(PROJECT_ROOT),
             GALAXY_STATE_DIR=str(self.config.state_dir),
             GALAXY_STORE_DIR=str(self.config.store_dir),

@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.metrics import TurnTimer
-from bot.channels.ratelimit import RATE_LIMITED_REPLY, ClientLimits
+from bot.channels.ratelimit import RATE_LIMITED_REPLY, ClientLimits, client_address
 from bot.channels.sessions import SessionIssuer, bearer_matches
 from knowledge.settings import Settings, secret, settings
 
@@ -112,7 +112,7 @@ class GalaxyRestInput(RestInput):
             conversation = self.sessions.conversation(self.name(), body.get("sender"))
             if conversation is None:
                 return refused(403, "Unknown session: get one from POST /webhooks/rest/session.")
-            if not self.limits.allow(conversation, request.ip):
+            if not self.limits.allow(conversation, client_address(request)):
                 return refused(429, RATE_LIMITED_REPLY)
             request.ctx.conversation = conversation
             return None

@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import metrics
-from bot.channels.ratelimit import RATE_LIMITED_REPLY
+from bot.channels.ratelimit import RATE_LIMITED_REPLY, client_address
 from bot.channels.rest import client_limits, guarded_turn, session_issuer
 from knowledge.settings import Settings, settings
 
@@ -141,7 +141,7 @@ class GalaxySocketIOInput(SocketIOInput):
                 return False
             request = environ.get("sanic.request")
             # The driver's REMOTE_ADDR is always 127.0.0.1: the client address is the request's.
-            await sio.save_session(sid, {"ip": getattr(request, "ip", "") or ""}, namespace=self.namespace)
+            await sio.save_session(sid, {"ip": client_address(request)}, namespace=self.namespace)
             return True
 
         @sio.on("session_request", namespace=self.namespace)
