@@ -21,7 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run serve status chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report
+.PHONY: help run serve status chaos chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ serve: install system-deps store-ensure $(MODEL) widget ## server mode: N Rasa a
 
 status: ## what server mode runs: supervisord's status and each process's readiness
 	@$(PY) -m ops status
+
+chaos: install system-deps $(MODEL) ## faults injected into a server mode of its own on loopback (kill -9 Rasa, an action server, the outbox worker; restart PostgreSQL); results table
+	$(PY) -m bench.chaos
 
 WIDGET := bot/widget
 WIDGET_BUNDLE := $(WIDGET)/dist/galaxy-widget.js
