@@ -21,7 +21,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json)
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 
-.PHONY: help run chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report
+.PHONY: help run serve status chaos chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,17 @@ $(MODEL): $(TRAINING_INPUTS) bot/data/nlu/faq.yml bot/data/nlu/partner_names.yml
 run: install store-ensure $(MODEL) widget ## set up what is missing, then start the action server and Rasa; Ctrl-C stops both
 	scripts/run_stack.sh
 
+# Server mode (ops/): PostgreSQL, Redis, RASA_WORKERS Rasa and ACTION_WORKERS action-server processes, the
+# partner web app, the outbox worker and nginx on SERVE_PORT, all under supervisord.
+serve: install system-deps store-ensure $(MODEL) widget ## server mode: N Rasa and action workers behind nginx on SERVE_PORT, under supervisord; Ctrl-C stops all
+	$(PY) -m ops serve
+
+status: ## what server mode runs: supervisord's status and each process's readiness
+	@$(PY) -m ops status
+
+chaos: install system-deps $(MODEL) ## faults injected into a server mode of its own on loopback (kill -9 Rasa, an action server, the outbox worker; restart PostgreSQL); results table
+	$(PY) -m bench.chaos
+
 WIDGET := bot/widget
 WIDGET_BUNDLE := $(WIDGET)/dist/galaxy-widget.js
 
@@ -100,12 +111,16 @@ validate: install bot/data/nlu/faq.yml bot/data/nlu/partner_names.yml ## check t
 	$(PY) -m bot.partner_names --check
 	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --quiet
 
-# PostgreSQL (Debian package) for the introductions-store tests; installed once, started by the tests.
+# PostgreSQL (Debian package) for the introductions-store tests and server mode; installed once, started by
+# the tests and by make serve. Redis and nginx (Debian packages) for server mode and its tests.
 # Chromium (Debian package) for the web widget tests, driven headless by Playwright.
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing Debian's postgresql for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@{ test -x /usr/bin/redis-server && test -x /usr/sbin/nginx; } || { \
+	  echo "installing Debian's redis-server and nginx for server mode"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx >/dev/null; }
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian's chromium for the widget tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
@@ -137,9 +152,11 @@ eval-cv: install ## NLU intent accuracy and macro-F1 by 5-fold cross-validation 
 	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out $(STATE)/results/nlu-cv --quiet
 	$(PY) scripts/nlu_report.py $(STATE)/results/nlu-cv
 
-bench: install store-ensure $(MODEL) widget ## speed and memory numbers
+bench: install system-deps store-ensure $(MODEL) widget ## speed and memory numbers
 	$(PY) -m bench
 	$(PY) -m bench.analytics
+	@echo "== server mode: load through nginx (bench/serve_load.py) =="
+	$(PY) -m bench.serve_load
 
 report: install ## staff analytics report: one self-contained HTML file in .galaxy/results/analytics/
 	$(PY) -m analytics report

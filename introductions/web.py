@@ -10,17 +10,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import ipaddress
 import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sanic import Blueprint, Request, Sanic
-from sanic.response import HTTPResponse, html as html_response, json as json_response
+from sanic.response import HTTPResponse, html as html_response, json as json_response, raw as raw_response
+from sqlalchemy import Engine, func, select
 
 from introductions.conversations import purge_stored_conversations
+from introductions.db import make_engine, utcnow
+from introductions.models import OutboxMessage
 from introductions.mailer import mailer_for
 from introductions.outbox import OutboxWorker
 from introductions.service import DecisionResult, IntroductionService, InvalidRequest, TelegramLinkError
@@ -32,6 +38,7 @@ logger = logging.getLogger("introductions.web")
 T = TypeVar("T")
 OUTBOX_POLL_SECONDS = 2.0
 EXPIRY_CHECK_SECONDS = 600.0
+OUTBOX_MAX_ATTEMPTS = 8  # OutboxWorker's default: a message with as many attempts has failed for good
 UNAVAILABLE = "Introductions are unavailable right now. Please try again in a few minutes."
 
 
@@ -222,13 +229,75 @@ def install(app: Sanic, context: HoldsIntroductions, *, deliver: bool = True) ->
             app.add_task(deliver_forever(context), name="outbox")
 
 
-def build_app(context: PartnerWebContext, *, load: bool = True) -> Sanic:
+OUTBOX_BACKLOG = Gauge("galaxy_outbox_backlog", "Outbox messages not delivered yet (failed for good excluded)")
+OUTBOX_OLDEST_DUE = Gauge("galaxy_outbox_oldest_due_seconds", "How long the oldest due outbox message has waited")
+OUTBOX_FAILED = Gauge("galaxy_outbox_failed", "Outbox messages that used up their attempts")
+DATABASE_UP = Gauge("galaxy_partners_database_up", "1 when the introductions store answers")
+
+
+def outbox_state(engine: Engine, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> dict[str, Any]:
+    """Backlog, messages failed for good, and the age of the oldest due message (None when nothing is due)."""
+    now = utcnow()
+    pending = (OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts < max_attempts)
+    with engine.connect() as connection:
+        backlog = connection.execute(select(func.count()).select_from(OutboxMessage).where(*pending)).scalar_one()
+        failed = connection.execute(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts >= max_attempts)).scalar_one()
+        oldest = connection.execute(
+            select(func.min(OutboxMessage.next_attempt_at)).where(*pending, OutboxMessage.next_attempt_at <= now)
+        ).scalar_one()
+    if isinstance(oldest, str):  # SQLite hands back text for an aggregate
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    age = round((now - oldest).total_seconds(), 1) if oldest is not None else None
+    return {"backlog": backlog, "failed": failed, "oldest_due_seconds": age}
+
+
+def _loopback_only(request: Request) -> bool:
+    # nginx sets X-Forwarded-For: a request that came through it is not an operator's on this machine.
+    if request.headers.get("X-Forwarded-For"):
+        return False
+    try:
+        return ipaddress.ip_address(request.ip).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(context: PartnerWebContext, *, load: bool = True, deliver: bool = True) -> Sanic:
     app = Sanic("galaxy_partners", configure_logging=False)
-    install(app, context)
+    install(app, context, deliver=deliver)
+    engines: dict[str, Engine] = {}
+
+    def store_state() -> dict[str, Any]:
+        if "db" not in engines:
+            engines["db"] = make_engine(context.settings.database_url)
+        try:
+            state = {"database": "reachable", "outbox": outbox_state(engines["db"])}
+        except Exception as exc:  # noqa: BLE001 - reported; the class name only (a URL may hold a password)
+            DATABASE_UP.set(0)
+            return {"database": f"unreachable ({type(exc).__name__})"}
+        DATABASE_UP.set(1)
+        outbox = state["outbox"]
+        OUTBOX_BACKLOG.set(outbox["backlog"])
+        OUTBOX_FAILED.set(outbox["failed"])
+        OUTBOX_OLDEST_DUE.set(outbox["oldest_due_seconds"] or 0)
+        return state
 
     @app.get("/health")
-    async def health(_: Request) -> HTTPResponse:
-        return json_response({"status": "ok", "introductions": context.introductions is not None})
+    async def health(request: Request) -> HTTPResponse:
+        body: dict[str, Any] = {"status": "ok", "introductions": context.introductions is not None}
+        # The store's details are for operators on the machine; the public answer stays a liveness check.
+        if _loopback_only(request):
+            body.update(await asyncio.get_running_loop().run_in_executor(None, store_state))
+        return json_response(body)
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        if not _loopback_only(request):
+            return json_response({"error": "not found"}, status=404)
+        await asyncio.get_running_loop().run_in_executor(None, store_state)
+        return raw_response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
     if load:
 
@@ -260,9 +329,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Galaxy Assistant partner web app (accept/decline pages, bridge endpoints, outbox)")
     parser.add_argument("--host", default=config.partner_host)
     parser.add_argument("--port", type=int, default=config.partner_port)
+    # Server mode runs the outbox worker as a process of its own (`python -m introductions worker`).
+    parser.add_argument("--no-deliver", action="store_true", help="do not run the outbox worker in this process")
     args = parser.parse_args()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = build_app(PartnerWebContext(settings=config))
+    app = build_app(PartnerWebContext(settings=config), deliver=not args.no_deliver)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
 

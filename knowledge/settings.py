@@ -142,6 +142,15 @@ class Settings:
     dashboard_port: int = 5057
     dashboard_token: str = field(default="", repr=False)  # empty: generated into state_dir/dashboard_token
     dashboard_refresh_seconds: int = 300  # how often the dashboard re-reads the stores
+    # --- Server mode (ops/, make serve) ---
+    # Rasa's lock store (bot/lock_store.py): a redis:// URL; empty: in memory (one Rasa process, make run).
+    lock_store_url: str = field(default="", repr=False)
+    serve_port: int = 8088  # nginx, the one public port of make serve
+    rasa_workers: int = 2
+    action_workers: int = 2
+    # First of the loopback ports make serve gives its internal processes (Rasa and action workers, ...).
+    serve_internal_port: int = 5100
+    telegram_metrics_port: int = 0  # the bridge's Prometheus metrics on loopback; 0: none
 
     @property
     def rasa_url(self) -> str:
@@ -229,6 +238,13 @@ def load_settings() -> Settings:
         dashboard_port=_env_int("DASHBOARD_PORT", 5057),
         dashboard_token=os.environ.get("DASHBOARD_TOKEN", "").strip(),
         dashboard_refresh_seconds=_env_int("DASHBOARD_REFRESH_SECONDS", 300),
+        # --- Server mode ---
+        lock_store_url=_env("LOCK_STORE_URL", ""),
+        serve_port=_env_int("SERVE_PORT", 8088),
+        rasa_workers=_env_int("RASA_WORKERS", 2),
+        action_workers=_env_int("ACTION_WORKERS", 2),
+        serve_internal_port=_env_int("SERVE_INTERNAL_PORT", 5100),
+        telegram_metrics_port=_env_int("TELEGRAM_METRICS_PORT", 0),
     )
 
 

@@ -12,6 +12,12 @@ RATE_LIMITED_REPLY = (
 WINDOW_SECONDS = 60.0
 
 
+def client_address(request: object) -> str:
+    """The client's address: behind nginx (server mode, SANIC_PROXIES_COUNT=1) the one nginx forwarded,
+    else the connection's; without this every user behind the proxy would share one address limit."""
+    return getattr(request, "remote_addr", "") or getattr(request, "ip", "") or ""
+
+
 class SlidingWindow:
     """At most `limit` hits per key in any `window` seconds."""
 

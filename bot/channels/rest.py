@@ -20,7 +20,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.ratelimit import RATE_LIMITED_REPLY, ClientLimits
+from bot.channels.metrics import TurnTimer
+from bot.channels.ratelimit import RATE_LIMITED_REPLY, ClientLimits, client_address
 from bot.channels.sessions import SessionIssuer, bearer_matches
 from knowledge.settings import Settings, secret, settings
 
@@ -47,12 +48,15 @@ async def guarded_turn(
     if len(message.text) > MAX_MESSAGE_CHARS:
         message.text = message.text[:MAX_MESSAGE_CHARS]
     result = None
-    try:
-        result = await on_new_message(message)
-    except Exception:  # noqa: BLE001 - the user gets an apology, the log the details
-        logger.exception("processing a %s message failed", message.input_channel or "user")
-    if not replied():
-        await output.send_text_message(message.sender_id, SILENT_TURN_APOLOGY)
+    with TurnTimer(message.input_channel or "unknown") as turn:
+        try:
+            result = await on_new_message(message)
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log the details
+            turn.failed()
+            logger.exception("processing a %s message failed", message.input_channel or "user")
+        if not replied():
+            turn.silent()
+            await output.send_text_message(message.sender_id, SILENT_TURN_APOLOGY)
     return result
 
 
@@ -108,7 +112,7 @@ class GalaxyRestInput(RestInput):
             conversation = self.sessions.conversation(self.name(), body.get("sender"))
             if conversation is None:
                 return refused(403, "Unknown session: get one from POST /webhooks/rest/session.")
-            if not self.limits.allow(conversation, request.ip):
+            if not self.limits.allow(conversation, client_address(request)):
                 return refused(429, RATE_LIMITED_REPLY)
             request.ctx.conversation = conversation
             return None

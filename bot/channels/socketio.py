@@ -8,6 +8,8 @@ Conversations are issued here: `session_request` returns a signed session (rando
 bot/channels/sessions.py) unless the client sent one this server issued, and a socket speaks only in the
 conversation its session opened (`socketio:<random id>`), whatever `user_uttered` claims. Browsers may
 connect from WIDGET_ORIGINS only; messages are limited per session and per client address.
+The worker's Prometheus metrics and readiness (`/metrics`, `/ready`, bot/channels/metrics.py) are added to
+the app here too.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.ratelimit import RATE_LIMITED_REPLY
+from bot.channels import metrics
+from bot.channels.ratelimit import RATE_LIMITED_REPLY, client_address
 from bot.channels.rest import client_limits, guarded_turn, session_issuer
 from knowledge.settings import Settings, settings
 
@@ -74,6 +77,8 @@ class WidgetSocketBlueprint(SocketBlueprint):
         app.add_route(widget_page, "/widget", methods=["GET"], name="galaxy_widget_demo", strict_slashes=False)
         app.add_route(widget_page, "/widget/webinar", methods=["GET"], name="galaxy_widget_webinar", strict_slashes=False)
         app.add_route(widget_bundle, "/widget/galaxy-widget.js", methods=["GET"], name="galaxy_widget_bundle")
+        # The worker's /metrics and /ready (loopback only): this channel is always configured.
+        metrics.install(app)
 
 
 async def widget_page(request: Request) -> HTTPResponse:
@@ -136,7 +141,7 @@ class GalaxySocketIOInput(SocketIOInput):
                 return False
             request = environ.get("sanic.request")
             # The driver's REMOTE_ADDR is always 127.0.0.1: the client address is the request's.
-            await sio.save_session(sid, {"ip": getattr(request, "ip", "") or ""}, namespace=self.namespace)
+            await sio.save_session(sid, {"ip": client_address(request)}, namespace=self.namespace)
             return True
 
         @sio.on("session_request", namespace=self.namespace)

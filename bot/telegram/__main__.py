@@ -61,6 +61,9 @@ def main() -> int:
         config.telegram_bot_token, config.telegram_base_url, bridge, post_shutdown=close_clients
     )
     log.info("Telegram bridge starting (%s) for Rasa at %s", config.telegram_mode, config.rasa_url)
+    from bot.telegram.metrics import serve_metrics
+
+    serve_metrics(config.telegram_metrics_port)
     if config.telegram_mode == "webhook":
         if not config.telegram_webhook_url or not config.telegram_webhook_secret:
             print("webhook mode needs TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET", file=sys.stderr)

@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram import metrics
 from bot.telegram.clients import PartnerDesk, RasaClient, RasaUnavailable
 from bot.telegram.payloads import PayloadStore
 from bot.telegram.render import OutgoingMessage, render, split_text
@@ -90,19 +91,29 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
+        metrics.update_arrived()
         if chat is None:
-            await coroutine
+            await self._timed(coroutine)
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._timed(coroutine)
         finally:
             self._waiting[chat.id] -= 1
             if not self._waiting[chat.id]:  # forget idle chats: memory stays flat with many users
                 del self._waiting[chat.id]
                 del self._locks[chat.id]
+
+    @staticmethod
+    async def _timed(coroutine: Awaitable[Any]) -> None:
+        with metrics.UPDATE_SECONDS.time():
+            try:
+                await coroutine
+            except Exception:
+                metrics.UPDATE_ERRORS.inc()
+                raise
 
     async def initialize(self) -> None:
         return None
