@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--country", help="ISO 3166-1 alpha-3 code (names are accepted too)")
     search.add_argument("--region", help="africa | arab_states | asia_pacific | europe_cis | latin_america_caribbean")
     search.add_argument("--type", help="partner type, e.g. government_agency, un_entity, fund")
-    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25", "multilingual"), default="hybrid")
     search.add_argument("--json", action="store_true", help="one JSON object per result")
     search.set_defaults(run=cmd_search)
 

@@ -67,8 +67,8 @@ class FaqIndex:
         return AGREEING_SIMILARITY, MIN_SIMILARITY
 
     @classmethod
-    def from_file(cls, path: Path, embedder: TextEmbedder) -> "FaqIndex":
-        return cls(load_faq(path), embedder)
+    def from_file(cls, path: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> "FaqIndex":
+        return cls(load_faq(path), embedder, multilingual)
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

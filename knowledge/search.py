@@ -677,9 +677,11 @@ class Retriever:
 # "SDG 6", "goal 6", and in the assistant's other languages "ODD 6", "ЦУР 6", "цель 6", "الهدف ٦".
 _SDG_NUMBER = re.compile(r"(?:\b(?:sdg|goal|odd|objectif|ЦУР|цел[ьи])|(?:ال)?هدف)\s*(?:n[°o]\s*)?#?\s*([0-9\u0660-\u0669]{1,2})(?!\w)", re.IGNORECASE)
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
-# The multilingual goal guess cited in `why` (chosen on the cross-lingual dev sets).
-FOREIGN_SDG_MIN = 0.3
-FOREIGN_SDG_MARGIN = 0.03
+# The multilingual goal guess cited in `why`, and only when the record has that goal too. Chosen on
+# the cross-lingual dev sets: at these values 21 of 49 needs get a guess, 19 of them a goal of the
+# expected record (the guess's top-1 over all 49 is right for 0.69).
+FOREIGN_SDG_MIN = 0.2
+FOREIGN_SDG_MARGIN = 0.0
 MODES = ("hybrid", "dense", "bm25", "multilingual")
 
 

@@ -42,7 +42,7 @@ def xl_retriever(xl_store, embedder, encoder):
         ("банки донорского грудного молока для недоношенных детей", "solution", "s-milk-banks", "ru"),
         ("учёт трудовых мигрантов, уезжающих на работу за границу", "solution", "s-e-gov", "ru"),
         ("تدريب الجدات في القرى على تركيب الألواح الشمسية", "solution", "s-solar-mamas", "ar"),
-        ("حماية مواقع التراث على طريق الحرير", "solution", "s-heritage", "ar"),
+        ("توثيق مواقع التراث المشتركة على طريق الحرير وترشيحها معاً للتراث العالمي", "solution", "s-heritage", "ar"),
     ],
 )
 def test_a_need_in_another_language_finds_the_english_record(xl_retriever, query, kind, expected, language):
