@@ -136,9 +136,19 @@ def cross_lingual_sets(eval_dir: Path = EVAL_DIR, known: dict[str, str] | None =
 
 
 def cross_lingual_unanswerable(eval_dir: Path = EVAL_DIR, *, held_out: bool = False) -> list[UnanswerableQuery]:
-    """Needs in other languages the catalogue does not cover: the dev file, or the held-out ones."""
+    """Needs in other languages the catalogue does not cover: the dev file, or the held-out ones;
+    rows of the labelled files with an empty `expected` count too (the held-out sets hold some)."""
     paths = [eval_dir / f"unanswerable_{lang}.jsonl" for lang in LANGUAGES] if held_out else [eval_dir / CROSS_LINGUAL_UNANSWERABLE_DEV]
-    return [q for p in paths if p.exists() for q in load_unanswerable(p)]
+    found = [q for p in paths if p.exists() for q in load_unanswerable(p)]
+    for lang in LANGUAGES:
+        path = eval_dir / (f"queries_{lang}.jsonl" if held_out else f"queries_dev_{lang}.jsonl")
+        if path.exists():
+            found += [
+                UnanswerableQuery(raw["query"], raw.get("kind") or "solution")
+                for raw in _jsonl(path)
+                if not (raw.get("relevant") or raw.get("expected") or raw.get("titles") or raw.get("relevant_titles"))
+            ]
+    return found
 
 
 def score_queries(retriever, queries: Sequence[LabelledQuery], modes: Sequence[str] = MODES) -> dict[str, ModeScore]:
