@@ -228,6 +228,12 @@ class _Postings:
 class Retriever:
     """Searches one snapshot of the store. Build once per process; `reload()` after an import."""
 
+    # Class defaults, so a retriever assembled around a snapshot (tests) is English-only.
+    _multilingual_choice: Any = None
+    multilingual: TextEmbedder | None = None
+    ml_embeddings: np.ndarray | None = None
+    _sdg_vectors: np.ndarray | None = None
+
     def __init__(
         self,
         store: KnowledgeStore,
@@ -243,7 +249,6 @@ class Retriever:
         self.tagger = tagger
         self.relevance = relevance or RelevanceModel.load()
         self._multilingual_choice = multilingual
-        self.multilingual: TextEmbedder | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -294,7 +299,7 @@ class Retriever:
         else:
             self.ml_chunk_rows = np.zeros(0, dtype=np.int64)
             self.ml_chunk_embeddings = np.zeros((0, vectors.embeddings.shape[1]), dtype=np.float32)
-        self._sdg_vectors: np.ndarray | None = None
+        self._sdg_vectors = None
 
     @property
     def cross_lingual(self) -> bool:
