@@ -32,6 +32,15 @@ def _embedder():
     return MiniLmEmbedder(settings().embed_backend)
 
 
+def _multilingual():
+    """The encoder whose vectors imports write beside MiniLM's (None when switched off)."""
+    if not settings().multilingual_search:
+        return None
+    from knowledge.multilingual import shared_encoder
+
+    return shared_encoder()
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from knowledge.store import KnowledgeStore
 
@@ -50,7 +59,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from knowledge.sdg import SdgTagger, tag_missing_sdgs
 
         records, tagged = tag_missing_sdgs(records, SdgTagger(embedder))
-    store = KnowledgeStore(Path(args.store or settings().store_dir), embedder)
+    store = KnowledgeStore(Path(args.store or settings().store_dir), embedder, _multilingual())
     # A full import of exactly GALAXY_CATALOGUE is a seed build (`store ensure` may redo it);
     # anything else is an operator's import, which `store ensure` never replaces.
     fingerprint = catalogue_fingerprint(args.paths)
@@ -115,6 +124,7 @@ def cmd_store_rollback(args: argparse.Namespace) -> int:
 def cmd_store_ensure(args: argparse.Namespace) -> int:
     """Builds the store from GALAXY_CATALOGUE only when there is none, or when the last seed build
     was of other files or other contents. An operator's import is never replaced."""
+    from knowledge.multilingual import has_index
     from knowledge.store import KnowledgeStore, generation_origin
 
     paths = [str(p) for p in settings().catalogue_paths]
@@ -133,6 +143,8 @@ def cmd_store_ensure(args: argparse.Namespace) -> int:
             return 0
         if (origin.get("paths"), origin.get("hash")) != (wanted["paths"], wanted["hash"]):
             reason = "GALAXY_CATALOGUE changed since the last seed build"
+        elif settings().multilingual_search and not has_index(current):
+            reason = "the serving generation has no multilingual index"
     if reason is None:
         print(f"store {store.root} is up to date with {', '.join(Path(p).name for p in paths)}")
         return 0
@@ -240,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--country", help="ISO 3166-1 alpha-3 code (names are accepted too)")
     search.add_argument("--region", help="africa | arab_states | asia_pacific | europe_cis | latin_america_caribbean")
     search.add_argument("--type", help="partner type, e.g. government_agency, un_entity, fund")
-    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25", "multilingual"), default="hybrid")
     search.add_argument("--json", action="store_true", help="one JSON object per result")
     search.set_defaults(run=cmd_search)
 

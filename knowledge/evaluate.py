@@ -10,6 +10,12 @@ Unanswerable sets are `unanswerable*.jsonl` (`query`, `kind`): needs the catalog
 A hit is any relevant id in the top k. The recall check builds (once, then reuses) a synthetic
 store under `<state_dir>/bench/`; `--skip-recall` leaves it out. `--sdg-only` prints the SDG
 tagging section alone (it needs no store).
+
+Cross-lingual sets (needs in French, Russian, Arabic against the English catalogue), per language:
+`queries_dev_{lang}.jsonl` (written for tuning: `python -m knowledge.calibrate` fits on them) and
+the independent held-out `queries_{lang}.jsonl` (never tuned on), scored by language for MiniLM,
+BM25, the multilingual encoder alone and hybrid; `unanswerable_dev_xx.jsonl` and
+`unanswerable_{lang}.jsonl` are their unanswerable needs (`--xl-dir` reads the sets elsewhere).
 """
 from __future__ import annotations
 
@@ -29,6 +35,9 @@ if TYPE_CHECKING:
     from knowledge.sdg_train import SdgScore
 
 MODES = ("dense", "bm25", "hybrid")
+CROSS_LINGUAL_MODES = ("dense", "bm25", "multilingual", "hybrid")
+LANGUAGES = ("fr", "ru", "ar")
+CROSS_LINGUAL_UNANSWERABLE_DEV = "unanswerable_dev_xx.jsonl"
 MRR_DEPTH = 10
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 LABELLED_FILES = ("queries.jsonl", "needs.jsonl")
@@ -105,10 +114,41 @@ def labelled_sets(eval_dir: Path = EVAL_DIR, known: dict[str, str] | None = None
 
 
 def unanswerable_sets(eval_dir: Path = EVAL_DIR) -> list[UnanswerableQuery]:
-    """The independent `unanswerable.jsonl` when it exists, else the provisional dev set."""
-    files = sorted(p for p in eval_dir.glob("unanswerable*.jsonl"))
+    """The independent `unanswerable.jsonl` when it exists, else the provisional dev set (English;
+    the cross-lingual ones are `cross_lingual_unanswerable`)."""
+    files = sorted(p for p in eval_dir.glob("unanswerable*.jsonl") if not _cross_lingual_name(p.name))
     main = [p for p in files if p.name == "unanswerable.jsonl"]
     return [q for p in (main or files) for q in load_unanswerable(p)]
+
+
+def _cross_lingual_name(name: str) -> bool:
+    return name == CROSS_LINGUAL_UNANSWERABLE_DEV or any(name == f"unanswerable_{lang}.jsonl" for lang in LANGUAGES)
+
+
+def cross_lingual_sets(eval_dir: Path = EVAL_DIR, known: dict[str, str] | None = None, *, held_out: bool = False) -> dict[str, list[LabelledQuery]]:
+    """Per language, the dev queries (`queries_dev_{lang}.jsonl`) or the held-out ones (`queries_{lang}.jsonl`)."""
+    sets = {}
+    for lang in LANGUAGES:
+        path = eval_dir / (f"queries_{lang}.jsonl" if held_out else f"queries_dev_{lang}.jsonl")
+        if path.exists():
+            sets[lang] = load_queries(path, known)
+    return sets
+
+
+def cross_lingual_unanswerable(eval_dir: Path = EVAL_DIR, *, held_out: bool = False) -> list[UnanswerableQuery]:
+    """Needs in other languages the catalogue does not cover: the dev file, or the held-out ones;
+    rows of the labelled files with an empty `expected` count too (the held-out sets hold some)."""
+    paths = [eval_dir / f"unanswerable_{lang}.jsonl" for lang in LANGUAGES] if held_out else [eval_dir / CROSS_LINGUAL_UNANSWERABLE_DEV]
+    found = [q for p in paths if p.exists() for q in load_unanswerable(p)]
+    for lang in LANGUAGES:
+        path = eval_dir / (f"queries_{lang}.jsonl" if held_out else f"queries_dev_{lang}.jsonl")
+        if path.exists():
+            found += [
+                UnanswerableQuery(raw["query"], raw.get("kind") or "solution")
+                for raw in _jsonl(path)
+                if not (raw.get("relevant") or raw.get("expected") or raw.get("titles") or raw.get("relevant_titles"))
+            ]
+    return found
 
 
 def score_queries(retriever, queries: Sequence[LabelledQuery], modes: Sequence[str] = MODES) -> dict[str, ModeScore]:
@@ -164,9 +204,9 @@ def floor_score(answerable: Sequence[float], unanswerable: Sequence[float], thre
     return FloorScore(threshold, precision, recall, f1, fp, a.size, u.size)
 
 
-def print_floor(score: FloorScore, out=sys.stdout) -> None:
+def print_floor(score: FloorScore, out=sys.stdout, label: str = "") -> None:
     print(
-        f"\n\"no close match\" at relevance floor {score.threshold:.3f}: precision {score.precision:.3f}, "
+        f"\n{label}\"no close match\" at relevance floor {score.threshold:.3f}: precision {score.precision:.3f}, "
         f"recall {score.recall:.3f}, F1 {score.f1:.3f} ({score.unanswerable} unanswerable needs, "
         f"{score.false_alarms}/{score.answerable} answerable queries wrongly flagged)",
         file=out,
@@ -193,6 +233,68 @@ def print_quality(queries: Sequence[LabelledQuery], scores: dict[str, ModeScore]
         for item, got in misses:
             where = f" {item.filters}" if item.filters else ""
             print(f"  [{item.kind}] {item.query!r}{where}\n      expected {list(item.expected)}  got {got}", file=out)
+
+
+def print_cross_lingual(retriever, sets: dict[str, list[LabelledQuery]], title: str, out=sys.stdout) -> dict[str, dict[str, ModeScore]]:
+    """hit@1, hit@3, MRR@10 per language and mode, and the hybrid misses at 3."""
+    modes = CROSS_LINGUAL_MODES if retriever.cross_lingual else MODES
+    print(f"\n{title}", file=out)
+    print(f"{'lang':<6}{'n':>4}  {'mode':<13}{'hit@1':>8}{'hit@3':>8}{'MRR@10':>8}   read as", file=out)
+    results = {}
+    for lang, queries in sets.items():
+        if not queries:
+            continue
+        scores = score_queries(retriever, queries, modes)
+        results[lang] = scores
+        read = {}
+        for q in queries:
+            language = retriever.language_of(q.query)
+            read[language] = read.get(language, 0) + 1
+        total = len(queries)
+        for number, (mode, score) in enumerate(scores.items()):
+            h1, h3, _, mrr = score.row(total)
+            note = ", ".join(f"{k} {v}" for k, v in sorted(read.items())) if number == 0 else ""
+            print(f"{lang if number == 0 else '':<6}{total if number == 0 else '':>4}  {mode:<13}{h1:>8.3f}{h3:>8.3f}{mrr:>8.3f}   {note}", file=out)
+    for lang, scores in results.items():
+        for item, got in scores["hybrid"].misses3:
+            print(f"  [{lang}] {item.query!r}\n      expected {list(item.expected)}  got {got}", file=out)
+    return results
+
+
+def cross_lingual_floor(retriever, sets: dict[str, list[LabelledQuery]], unanswerable: Sequence[UnanswerableQuery]) -> FloorScore:
+    """The "no close match" decision for needs in other languages, at the floor in use."""
+    answerable = [top_relevance(retriever, q.query, q.kind, q.filters) for queries in sets.values() for q in queries]
+    missing = [top_relevance(retriever, q.query, q.kind) for q in unanswerable]
+    return floor_score(answerable, missing, retriever.relevance.foreign_floor)
+
+
+def faq_cross_lingual(faq, path: Path) -> dict[str, dict[str, int]]:
+    """FAQ questions in other languages (`question`, `expected` entry id or null for a question
+    the FAQ does not cover, `language`) through `FaqIndex.best`: per language, how many were
+    answered with the right entry, with a wrong one, or declined ("I don't know")."""
+    counts: dict[str, dict[str, int]] = {}
+    for raw in _jsonl(path):
+        match = faq.best(raw["question"])
+        got = match.entry.id if match else None
+        expected = raw.get("expected")
+        row = counts.setdefault(raw.get("language", "?"), {"right": 0, "wrong": 0, "declined": 0, "outside": 0, "outside_declined": 0})
+        if expected is None:
+            row["outside"] += 1
+            row["outside_declined"] += got is None
+        else:
+            row["right" if got == expected else "declined" if got is None else "wrong"] += 1
+    return counts
+
+
+def print_faq_cross_lingual(counts: dict[str, dict[str, int]], name: str, out=sys.stdout) -> None:
+    print(f"\nFAQ questions in other languages against the English FAQ ({name}; the FAQ's own search, no ResponseSelector)", file=out)
+    for lang, row in counts.items():
+        covered = row["right"] + row["wrong"] + row["declined"]
+        print(
+            f"  {lang}: {row['right']}/{covered} answered with the right entry, {row['wrong']} with a wrong one, {row['declined']} declined; "
+            f"{row['outside_declined']}/{row['outside']} questions outside the FAQ declined",
+            file=out,
+        )
 
 
 # -- recall of the vector index ---------------------------------------------------------------
@@ -276,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-recall", action="store_true", help="leave out the HNSW recall check")
     parser.add_argument("--recall-records", type=int, default=RECALL_RECORDS, help="size of the synthetic store")
     parser.add_argument("--sdg-only", action="store_true", help="only the SDG tagging section")
+    parser.add_argument("--xl-dir", help="where the cross-lingual sets are (default: knowledge/eval/)")
     args = parser.parse_args(argv)
 
     from knowledge.embedder import MiniLmEmbedder
@@ -300,6 +403,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         answerable = [top_relevance(retriever, q.query, q.kind, q.filters) for q in queries]
         missing = [top_relevance(retriever, q.query, q.kind) for q in unanswerable]
         print_floor(floor_score(answerable, missing, retriever.relevance.floor))
+    xl_dir = Path(args.xl_dir) if args.xl_dir else EVAL_DIR
+    if not args.queries:
+        if not retriever.cross_lingual:
+            print("\nno multilingual index in the store (GALAXY_MULTILINGUAL_SEARCH off?): cross-lingual sets scored English-only")
+        for held_out, title in ((False, "cross-lingual dev sets (tuned on)"), (True, "cross-lingual held-out sets (never tuned on)")):
+            sets = cross_lingual_sets(xl_dir, known, held_out=held_out)
+            if not sets:
+                continue
+            print_cross_lingual(retriever, sets, f"{title}: needs in other languages against the English catalogue")
+            unanswerable_xl = cross_lingual_unanswerable(xl_dir, held_out=held_out)
+            if unanswerable_xl and retriever.cross_lingual:
+                print_floor(cross_lingual_floor(retriever, sets, unanswerable_xl), label="cross-lingual: ")
+    if not args.queries and settings().faq_path.exists():
+        from knowledge.faq import FaqIndex
+
+        faq = FaqIndex.from_file(settings().faq_path, embedder)
+        for name in ("faq_dev_xx.jsonl", "faq_xx.jsonl"):
+            if (xl_dir / name).exists():
+                print_faq_cross_lingual(faq_cross_lingual(faq, xl_dir / name), name)
     print_sdg_quality(sdg_quality(embedder))
 
     if not args.skip_recall:

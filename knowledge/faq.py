@@ -1,4 +1,6 @@
-"""Semantic search over the FAQ: answers questions the Rasa ResponseSelector did not take."""
+"""Semantic search over the FAQ: answers questions the Rasa ResponseSelector did not take, and
+confirms its picks. A question in another language than English is compared with the (English)
+questions and variants by the multilingual encoder instead of MiniLM, on that encoder's scale."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ import numpy as np
 
 from knowledge.catalogue import FaqEntry, load_faq
 from knowledge.embedder import TextEmbedder
+from knowledge.multilingual import is_foreign, query_language, shared_encoder
 
 MIN_SIMILARITY = 0.55  # below this the FAQ does not cover the question; say so honestly
 # A ResponseSelector pick this confident is taken when the question is at least this close to the entry.
@@ -15,6 +18,10 @@ CONFIDENT_SELECTION = 0.6
 AGREEING_SIMILARITY = 0.4
 # ... or, less confident, when no other entry is clearly closer to the question.
 AGREEMENT_MARGIN = 0.05
+# The same decisions for a question in another language, on the multilingual encoder's cosine
+# (chosen on knowledge/eval/faq_dev_xx.jsonl: `python -m knowledge.evaluate` prints them).
+FOREIGN_MIN_SIMILARITY = 0.55
+FOREIGN_AGREEING_SIMILARITY = 0.42
 
 
 @dataclass(frozen=True)
@@ -24,20 +31,44 @@ class FaqMatch:
 
 
 class FaqIndex:
-    def __init__(self, entries: list[FaqEntry], embedder: TextEmbedder) -> None:
+    def __init__(self, entries: list[FaqEntry], embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> None:
+        """`multilingual`: the encoder for questions in other languages ("auto": the process's
+        shared one, loaded on the first such question; None: every question read as English)."""
         self.entries = entries
         self._embedder = embedder
+        self._multilingual = shared_encoder() if isinstance(multilingual, str) else multilingual
+        self._ml_matrix: np.ndarray | None = None
         texts: list[str] = []
         self._owner: list[int] = []
         for index, entry in enumerate(entries):
             for text in (entry.question, *entry.variants):
                 texts.append(text)
                 self._owner.append(index)
+        self._texts = texts
         self._matrix = embedder.encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
 
+    def foreign(self, question: str) -> bool:
+        """Whether the question is read by the multilingual encoder (another language than English)."""
+        return self._multilingual is not None and is_foreign(query_language(question))
+
+    def _sims(self, question: str) -> np.ndarray:
+        """Cosine of the question with every FAQ question and variant, in the right encoder."""
+        question = question[:2000]
+        if self.foreign(question):
+            if self._ml_matrix is None:
+                self._ml_matrix = self._multilingual.encode(self._texts) if self._texts else np.zeros((0, 512), dtype=np.float32)
+            return self._ml_matrix @ self._multilingual.encode([question])[0]
+        return self._matrix @ self._embedder.encode([question])[0]
+
+    def _thresholds(self, question: str) -> tuple[float, float]:
+        """(agreeing, minimum) similarity on the scale of the encoder that reads the question."""
+        if self.foreign(question):
+            return FOREIGN_AGREEING_SIMILARITY, FOREIGN_MIN_SIMILARITY
+        return AGREEING_SIMILARITY, MIN_SIMILARITY
+
     @classmethod
-    def from_file(cls, path: Path, embedder: TextEmbedder) -> "FaqIndex":
-        return cls(load_faq(path), embedder)
+    def from_file(cls, path: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> "FaqIndex":
+        return cls(load_faq(path), embedder, multilingual)
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -46,7 +77,7 @@ class FaqIndex:
         """Per entry, the best cosine between the question and the entry's question or variants."""
         if not question.strip() or not self.entries:
             return {}
-        sims = self._matrix @ self._embedder.encode([question[:2000]])[0]
+        sims = self._sims(question)
         best: dict[str, float] = {}
         for row, owner in enumerate(self._owner):
             entry_id = self.entries[owner].id
@@ -63,12 +94,13 @@ class FaqIndex:
             return None
         chosen = sims.get(entry_id)
         best_id = max(sims, key=sims.__getitem__)
-        if chosen is not None and chosen >= AGREEING_SIMILARITY and (
+        agreeing, minimum = self._thresholds(question)
+        if chosen is not None and chosen >= agreeing and (
             confidence >= CONFIDENT_SELECTION or chosen >= sims[best_id] - AGREEMENT_MARGIN
         ):
             entry = self.get(entry_id)
             return FaqMatch(entry, chosen) if entry else None
-        if sims[best_id] >= MIN_SIMILARITY:
+        if sims[best_id] >= minimum:
             entry = self.get(best_id)
             return FaqMatch(entry, sims[best_id]) if entry else None
         return None
@@ -76,8 +108,8 @@ class FaqIndex:
     def best(self, question: str) -> FaqMatch | None:
         if not question.strip() or not self.entries:
             return None
-        sims = self._matrix @ self._embedder.encode([question[:2000]])[0]
+        sims = self._sims(question)
         row = int(np.argmax(sims))
-        if float(sims[row]) < MIN_SIMILARITY:
+        if float(sims[row]) < self._thresholds(question)[1]:
             return None
         return FaqMatch(self.entries[self._owner[row]], float(sims[row]))

@@ -77,6 +77,9 @@ class Settings:
     )
     faq_path: Path = DATA_DIR / "faq.jsonl"
     embed_backend: str = "torch"
+    # Imports also embed with the multilingual encoder, so French, Russian or Arabic needs find
+    # English records (knowledge.multilingual); off: English-only search, faster imports.
+    multilingual_search: bool = True
     log_level: str = "INFO"
     unossc_contact: str = PUBLIC_CONTACT
     # Brokered introductions (introductions/): store, SMTP delivery, signed links, retention.
@@ -189,6 +192,7 @@ def load_settings() -> Settings:
         catalogue_paths=paths,
         faq_path=Path(_env("GALAXY_FAQ", str(DATA_DIR / "faq.jsonl"))),
         embed_backend=_env("GALAXY_EMBED_BACKEND", "torch").lower(),
+        multilingual_search=_env_bool("GALAXY_MULTILINGUAL_SEARCH", True),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
         unossc_contact=unossc_contact,
         database_url=_env("DATABASE_URL", f"sqlite:///{state_dir / 'introductions.sqlite3'}"),

@@ -7,7 +7,9 @@ served before is kept (`PREVIOUS`), so `rollback()` can switch back to it.
 A record is embedded as one or more chunks (`record_chunks`): the first lives in the record's
 collection row, the others in the `chunks` collection, so a long description is never cut at
 MiniLM's 256 word pieces and search scores a record by its best chunk. Each generation says its
-format in `format.json`; an import into an older generation re-embeds what it holds.
+format in `format.json`; an import into an older generation re-embeds what it holds. A store
+given a multilingual encoder also writes that encoder's vectors of the same chunks into the
+generation (`knowledge.multilingual`), for needs written in other languages than English.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from knowledge.catalogue import Partner, Record, Solution, content_hash, record_to_json
 from knowledge.embedder import ChromaEmbeddingFunction, TextEmbedder
+from knowledge.multilingual import MultilingualVectors, load_index, write_index
 from knowledge.text import CHUNK_WORDS, chunk_texts
 
 logger = logging.getLogger(__name__)
@@ -95,6 +98,7 @@ class Snapshot:
     embeddings: np.ndarray  # (n, dim) float32, L2-normalised, rows aligned with records (first chunk)
     chunk_embeddings: np.ndarray | None = None  # (m, dim): the further chunks of long records
     chunk_rows: np.ndarray | None = None  # (m,): the record row each further chunk belongs to
+    multilingual: MultilingualVectors | None = None  # the multilingual encoder's vectors, when built
 
 
 class StoreError(RuntimeError):
@@ -124,9 +128,11 @@ def _count_records(generation: Path) -> int | None:
 
 
 class KnowledgeStore:
-    def __init__(self, root: Path, embedder: TextEmbedder) -> None:
+    def __init__(self, root: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None = None) -> None:
         self.root = Path(root)
         self.embedder = embedder
+        # With a multilingual encoder, every import also writes its vectors into the generation.
+        self.multilingual = multilingual
         self.embedding_function = ChromaEmbeddingFunction(embedder)
         self._reader: tuple[Path, dict] | None = None  # (generation, collections) for queries
         self._counts: dict[str, int] = {}  # rows per collection of the reader's generation
@@ -231,12 +237,30 @@ class KnowledgeStore:
                 collection.delete(ids=stale[start : start + 5000])
                 chunks.delete(where={"record": {"$in": stale[start : start + 5000]}})
             removed += len(stale)
+        self._write_multilingual(generation, collections, progress=progress)
         del client, collections, chunks
         (generation / FORMAT_FILE).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
         (generation / ORIGIN_FILE).write_text(json.dumps(origin or {"by": "ingest"}), encoding="utf-8")
         self._switch(generation)
         self._prune()
         return IngestReport(added, updated, unchanged, removed, generation.name, round(time.perf_counter() - started, 3))
+
+    def _write_multilingual(self, generation: Path, collections: dict, *, progress: bool) -> None:
+        """The multilingual vectors of every record the new generation holds (unchanged records
+        keep theirs); without an encoder, a copied index would go stale, so it is removed."""
+        from knowledge.multilingual import INDEX_FILE
+
+        if self.multilingual is None:
+            (generation / INDEX_FILE).unlink(missing_ok=True)
+            return
+        held: list[tuple[str, str, list[str]]] = []
+        for collection in collections.values():
+            total = collection.count()
+            for offset in range(0, total, 5000):
+                page = collection.get(include=["metadatas"], limit=5000, offset=offset)
+                for rid, meta in zip(page["ids"], page["metadatas"]):
+                    held.append((rid, meta["hash"], record_chunks(record_from_json(json.loads(meta["record"])))))
+        write_index(generation, held, self.multilingual, progress=progress)
 
     def _upsert(self, collection, chunk_collection, records: Sequence[Record], *, progress: bool) -> None:
         if not records:
@@ -277,6 +301,7 @@ class KnowledgeStore:
             return Snapshot([], np.zeros((0, self.embedder.dimension), dtype=np.float32))
         client = _chroma(generation)
         records: list[Record] = []
+        hashes: list[str] = []
         vectors: list[np.ndarray] = []
         for collection in self._collections(client).values():
             total = collection.count()
@@ -284,6 +309,7 @@ class KnowledgeStore:
                 page = collection.get(include=["metadatas", "embeddings"], limit=5000, offset=offset)
                 for meta, vector in zip(page["metadatas"], page["embeddings"]):
                     records.append(record_from_json(json.loads(meta["record"])))
+                    hashes.append(str(meta.get("hash")))
                     vectors.append(np.asarray(vector, dtype=np.float32))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dimension), dtype=np.float32)
         row_of = {r.id: i for i, r in enumerate(records)}
@@ -298,7 +324,8 @@ class KnowledgeStore:
                         owners.append(row_of[meta["record"]])
                         chunk_vectors.append(np.asarray(vector, dtype=np.float32))
         chunk_matrix = np.vstack(chunk_vectors) if chunk_vectors else np.zeros((0, matrix.shape[1]), dtype=np.float32)
-        return Snapshot(records, matrix, chunk_matrix, np.asarray(owners, dtype=np.int64))
+        multilingual = load_index(generation, [r.id for r in records], hashes.__getitem__)
+        return Snapshot(records, matrix, chunk_matrix, np.asarray(owners, dtype=np.int64), multilingual)
 
     def query_ann(self, kind: str, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from Chroma's HNSW index: (id, cosine similarity)."""
