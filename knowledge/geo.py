@@ -188,3 +188,44 @@ _SDG_SHORT_NAMES = {
     16: "Peace, Justice and Strong Institutions",
     17: "Partnerships for the Goals",
 }
+
+
+# --- French, Russian and Arabic names (added for the multilingual NLU; English behaviour unchanged) ---
+I18N_LANGUAGES: tuple[str, ...] = ("fr", "ru", "ar")
+
+
+@lru_cache(maxsize=1)
+def i18n_names() -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """label ("country", "demonym", "region", "sdg") -> value (ISO3, region key, goal number as text)
+    -> [(language, name)] for French, Russian and Arabic.
+
+    Country names come from pycountry's ISO 3166-1 locale catalogues (maintained translations, read
+    through gettext); `names_i18n.json` adds short names in common use, demonyms, the regional
+    divisions and the official SDG names (sources in the file)."""
+    import gettext
+
+    extra = _load_json("names_i18n.json")
+    table: dict[str, dict[str, list[tuple[str, str]]]] = {"country": {}, "demonym": {}, "region": {}, "sdg": {}}
+    for language in I18N_LANGUAGES:
+        try:
+            catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:  # a pycountry build without this locale: the data file's names still count
+            catalogue = None
+        for country in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                english = getattr(country, attr, None)
+                if not english or catalogue is None:
+                    continue
+                translated = catalogue.gettext(english)
+                if translated != english:
+                    table["country"].setdefault(country.alpha_3, []).append((language, translated))
+        for code, names in extra.get("country_names", {}).get(language, {}).items():
+            table["country"].setdefault(code, []).extend((language, name) for name in names)
+    for code, by_language in extra.get("demonyms", {}).items():
+        table["demonym"][code] = [(language, name) for language, names in by_language.items() for name in names]
+    for key, by_language in extra.get("regions", {}).items():
+        if key in REGION_KEYS:
+            table["region"][key] = [(language, name) for language, names in by_language.items() for name in names]
+    for number, by_language in extra.get("sdgs", {}).items():
+        table["sdg"][str(int(number))] = [(language, name) for language, names in by_language.items() for name in names]
+    return table

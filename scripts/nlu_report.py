@@ -8,6 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+# Extractors that only ever produce some entity types: scored on those alone (Rasa's report counts
+# every annotated entity against each extractor, so the closed vocabularies would show 0 on a set
+# that annotates only countries, regions and SDGs).
+EXTRACTOR_LABELS = {"DialogueVocabularyExtractor": ("operation", "scope", "attribute")}
+
 
 def main(folder: str, min_accuracy: float | None = None) -> int:
     out = Path(folder)
@@ -21,8 +26,18 @@ def main(folder: str, min_accuracy: float | None = None) -> int:
     print(f"intent macro-F1   {intents['macro avg']['f1-score']:.3f}")
     for report in sorted(out.glob("*Extractor_report.json")):
         entities = json.loads(report.read_text())
+        name = report.stem.replace("_report", "")
+        if name in EXTRACTOR_LABELS:
+            scored = {k: v for k, v in entities.items() if k in EXTRACTOR_LABELS[name] and v.get("support")}
+            if not scored:
+                print(f"entity F1 ({name})  no {'/'.join(EXTRACTOR_LABELS[name])} entities annotated in this set")
+                continue
+            support = sum(v["support"] for v in scored.values())
+            weighted = sum(v["f1-score"] * v["support"] for v in scored.values()) / support
+            print(f"entity F1 ({name}, {', '.join(scored)})  weighted {weighted:.3f}  macro {sum(v['f1-score'] for v in scored.values()) / len(scored):.3f}")
+            continue
         micro = entities.get("micro avg") or entities.get("weighted avg")
-        print(f"entity F1 ({report.stem.replace('_report', '')})  micro {micro['f1-score']:.3f}  macro {entities['macro avg']['f1-score']:.3f}")
+        print(f"entity F1 ({name})  micro {micro['f1-score']:.3f}  macro {entities['macro avg']['f1-score']:.3f}")
     if (out / "response_selection_report.json").exists():
         responses = json.loads((out / "response_selection_report.json").read_text())
         print(f"FAQ response accuracy {responses.get('accuracy', 0):.3f}")

@@ -8,6 +8,7 @@ One phrase may stand for two entities ("anywhere" = remove + place); the pattern
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # value -> phrases (lower case; matched token by token, so inflections are listed)
@@ -109,11 +110,152 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
     "focus": ("focus", "focus areas", "work on", "works on", "specialise", "specialize", "what do they do", "areas of work"),
     "themes": ("themes", "sector", "sectors", "field", "fields"),
 }
+# French, Russian and Arabic phrases for the same values (written by the team). Matching folds
+# accents and "ё" and, in Arabic, unifies letter variants and drops the article with its clitics
+# ("والتمويل" = "تمويل"), so each phrase is listed once per word form; Russian inflections are listed.
+I18N_OPERATION: dict[str, tuple[str, ...]] = {
+    "add": (
+        "aussi", "également", "en plus", "ajoute", "ajouter", "ajoutez", "seulement", "uniquement", "juste",
+        "limite", "limiter", "limite à", "restreins", "restreindre", "que les",
+        "также", "тоже", "ещё", "еще", "добавь", "добавьте", "добавить", "плюс", "только", "лишь", "ограничь",
+        "ограничить", "сузь", "сузить",
+        "أيضا", "ايضا", "كمان", "أضف", "اضف", "ضيف", "زيد", "فقط", "بس", "حصرا", "حصرها", "احصر",
+    ),
+    "replace": (
+        "plutôt", "plutot", "à la place", "au lieu de", "remplace", "remplacer", "remplacez", "change pour",
+        "passe à", "passe aux", "passe au", "mets", "mettez", "prends",
+        "вместо", "вместо этого", "лучше", "замени", "замените", "заменить", "поменяй", "поменять",
+        "переключись на", "переключи на", "поставь", "поставьте", "возьми",
+        "بدلا من", "بدل", "بدلها", "بدلا", "بدلا منها", "مكان", "خليها", "خليه", "حط", "استبدل", "غير إلى",
+    ),
+    "remove": (
+        "enlève", "enlever", "enlevez", "supprime", "supprimer", "supprimez", "retire", "retirer", "retirez",
+        "sans", "oublie", "oublier", "exclure", "exclus", "sauf", "ignore",
+        "убери", "уберите", "убрать", "удали", "удалите", "удалить", "без", "исключи", "исключить", "сними",
+        "снять", "забудь про", "кроме",
+        "احذف", "حذف", "شيل", "ازل", "أزل", "إزالة", "الغي", "ألغ", "الغ", "بدون", "من غير", "استبعد", "ما عدا",
+    ),
+    "clear": (
+        "sans filtres", "sans filtre", "aucun filtre", "réinitialise", "réinitialiser", "efface tout",
+        "tout effacer", "recommencer", "repartir de zéro", "tous les filtres",
+        "без фильтров", "сбрось", "сбросить", "сбрось всё", "очисти фильтры", "все фильтры", "с нуля",
+        "بدون فلاتر", "بدون فلتر", "امسح الفلاتر", "كل الفلاتر", "إعادة ضبط", "من الصفر",
+    ),
+    "list": (
+        "quels filtres", "quel filtre", "filtres actifs", "filtres actuels", "mes filtres", "ma recherche",
+        "qu'est-ce que je cherche", "quelle région est choisie",
+        "какие фильтры", "какой фильтр", "текущие фильтры", "мои фильтры", "что я ищу", "какой регион выбран",
+        "ما الفلاتر", "أي فلاتر", "شو الفلاتر", "فلاتر حالية", "فلاتري", "ما الذي أبحث عنه", "هل في فلاتر",
+        "أي منطقة مختارة",
+    ),
+}
+I18N_SCOPE: dict[str, tuple[str, ...]] = {
+    "country": ("pays", "filtre pays", "страна", "страну", "страны", "стран", "фильтр страны", "фильтр по стране", "بلد", "دوله", "دولة", "بلدان", "فلتر البلد"),
+    "region": ("région", "régions", "continent", "zone", "регион", "региона", "регионы", "регионов", "континент", "منطقة", "مناطق", "قارة"),
+    "place": ("lieu", "endroit", "géographie", "место", "география", "местоположение", "مكان"),
+    "sdg": ("odd", "objectif", "objectifs", "цур", "цель", "цели", "целей", "هدف", "أهداف", "اهداف"),
+    "topic": ("sujet", "thème", "mot-clé", "mots-clés", "тема", "тему", "темы", "ключевое слово", "موضوع"),
+    "all": ("filtres", "tout", "фильтры", "всё", "فلاتر", "كل شي", "كل شيء"),
+    "filter": ("filtre", "ce filtre", "le filtre", "фильтр", "этот фильтр", "فلتر", "هذا الفلتر"),
+}
+I18N_COMBINED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("remove", "place"): (
+        "partout", "dans le monde entier", "monde entier", "tous les pays", "toutes les régions",
+        "n'importe quel pays", "n'importe où", "по всему миру", "везде", "во всем мире", "все страны",
+        "все регионы", "любая страна", "любой регион", "любые страны", "في العالم كله", "العالم كله",
+        "كل البلدان", "كل الدول", "كل المناطق", "أي بلد", "أي منطقة", "في كل مكان",
+    ),
+    ("remove", "sdg"): ("tous les odd", "n'importe quel odd", "tous les objectifs", "все цур", "любая цель", "все цели", "любые цур", "كل الأهداف", "أي هدف"),
+}
+I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
+    "start_year": (
+        "commencé", "lancé", "début", "quelle année", "en quelle année", "depuis quand", "créé", "date",
+        "начался", "начали", "запустили", "запущен", "в каком году", "какой год", "с какого года", "основан", "создан", "дата",
+        "بدأ", "انطلق", "أطلق", "في أي سنة", "أي سنة", "منذ متى", "تأسس", "تاريخ",
+    ),
+    "duration": (
+        "combien de temps", "durée", "a duré", "duré", "fin", "calendrier",
+        "сколько длился", "длился", "длится", "продолжительность", "срок", "сроки", "закончился", "завершился",
+        "كم استمر", "استمر", "مدة", "انتهى", "الجدول الزمني",
+    ),
+    "status": (
+        "statut", "toujours en cours", "en cours", "encore actif", "actif", "fini", "terminé",
+        "статус", "ещё действует", "еще действует", "действует", "продолжается", "активен", "закрыт",
+        "حالة", "ما زال", "لا يزال", "مستمر", "قائم", "قائما", "نشط",
+    ),
+    "funders": (
+        "financé", "finance", "financement", "financeur", "financeurs", "bailleur", "bailleurs", "payé",
+        "sponsor", "argent", "qui a payé", "donateur",
+        "финансировал", "финансировали", "финансирование", "финансирует", "спонсор", "донор", "доноры", "деньги",
+        "кто платил", "платила", "платил",
+        "مول", "موله", "تمويل", "ممول", "مانح", "مانحين", "دفع", "دفعت", "فلوس",
+    ),
+    "results": (
+        "résultats", "résultat", "impact", "a marché", "succès", "réussi", "bénéficiaires", "effets",
+        "результаты", "результат", "сработало", "сработал", "успешно", "успех", "эффект", "влияние", "добился",
+        "бенефициары",
+        "نتائج", "نتائجه", "نجح", "ناجح", "ناجحا", "أثر", "حقق", "مستفيدين",
+    ),
+    "budget": (
+        "coût", "coûté", "coute", "combien", "budget", "prix", "montant", "dépensé",
+        "стоило", "стоимость", "сколько", "бюджет", "цена", "сумма", "потратили",
+        "كم كلف", "كلف", "تكلفة", "ميزانية", "سعر", "مبلغ",
+    ),
+    "sdgs": ("quels odd", "odd", "objectifs", "quels objectifs", "цур", "какие цур", "какие цели", "цели", "каким цур", "أهداف", "أي أهداف", "هدف", "أي هدف"),
+    "countries": (
+        "quels pays", "pays", "mis en oeuvre", "basés", "basé", "situé",
+        "в каких странах", "страны", "где", "страна", "реализуется", "находятся",
+        "أي بلدان", "أين", "وين", "بلدان", "ينفذ", "مقر", "مقرهم",
+    ),
+    "provider": (
+        "fournisseur", "fournit", "qui gère", "qui est derrière", "derrière", "mis en oeuvre par", "porteur", "responsable",
+        "поставщик", "предоставляет", "кто стоит за", "кто реализует", "реализует", "ответственный", "какая организация",
+        "مزود", "يقدمه", "تقدمه", "من وراء", "جهة منفذة", "مسؤول", "أي منظمة",
+    ),
+    "partners": (
+        "partenaires", "partenaire", "impliqués", "collaborateurs",
+        "партнеры", "партнеров", "партнер", "участвуют", "участники",
+        "شركاء", "مشاركون", "شريك",
+    ),
+    "sources": ("lien", "site", "site web", "source", "sources", "plus d'infos", "ссылка", "ссылку", "сайт", "источник", "источники", "رابط", "موقع", "موقع إلكتروني", "مصدر", "مصادر"),
+    "contact": (
+        "contact", "personne de contact", "téléphone", "joindre",
+        "контакт", "контактное лицо", "почта", "телефон", "связаться",
+        "تواصل", "للتواصل", "اتصال", "إيميل", "هاتف",
+    ),
+}
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+_ARABIC_ARTICLE = re.compile(r"^(?:[وف]?[بك]?ال|[وف]?لل)(?=..)")
+
+
+def _word(token: str) -> str:
+    """The comparison form of one token: lower case, accents and "ё" folded; Arabic letter
+    variants unified and the article with its clitics dropped. English words are unchanged."""
+    token = token.lower().replace("’", "'")
+    if _ARABIC.search(token):
+        return _ARABIC_ARTICLE.sub("", _ARABIC_MARKS.sub("", token).translate(_ARABIC_LETTERS))
+    decomposed = unicodedata.normalize("NFKD", token.replace("ё", "е"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c) or c == "\u0306")  # keep "й"
+
+
 # A filter value the user moves away from: "instead of Africa", "not Kenya but", "remove SDG 5".
 _OLD_CUE = re.compile(
     r"(?:\binstead\s+of|\brather\s+than|\bnot|\bno\s+longer|\bno\s+more|\bexcept|\bother\s+than|\bexcluding|\bwithout"
     r"|\bremove|\bdrop|\bforget|\bforget\s+about|\bdelete|\btake\s+(?:away|off|out)|\bget\s+rid\s+of|\bditch|\blose"
     r"|\bignore|\bleave\s+out|\bswap|\breplace|\bchange|\bswitch|\bfrom)(?:\s+(?:the|that|this|my|in|of|a|an))*\s*$",
+    re.IGNORECASE,
+)
+# The same in French, Russian and Arabic ("au lieu de l'Afrique", "не Африка, а Азия", "بدلا من أفريقيا").
+_OLD_CUE_I18N = re.compile(
+    r"(?:\bau\s+lieu\s+d[e']?|\bplut[oô]t\s+que|\bpas|\bsauf|\bsans|\benl[eè]ve[zr]?|\bsupprime[zr]?|\bretire[zr]?"
+    r"|\bremplace[zr]?|\bexcept[ée]|\bhors"
+    r"|(?<!\w)вместо|(?<!\w)не|(?<!\w)кроме|(?<!\w)без|(?<!\w)убери(?:те)?|(?<!\w)удали(?:те)?|(?<!\w)исключи(?:те)?"
+    r"|(?<!\w)замени(?:те)?|(?<!\w)поменяй(?:те)?"
+    r"|(?<!\w)بدلا\s+(?:من|عن)|(?<!\w)بدل|(?<!\w)مش|(?<!\w)مو|(?<!\w)ليس|(?<!\w)بدون|(?<!\w)من\s+غير|(?<!\w)غير"
+    r"|(?<!\w)احذف|(?<!\w)شيل|(?<!\w)[اأ]زل|(?<!\w)الغي|(?<!\w)ما\s+عدا|(?<!\w)عدا|(?<!\w)استبدل)"
+    r"(?:\s+(?:le|la|les|l'|du|de|des|d'|en|au|aux|в|на|из|с|для|في|من))*\s*(?:l'|d')?$",
     re.IGNORECASE,
 )
 ROLE_ENTITIES = ("country", "region", "sdg")
@@ -132,6 +274,14 @@ def _phrase_tables() -> dict[str, dict[tuple[str, ...], str]]:
     for (operation, scope), phrases in COMBINED.items():
         for phrase in phrases:
             tables.setdefault("operation+scope", {})[tuple(_TOKEN.findall(phrase.lower()))] = f"{operation}+{scope}"
+    # French, Russian and Arabic after the English, which keep their values where a form is shared
+    for label, table in (("operation", I18N_OPERATION), ("scope", I18N_SCOPE), ("attribute", I18N_ATTRIBUTE)):
+        for value, phrases in table.items():
+            for phrase in phrases:
+                tables[label].setdefault(tuple(_word(t) for t in _TOKEN.findall(phrase)), value)
+    for (operation, scope), phrases in I18N_COMBINED.items():
+        for phrase in phrases:
+            tables["operation+scope"].setdefault(tuple(_word(t) for t in _TOKEN.findall(phrase)), f"{operation}+{scope}")
     return tables
 
 
@@ -143,7 +293,7 @@ def closed_entities(text: str) -> list[dict[str, Any]]:
     """Every operation, scope and attribute phrase in the text: per label the longest phrase wins and
     phrases of one label never overlap; different labels may share words ("country" is a scope and an
     attribute: which one counts is the intent's business)."""
-    tokens = [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text[:5000])]
+    tokens = [(_word(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text[:5000])]
     words = [t[0] for t in tokens]
     found: list[dict[str, Any]] = []
     combined_spans: list[tuple[int, int]] = []
@@ -182,6 +332,6 @@ def assign_roles(text: str, entities: list[dict[str, Any]]) -> list[dict[str, An
     for entity in entities:
         if entity.get("entity") in ROLE_ENTITIES and "start" in entity:
             before = text[max(0, entity["start"] - 40) : entity["start"]]
-            if _OLD_CUE.search(before):
+            if _OLD_CUE.search(before) or _OLD_CUE_I18N.search(before):
                 entity["role"] = "old"
     return entities

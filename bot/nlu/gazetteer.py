@@ -1,7 +1,8 @@
 """GazetteerEntityExtractor: a Rasa 3.6 NLU component that finds `country` (ISO3), `region`
 (division key), `sdg` (1..17) and `ordinal` entities (a country, region or SDG the user moves away
 from gets the role `old`) with a spaCy EntityRuler built from the
-project's data files at train time (no statistical spaCy model is needed or downloadable)."""
+project's data files at train time (no statistical spaCy model is needed or downloadable), and the
+same entities in French, Russian and Arabic with their inflections (bot/nlu/gazetteer_i18n.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,6 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.closed_values import assign_roles
+from bot.nlu.gazetteer_i18n import i18n_entities
 from bot.nlu.gazetteer_patterns import data_fingerprint, normalise, regex_entities, ruler_patterns
 
 PIPELINE_DIR = "spacy_gazetteer"
@@ -77,6 +79,8 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             label, _, value = span.ent_id_.partition(":")
             found.append({"entity": label, "value": normalise(label, value), "start": span.start_char, "end": span.end_char})
+        # French, Russian and Arabic names (inflected, with clitics) where the English ruler found nothing
+        found += i18n_entities(text, [(e["start"], e["end"]) for e in found])
         found = assign_roles(text, found)
         for entity in found:
             entity["confidence_entity"] = 1.0

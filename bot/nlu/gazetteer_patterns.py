@@ -13,7 +13,7 @@ from typing import Any, Callable
 from knowledge.geo import REGION_KEYS, fold, geography, sdgs
 from knowledge.settings import DATA_DIR
 
-DATA_FILES = ("divisions.json", "country_aliases.json", "region_aliases.json", "sdgs.json")
+DATA_FILES = ("divisions.json", "country_aliases.json", "region_aliases.json", "sdgs.json", "names_i18n.json")
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -34,6 +34,76 @@ _SDG_NUMBER = re.compile(
     r"\b(?:sdgs?|goal|global goal)\s*(?:#|no\.?|number)?\s*(?P<n>\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b",
     re.IGNORECASE,
 )
+
+# French, Russian and Arabic. `\d` is any Unicode digit, so Arabic-Indic "٦" and Persian "۶" count
+# (int() reads them). Arabic clitics (و/ف, ب/ل/ك, ال) may sit on the word for "goal".
+FR_NUMBER_WORDS = {
+    "un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17,
+}
+ORDINAL_STEMS = {
+    # French (accents optional), Russian (stem + any adjective ending), Arabic (with or without ال)
+    "premier": 1, "premiere": 1, "1er": 1, "1re": 1, "1ere": 1, "deuxieme": 2, "second": 2, "seconde": 2,
+    "troisieme": 3, "quatrieme": 4, "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8,
+    "neuvieme": 9, "dixieme": 10, "dernier": -1, "derniere": -1,
+    "перв": 1, "втор": 2, "трет": 3, "четверт": 4, "пят": 5, "шест": 6, "седьм": 7, "восьм": 8, "девят": 9,
+    "десят": 10, "последн": -1,
+    "اول": 1, "ثاني": 2, "ثالث": 3, "رابع": 4, "خامس": 5, "سادس": 6, "سابع": 7, "ثامن": 8, "تاسع": 9,
+    "عاشر": 10, "اخير": -1,
+}
+_SDG_NUMBER_I18N = re.compile(
+    r"(?<!\w)(?:"
+    r"o\.?d\.?d\.?|objectifs?(?:\s+de\s+d[ée]veloppement\s+durable)?"
+    r"|цур|цел(?:ь|и|ью|ям|ей)(?:\s+устойчивого\s+развития)?"
+    r"|[وف]?(?:لل|[بلك]?(?:ال)?)هدف(?:\s+(?:ال)?تنمي[ةه]\s+(?:ال)?مستدام[ةه])?"
+    r")\s*[-#№]?\s*(?:n[°ºo]\.?|num[ée]ro|номер|رقم)?\s*"
+    r"(?P<n>\d{1,2}|" + "|".join(sorted(FR_NUMBER_WORDS, key=len, reverse=True)) + r"|(?:ال)?(?P<ar>اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر)[ةه]?)(?!\w)",
+    re.IGNORECASE,
+)
+_ORDINAL_I18N = re.compile(
+    r"(?<!\w)(?:"
+    r"(?P<fr>premi[eè]re?|1(?:er|re|[eè]re)|deuxi[eè]me|secondes?|second|troisi[eè]me|quatri[eè]me|cinqui[eè]me"
+    r"|sixi[eè]me|septi[eè]me|huiti[eè]me|neuvi[eè]me|dixi[eè]me|derni[eè]re?)"
+    r"|(?P<frnum>\d{1,2})(?:e|[eè]me)"
+    r"|(?P<ru>перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят|последн)"
+    r"(?:ый|ий|ой|ая|яя|ое|ее|ого|его|ому|ему|ым|им|ом|ем|ую|юю|ья|ье|ьего|ьей|ьему|ьим|ьем|ью|ей)"
+    r"|[وف]?(?:لل|[بلك]?(?:ال)?)(?P<ar>[اأ]ول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر|[اأ]خير)(?:[ةهى])?"
+    r"|(?:num[ée]ro|n[°º]|номер|№|رقم)\s*(?P<ref>\d{1,2})"
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _fold_ordinal(word: str) -> str:
+    return word.lower().replace("è", "e").replace("é", "e").replace("ё", "е").replace("أ", "ا").rstrip("s")
+
+
+def i18n_regex_entities(text: str, taken: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """SDG numbers ("ODD 6", "ЦУР 6", "الهدف ٦", "الهدف السادس") and ordinals ("le deuxième",
+    "второй", "الثاني", "№ 3") in French, Russian and Arabic, outside the spans already `taken`."""
+    found: list[dict[str, Any]] = []
+    spans = list(taken)
+    for match in _SDG_NUMBER_I18N.finditer(text):
+        raw = match.group("n").lower()
+        if match.group("ar"):
+            number = ORDINAL_STEMS[match.group("ar")]
+        else:
+            number = FR_NUMBER_WORDS.get(raw) or int(raw)
+        if 1 <= number <= 17 and not any(s < match.end() and match.start() < e for s, e in spans):
+            found.append({"entity": "sdg", "value": number, "start": match.start(), "end": match.end()})
+            spans.append((match.start(), match.end()))
+    for match in _ORDINAL_I18N.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in spans):
+            continue
+        word = match.group("fr") or match.group("ru") or match.group("ar")
+        if word:
+            value = ORDINAL_STEMS.get(_fold_ordinal(word))
+        else:
+            value = int(match.group("frnum") or match.group("ref"))
+        if value:
+            found.append({"entity": "ordinal", "value": value, "start": match.start(), "end": match.end()})
+    return found
+
 
 
 # Which detail of an introduction request the user wants to correct ("my email is wrong").
@@ -75,7 +145,8 @@ def data_fingerprint() -> str:
         path = DATA_DIR / name
         if path.exists():
             digest.update(path.read_bytes())
-    digest.update((Path(__file__).parent / "closed_values.py").read_bytes())
+    for module in ("closed_values.py", "gazetteer_i18n.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -151,6 +222,7 @@ def regex_entities(text: str) -> list[dict[str, Any]]:
         if value == 0:
             continue
         found.append({"entity": "ordinal", "value": value, "start": match.start(), "end": match.end()})
+    found += i18n_regex_entities(text, [(e["start"], e["end"]) for e in found])
     # A field is named in a correction: after a correction word, or followed by its new value.
     field = _FIELD.search(text)
     if field:
