@@ -55,3 +55,61 @@ class Texts:
 
     def __call__(self, key: str, **values: Any) -> str:
         return text(self.language, key, **values)
+
+
+@lru_cache(maxsize=None)
+def _sdg_names() -> dict[str, dict[int, str]]:
+    with (MESSAGES_DIR / "sdg_names.yml").open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    return {language: {int(goal): str(name) for goal, name in names.items()} for language, names in data.items()}
+
+
+def sdg_name(goal: int, language: str) -> str:
+    """The goal's short name as the UN publishes it in that language (English from knowledge/)."""
+    from knowledge.geo import sdg_name as english_name
+
+    return _sdg_names().get(normalise(language), {}).get(int(goal)) or english_name(int(goal))
+
+
+def sdg_label(goal: int, language: str) -> str:
+    names = catalogue(normalise(language)).get("names") or {}
+    return str(names.get("sdg") or "SDG {goal}").format(goal=goal)
+
+
+def region_label(region: str, language: str) -> str:
+    from knowledge.geo import REGION_LABELS
+
+    names = catalogue(normalise(language)).get("names") or {}
+    return str(names.get(f"region.{region}") or REGION_LABELS.get(region, region))
+
+
+@lru_cache(maxsize=None)
+def _country_translations(language: str) -> Any:
+    import gettext
+
+    import pycountry
+
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def country_name(code: str, language: str) -> str:
+    """A country's name in the language, from pycountry's maintained ISO 3166 locale catalogues
+    (the common name where one exists: "Bolivia", not "Bolivia, Plurinational State of")."""
+    from knowledge.geo import geography
+
+    english = geography().country_name(code)
+    language = normalise(language)
+    if language == DEFAULT:
+        return english
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=str(code).upper())
+    if country is None:
+        return english
+    translations = _country_translations(language)
+    for msgid in (getattr(country, "common_name", None), country.name):
+        if msgid:
+            translated = translations.gettext(msgid)
+            if translated != msgid or language == DEFAULT:
+                return translated
+    return english
