@@ -113,3 +113,17 @@ def country_name(code: str, language: str) -> str:
             if translated != msgid or language == DEFAULT:
                 return translated
     return english
+
+
+@lru_cache(maxsize=None)
+def faq_answers(language: str) -> dict[str, str]:
+    """The FAQ answers in one language, by entry id (English ones stay in knowledge/data/faq.jsonl)."""
+    path = MESSAGES_DIR / "faq" / f"{language}.yml"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        return {str(key): str(value) for key, value in (yaml.safe_load(handle) or {}).items()}
+
+
+def faq_answer(entry_id: str, english: str, language: str) -> str:
+    return faq_answers(normalise(language)).get(entry_id, english) if normalise(language) != DEFAULT else english

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, payload
-from actions.i18n import Texts
+from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_ref, feedback_buttons
 from actions.records import show_record
@@ -36,8 +36,9 @@ SUGGESTIONS = {
 
 
 def faq_text(entry: FaqEntry, t: Texts = ENGLISH) -> str:
+    """The entry's answer in the conversation's language (the team's translations, actions/messages/faq/)."""
     source = f"\n\n{t('faq.source')}: {entry.source}" if entry.source and entry.source.startswith("http") and entry.source not in entry.answer else ""
-    return entry.answer + source
+    return faq_answer(entry.id, entry.answer, t.language) + source
 
 
 def recent_fallbacks(tracker: Tracker) -> int:

@@ -209,3 +209,12 @@ async def test_clarify_in_french(context):
     tracker = conversation("euh bof machin", language="fr", detected={"code": None, "supported": True}, intent="nlu_fallback")
     await ActionClarify(context).run(dispatcher, tracker, {})
     assert dispatcher.messages[-1]["text"].startswith("Je ne suis pas certain d'avoir compris.")
+
+
+@pytest.mark.asyncio
+async def test_a_french_user_gets_the_faq_answer_in_french(context):
+    from actions.support import ActionFaqFallback
+
+    dispatcher = CollectingDispatcher()
+    await ActionFaqFallback(context).run(dispatcher, conversation("when was the Galaxy launched?", language="fr", detected={"code": None}, intent="faq"), {})
+    assert dispatcher.messages[0]["text"].startswith("Un prototype a été dévoilé à Buenos Aires le 19 mars 2019")

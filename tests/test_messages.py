@@ -83,3 +83,21 @@ def test_known_names():
     assert sdg_name(13, "ar") == "العمل المناخي"
     assert country_name("KEN", "ru") == "Кения"
     assert region_label("europe_cis", "fr") == "Europe et CEI"
+
+
+@pytest.mark.parametrize("language", OTHERS)
+def test_every_faq_answer_is_translated_with_its_links_and_addresses(language):
+    import re
+
+    from actions.i18n import faq_answers
+    from knowledge.catalogue import load_faq
+    from knowledge.settings import DATA_DIR
+
+    entries = load_faq(DATA_DIR / "faq.jsonl")
+    answers = faq_answers(language)
+    assert sorted(e.id for e in entries if e.id not in answers) == []
+    assert sorted(set(answers) - {e.id for e in entries}) == []
+    for entry in entries:
+        # links and email addresses survive translation (the labels of links may change)
+        kept = set(re.findall(r"https?://[^\s)\]]+|[\w.]+@[\w.]+\w", entry.answer))
+        assert kept <= set(re.findall(r"https?://[^\s)\]]+|[\w.]+@[\w.]+\w", answers[entry.id])), f"{language}:{entry.id}"
