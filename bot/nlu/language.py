@@ -29,6 +29,11 @@ ENTITY = "language"
 FALLBACK = "nlu_fallback"
 # A message this short that names a language is a request for it even when the classifier hesitates.
 MAX_BARE_SWITCH_WORDS = 4
+# A switch request that names no language still says "language" ("change language", "сменить язык",
+# "تغيير اللغة"). Without either, a switch_language guess is the classifier mistaking the script for the
+# intent (its only Russian and Arabic examples may be switch requests), and the message goes to the
+# clarification instead.
+_LANGUAGE_WORD = re.compile(r"language|langue|язык|لغ|speak|parl|говори|تتكلم|تتحدث", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -65,6 +70,8 @@ class LanguageIdentifier(GraphComponent):
     def _switch(message: Message, text: str) -> None:
         named = requested_languages(text)
         if not named:
+            if (message.get(INTENT) or {}).get("name") == SWITCH_INTENT and not _LANGUAGE_WORD.search(text):
+                LanguageIdentifier._set_intent(message, FALLBACK)
             return
         intent = (message.get(INTENT) or {}).get("name")
         count = len(re.findall(r"[\w-]+", text))
