@@ -269,7 +269,7 @@ def correct_at_summary(
         )
         return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
     detail, value = found
-    events = apply_correction(detail, value, dispatcher)
+    events = apply_correction(detail, value, dispatcher, Texts.of(tracker))
     if events[0]["value"] is None:  # asked again by the form, then the summary comes back
         return events + [SlotSet(stage, "collecting"), SlotSet(digest_slot, None)]
     return events + summary(services, dispatcher, _with_slots(tracker, events))
