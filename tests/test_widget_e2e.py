@@ -187,6 +187,8 @@ def test_arabic_replies_are_whole_right_to_left_bubbles_and_the_interface_follow
     send(page, "بالعربية من فضلك")
     reply = wait_for_bot_message(page, 0)
     expect(reply).to_contain_text("سأجيبك بالعربية")
+    # and, once per conversation, that the catalogue's records are in English
+    expect(wait_for_bot_message(page, 1)).to_contain_text("بالإنجليزية")
     # The bubble itself is right to left (not just its text runs), and so is the panel.
     expect(reply).to_have_attribute("dir", "rtl")
     assert reply.evaluate("node => getComputedStyle(node).direction") == "rtl"
@@ -201,7 +203,7 @@ def test_arabic_replies_are_whole_right_to_left_bubbles_and_the_interface_follow
     page.get_by_label("اللغة").select_option("fr")
     expect(page.get_by_role("button", name="Envoyer")).to_be_visible()
     expect(page.locator(".msg.user").nth(1)).to_have_text("Français")  # the title, not the /switch_language payload
-    french = wait_for_bot_message(page, 1)
+    french = wait_for_bot_message(page, 2)
     expect(french).to_contain_text("je vous répondrai désormais en français")
     expect(french).not_to_have_attribute("dir", "rtl")
     expect(panel).to_have_attribute("dir", "ltr")
