@@ -28,7 +28,7 @@ def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServi
         count = len(state.results)
         first = state.offset + 1
         dispatcher.utter_message(
-            text=t("records.only_showed", count=count, first=first, last=state.offset + count) if count != 1 else t("records.only_showed_one", first=first),
+            text=t("records.only_showed", count=count, first=first, last=state.offset + count) if count != 1 else t("records.only_showed_one", first=first, last=state.offset + count),
             buttons=choice_buttons(state.results, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank)),
         )
     elif state.results:
