@@ -17,6 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.base import latest_entities
 from actions.context import ActionContext
+from actions.i18n import Texts
 from introductions import validation
 from introductions.validation import InvalidRequest
 
@@ -41,16 +42,21 @@ class Detail:
         result = self.check(text)
         return "" if result is None else result
 
-    def problem(self, exc: InvalidRequest, value: Any) -> str:
+    def problem(self, exc: InvalidRequest, value: Any, t: Texts | None = None) -> str:
+        t = t or Texts("en")
+        hint = t(f"hint.{self.slot}", limit=LIMITS.get(self.slot, ""))
         if exc.problem.startswith("must be at most"):
             limit = exc.problem.split()[4]
-            return f"That's a bit long: please keep your {self.label} under {int(limit):,} characters (yours has {len(str(value).strip()):,}). {self.hint}"
-        return self.hint
+            return t("detail.too_long", label=t(f"label.{self.slot}"), limit=f"{int(limit):,}", length=f"{len(str(value).strip()):,}", hint=hint)
+        return hint
 
 
 def _email(value: str) -> str:
     return validation.email(value.strip().strip("<>").strip())
 
+
+# The limits the hints quote (the validators enforce them).
+LIMITS = {"requester_name": validation.NAME_MAX, "requester_organisation": validation.ORGANISATION_MAX, "requester_role": validation.ROLE_MAX}
 
 EMAIL_SHAPE = re.compile(r"^\s*<?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?\s*$")
 
@@ -140,7 +146,7 @@ class DetailForm(FormValidationAction, ABC):
             try:
                 return {detail.slot: detail.clean(value)}
             except InvalidRequest as exc:
-                dispatcher.utter_message(text=detail.problem(exc, value))
+                dispatcher.utter_message(text=detail.problem(exc, value, Texts.of(tracker)))
                 return {detail.slot: None}
 
         return validate
@@ -152,19 +158,21 @@ class DetailForm(FormValidationAction, ABC):
         detail, value = found
         # Undo what the form took from this message for the question it asked.
         events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot != detail.slot]
-        return events + apply_correction(detail, value, dispatcher)
+        return events + apply_correction(detail, value, dispatcher, Texts.of(tracker))
 
 
-def apply_correction(detail: Detail, value: str | None, dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+def apply_correction(detail: Detail, value: str | None, dispatcher: CollectingDispatcher, t: Texts | None = None) -> list[dict[str, Any]]:
     """The new value when it is given and acceptable; otherwise the detail is cleared, to be asked again."""
+    t = t or Texts("en")
+    label = t(f"label.{detail.slot}")
     if value is not None:
         try:
             cleaned = detail.clean(value)
         except InvalidRequest as exc:
-            dispatcher.utter_message(text=detail.problem(exc, value))
+            dispatcher.utter_message(text=detail.problem(exc, value, t))
         else:
-            dispatcher.utter_message(text=f"Thanks, I've changed your {detail.label}.")
+            dispatcher.utter_message(text=t("detail.changed", label=label))
             return [SlotSet(detail.slot, cleaned)]
     else:
-        dispatcher.utter_message(text=f"Okay, let's fix your {detail.label}.")
+        dispatcher.utter_message(text=t("detail.fix", label=label))
     return [SlotSet(detail.slot, None)]

@@ -18,6 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, input_channel, latest_entities
+from actions.i18n import Texts
 from knowledge.services import KnowledgeServices
 
 logger = logging.getLogger(__name__)
@@ -92,30 +93,31 @@ class ActionRecordFeedback(GalaxyAction):
         return "action_record_feedback"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        t = Texts.of(tracker)
         ratings = [r for r in latest_entities(tracker, "rating") if r in RATINGS]
         answers = [a for a in latest_entities(tracker, "answer") if isinstance(a, str) and a.strip()]
         shown = shown_answers(tracker.events)
         if not ratings:
             if not shown:
-                dispatcher.utter_message(text="There's no answer to rate yet. Ask me something first.")
+                dispatcher.utter_message(text=t("feedback.nothing_to_rate"))
             else:
-                dispatcher.utter_message(text="Was my last answer helpful?", buttons=feedback_buttons(shown[-1]))
+                dispatcher.utter_message(text=t("feedback.was_it_helpful"), buttons=feedback_buttons(shown[-1]))
             return [SlotSet("feedback_stage", "done")]
         rating = ratings[0]
         answer = answers[0].strip() if answers else (shown[-1] if shown else "")
         if not answer:
-            dispatcher.utter_message(text="There's no answer to rate yet. Ask me something first.")
+            dispatcher.utter_message(text=t("feedback.nothing_to_rate"))
             return [SlotSet("feedback_stage", "done")]
         verified = answer in shown
         introductions = self.context.introductions
         if introductions is None:
-            dispatcher.utter_message(text="Thank you! I couldn't save your feedback right now, sorry.")
+            dispatcher.utter_message(text=t("feedback.not_saved"))
             return [SlotSet("feedback_stage", "done")]
         try:
             row = introductions.feedback.record(tracker.sender_id, input_channel(tracker), rating, answer, verified=verified)
         except Exception as exc:  # noqa: BLE001 - feedback must never break the conversation
             logger.error("feedback not stored: %s", type(exc).__name__)
-            dispatcher.utter_message(text="Thank you! I couldn't save your feedback right now, sorry.")
+            dispatcher.utter_message(text=t("feedback.not_saved"))
             return [SlotSet("feedback_stage", "done")]
         if not verified:
             logger.info("feedback on an answer this conversation was not shown: stored unverified")

@@ -1,72 +1,73 @@
 """Channel-neutral reply building: text with light markdown, plus buttons whose payloads are
-Rasa intents. Channels (REST, Telegram, widget) render both."""
+Rasa intents. Channels (REST, Telegram, widget) render both. Labels, country, region and SDG names
+follow the conversation's language (`Texts`); the records' own texts stay as the catalogue has them."""
 from __future__ import annotations
 
 import json
 from typing import Any, Sequence
 
+from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from knowledge.catalogue import Partner, Record, Solution
-from knowledge.geo import REGION_LABELS, geography, sdg_name
 from knowledge.search import Filters, SearchResult
 
 MAX_COUNTRIES_SHOWN = 5
+ENGLISH = Texts("en")
 
 
 def payload(intent: str, **entities: Any) -> str:
     return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
 
 
-def countries_text(codes: Sequence[str]) -> str:
-    geo = geography()
-    names = [geo.country_name(c) for c in codes]
+def countries_text(codes: Sequence[str], t: Texts = ENGLISH) -> str:
+    names = [country_name(c, t.language) for c in codes]
     if len(names) > MAX_COUNTRIES_SHOWN:
-        return ", ".join(names[:MAX_COUNTRIES_SHOWN]) + f" and {len(names) - MAX_COUNTRIES_SHOWN} more"
-    return ", ".join(names) or "not stated"
+        return t("card.and_more", shown=", ".join(names[:MAX_COUNTRIES_SHOWN]), count=len(names) - MAX_COUNTRIES_SHOWN)
+    return ", ".join(names) or t("card.not_stated")
 
 
-def sdgs_text(goals: Sequence[int]) -> str:
-    return ", ".join(f"{g} ({sdg_name(g)})" for g in goals) or "not stated"
+def sdgs_text(goals: Sequence[int], t: Texts = ENGLISH) -> str:
+    return ", ".join(f"{g} ({sdg_name(g, t.language)})" for g in goals) or t("card.not_stated")
 
 
-def filters_text(filters: Filters) -> str:
+def filters_text(filters: Filters, t: Texts = ENGLISH) -> str:
     parts = []
     if filters.country:
-        parts.append(geography().country_name(filters.country))
+        parts.append(country_name(filters.country, t.language))
     if filters.region:
-        parts.append(REGION_LABELS.get(filters.region, filters.region))
+        parts.append(region_label(filters.region, t.language))
     if filters.sdg:
-        parts.append(f"SDG {filters.sdg} ({sdg_name(filters.sdg)})")
+        parts.append(f"{sdg_label(filters.sdg, t.language)} ({sdg_name(filters.sdg, t.language)})")
     if filters.partner_type:
         parts.append(filters.partner_type.replace("_", " "))
     return ", ".join(parts)
 
 
-def provider_text(record: Solution, lookup) -> str:
+def provider_text(record: Solution, lookup, t: Texts = ENGLISH) -> str:
     if record.provider:
         partner = lookup(record.provider)
         if isinstance(partner, Partner):
             return partner.display_name()
-    return record.provider_name or "not stated"
+    return record.provider_name or t("card.not_stated")
 
 
-def result_block(rank: int, result: SearchResult, lookup) -> str:
+def result_block(rank: int, result: SearchResult, lookup, t: Texts = ENGLISH) -> str:
     record = result.record
     if isinstance(record, Solution):
         lines = [
             f"{rank}. **{record.title}**",
-            f"   Countries: {countries_text(record.countries)} · SDGs: {sdgs_text(record.sdgs)}",
-            f"   Provider: {provider_text(record, lookup)}",
+            f"   {t('card.countries')}: {countries_text(record.countries, t)} · {t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
+            f"   {t('card.provider')}: {provider_text(record, lookup, t)}",
         ]
         if record.summary:
             lines.append(f"   {record.summary}")
     else:
-        where = geography().country_name(record.country) if record.country else "global"
+        where = country_name(record.country, t.language) if record.country else t("card.global")
         lines = [
             f"{rank}. **{record.display_name()}** — {record.type.replace('_', ' ')}, {where}",
-            f"   Works on: {', '.join(record.focus_areas) or 'not stated'} · SDGs: {sdgs_text(record.sdgs)}",
+            f"   {t('card.works_on')}: {', '.join(record.focus_areas) or t('card.not_stated')} · {t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
         ]
-    lines.append(f"   Why: {result.why}")
-    lines.append(f"   Source: {record.source_url}")
+    lines.append(f"   {t('card.why')}: {result.why}")
+    lines.append(f"   {t('card.source')}: {record.source_url}")
     return "\n".join(lines)
 
 
@@ -77,43 +78,43 @@ def connectable(record: Record, lookup) -> bool:
     return bool(record.provider) and isinstance(lookup(record.provider), Partner)
 
 
-def result_buttons(results: Sequence[SearchResult], *, more: bool, lookup, first_rank: int = 1) -> list[dict[str, str]]:
+def result_buttons(results: Sequence[SearchResult], *, more: bool, lookup, first_rank: int = 1, t: Texts = ENGLISH) -> list[dict[str, str]]:
     """Per result: its details and, when it has a partner behind it, its own "Connect" button."""
     buttons: list[dict[str, str]] = []
     for rank, result in enumerate(results, start=1):
         shown_rank = first_rank + rank - 1  # the number the user sees; references resolve it
-        buttons.append({"title": f"Details of {shown_rank}", "payload": payload("show_details", ordinal=shown_rank)})
+        buttons.append({"title": t("button.details", rank=shown_rank), "payload": payload("show_details", ordinal=shown_rank)})
         if connectable(result.record, lookup):
-            buttons.append({"title": f"Connect me with {shown_rank}", "payload": payload("request_introduction", ordinal=shown_rank)})
+            buttons.append({"title": t("button.connect", rank=shown_rank), "payload": payload("request_introduction", ordinal=shown_rank)})
     if more:
-        buttons.append({"title": "Show more", "payload": payload("show_more")})
+        buttons.append({"title": t("button.show_more"), "payload": payload("show_more")})
     return buttons
 
 
-def details_text(record: Record, lookup) -> str:
+def details_text(record: Record, lookup, t: Texts = ENGLISH) -> str:
     if isinstance(record, Solution):
         lines = [
             f"**{record.title}**",
             record.description or record.summary,
-            f"Countries: {countries_text(record.countries)}",
-            f"SDGs: {sdgs_text(record.sdgs)}",
-            f"Provider: {provider_text(record, lookup)}",
+            f"{t('card.countries')}: {countries_text(record.countries, t)}",
+            f"{t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
+            f"{t('card.provider')}: {provider_text(record, lookup, t)}",
         ]
         if record.themes:
-            lines.append(f"Themes: {', '.join(record.themes)}")
+            lines.append(f"{t('card.themes')}: {', '.join(record.themes)}")
         if record.year:
-            lines.append(f"Year: {record.year}")
+            lines.append(f"{t('card.year')}: {record.year}")
         if record.status != "unknown":
-            lines.append(f"Status: {record.status}")
+            lines.append(f"{t('card.status')}: {record.status}")
     else:
         lines = [
             f"**{record.display_name()}**",
             record.description,
-            f"Type: {record.type.replace('_', ' ')}",
-            f"Based in: {geography().country_name(record.country) if record.country else 'global / not stated'}",
-            f"Works on: {', '.join(record.focus_areas) or 'not stated'}",
-            f"SDGs: {sdgs_text(record.sdgs)}",
+            f"{t('card.type')}: {record.type.replace('_', ' ')}",
+            f"{t('card.based_in')}: {country_name(record.country, t.language) if record.country else t('card.global_or_not_stated')}",
+            f"{t('card.works_on')}: {', '.join(record.focus_areas) or t('card.not_stated')}",
+            f"{t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
         ]
     sources = list(dict.fromkeys([record.source_url, *record.sources]))
-    lines.append("Sources: " + " · ".join(sources))
+    lines.append(f"{t('card.sources')}: " + " · ".join(sources))
     return "\n".join(line for line in lines if line)

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, input_channel
 from actions.details import HANDOFF_DETAILS, HANDOFF_FIELDS, DetailForm, by_slot, consent_is_current, digest
 from actions.formatting import payload
+from actions.i18n import Texts
 from actions.introductions import correct_at_summary, status_lines
 from introductions.validation import IntroductionError, InvalidRequest
 from knowledge.services import KnowledgeServices
@@ -30,19 +31,20 @@ def _forget() -> list[dict[str, Any]]:
 
 
 def show_handoff_summary(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, intro: str = "") -> list[dict[str, Any]]:
+    t = Texts.of(tracker)
     lines = [intro] if intro else []
     lines += [
-        "Here is what I would send to the UNOSSC team:",
-        f"• About: {tracker.get_slot('handoff_topic')}",
-        f"• Reach me at: {tracker.get_slot('handoff_email')}",
+        t("handoff.summary_head"),
+        f"• {t('handoff.about')}: {tracker.get_slot('handoff_topic')}",
+        f"• {t('handoff.reach_me')}: {tracker.get_slot('handoff_email')}",
         "",
-        "Do you agree that I share this with UNOSSC staff so that a person can write to you?",
+        t("handoff.consent"),
     ]
     buttons = [
-        {"title": "Yes, send it to UNOSSC", "payload": payload("affirm")},
-        {"title": "No, don't send anything", "payload": payload("deny")},
-        {"title": "Change the question", "payload": payload("correct_detail", field="handoff_topic")},
-        {"title": "Change email", "payload": payload("correct_detail", field="handoff_email")},
+        {"title": t("handoff.yes"), "payload": payload("affirm")},
+        {"title": t("intro.no"), "payload": payload("deny")},
+        {"title": t("handoff.change_question"), "payload": payload("correct_detail", field="handoff_topic")},
+        {"title": t("handoff.change_email"), "payload": payload("correct_detail", field="handoff_email")},
     ]
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
     return [SlotSet("handoff_stage", "confirming"), SlotSet("handoff_summary_digest", digest(tracker, HANDOFF_SLOTS))]
@@ -119,7 +121,7 @@ class ActionSubmitHandoff(GalaxyAction):
             dispatcher.utter_message(response="utter_deny")
             return [SlotSet("handoff_stage", None)]
         if not consent_is_current(tracker, HANDOFF_SLOTS, "handoff_summary_digest", SUMMARY_ACTIONS):
-            return show_handoff_summary(services, dispatcher, tracker, "Before I send anything, please check this once more.")
+            return show_handoff_summary(services, dispatcher, tracker, Texts.of(tracker)("handoff.check_again"))
         key = "|".join([tracker.sender_id, tracker.get_slot("handoff_summary_digest"), date.today().isoformat()])
         try:
             handoff = introductions.handoffs.request(
@@ -135,10 +137,7 @@ class ActionSubmitHandoff(GalaxyAction):
         except IntroductionError:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
-        dispatcher.utter_message(
-            text=f"Thank you. Your request **{handoff.reference}** is with the UNOSSC team; a person will write to you at "
-            f"{handoff.email}. Ask \"what happened to my request to talk to someone?\" at any time."
-        )
+        dispatcher.utter_message(text=Texts.of(tracker)("handoff.recorded", reference=handoff.reference, email=handoff.email))
         return _forget()
 
 

@@ -24,6 +24,7 @@ from actions.details import (
     digest,
 )
 from actions.formatting import payload
+from actions.i18n import Texts
 from actions.dialogue import DialogueState
 from actions.records import explain_reference
 from actions.references import resolve
@@ -101,20 +102,16 @@ class ActionRequestIntroduction(IntroductionAction):
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]
         partner = _partner_of(services, record)
+        t = Texts.of(tracker)
         if partner is None:
-            dispatcher.utter_message(
-                text=f"The team behind **{record.title}** is not a registered Galaxy partner yet, so I can't send them a request. The UNOSSC team can help: {self.context.settings.unossc_contact}."
-            )
+            dispatcher.utter_message(text=t("intro.not_partner", title=record.title, contact=self.context.settings.unossc_contact))
             return [SlotSet("intro_stage", None)]
-        about = f"**{partner.display_name()}**" if isinstance(record, Partner) else f"**{partner.display_name()}**, the provider of **{record.title}**"
+        about = f"**{partner.display_name()}**" if isinstance(record, Partner) else t("intro.about_provider", partner=partner.display_name(), title=record.title)
         dispatcher.utter_message(response="utter_intro_start", about=about)
         name, email = tracker.get_slot("requester_name"), tracker.get_slot("requester_email")
         if name and email:
-            organisation = tracker.get_slot("requester_organisation") or "your organisation"
-            dispatcher.utter_message(
-                text=f"I'll reuse the details you gave me before ({name}, {organisation}, {email}); you can change "
-                "any of them in the summary before anything is sent."
-            )
+            organisation = tracker.get_slot("requester_organisation") or t("intro.your_organisation")
+            dispatcher.utter_message(text=t("intro.reuse", name=name, organisation=organisation, email=email))
         events = [
             SlotSet("intro_target_id", record.id),
             SlotSet("intro_partner_id", partner.id),
@@ -137,27 +134,28 @@ class ValidateIntroductionForm(DetailForm):
 
 
 def _summary(services: KnowledgeServices, tracker: Tracker, intro: str = "") -> str:
+    t = Texts.of(tracker)
     partner = services.retriever.get(tracker.get_slot("intro_partner_id") or "")
     target = services.retriever.get(tracker.get_slot("intro_target_id") or "")
-    who = partner.display_name() if isinstance(partner, Partner) else "the partner"
+    who = partner.display_name() if isinstance(partner, Partner) else t("intro.the_partner")
     lines = [intro] if intro else []
-    lines.append(f"Here is what I would send to **{who}**" + (f" about **{target.title}**" if isinstance(target, Solution) else "") + ":")
-    lines.append(f"• Name: {tracker.get_slot('requester_name')}")
-    lines.append(f"• Organisation: {tracker.get_slot('requester_organisation')}")
-    lines.append(f"• Role: {tracker.get_slot('requester_role') or 'not given'}")
-    lines.append(f"• Email: {tracker.get_slot('requester_email')}")
-    lines.append(f"• Message: {tracker.get_slot('intro_message')}")
+    about = t("intro.summary_about", title=target.title) if isinstance(target, Solution) else ""
+    lines.append(t("intro.summary_head", who=who, about=about))
+    for slot in ("requester_name", "requester_organisation", "requester_role", "requester_email", "intro_message"):
+        value = tracker.get_slot(slot) or (t("intro.not_given") if slot == "requester_role" else tracker.get_slot(slot))
+        lines.append(f"• {t('field.' + slot)}: {value}")
     lines.append("")
-    lines.append(f"Do you agree that I share these details with {who} so they can contact you? They get your details now; you get theirs only if they accept.")
+    lines.append(t("intro.consent", who=who))
     return "\n".join(lines)
 
 
 def show_summary(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, intro: str = "") -> list[dict[str, Any]]:
     """The summary with the consent buttons; consent will cover exactly what it shows."""
+    t = Texts.of(tracker)
     buttons = [
-        {"title": "Yes, share my details", "payload": payload("affirm")},
-        {"title": "No, don't send anything", "payload": payload("deny")},
-    ] + [{"title": f"Change {label}", "payload": payload("correct_detail", field=slot)} for slot, label in FIELD_LABELS.items()]
+        {"title": t("intro.yes"), "payload": payload("affirm")},
+        {"title": t("intro.no"), "payload": payload("deny")},
+    ] + [{"title": t("intro.change", label=t("label." + slot)), "payload": payload("correct_detail", field=slot)} for slot in FIELD_LABELS]
     dispatcher.utter_message(text=_summary(services, tracker, intro), buttons=buttons)
     return [SlotSet("intro_stage", "confirming"), SlotSet("intro_summary_digest", digest(tracker, SUMMARY_SLOTS))]
 
@@ -186,7 +184,7 @@ class ActionSubmitIntroduction(IntroductionAction):
         # Consent is for the summary the user just read: after anything else (a search, a correction the
         # summary has not shown yet), show it again and ask again.
         if not consent_is_current(tracker, SUMMARY_SLOTS, "intro_summary_digest", SUMMARY_ACTIONS):
-            return show_summary(services, dispatcher, tracker, "Before I send anything, please check the details once more.")
+            return show_summary(services, dispatcher, tracker, Texts.of(tracker)("intro.check_again"))
         target = services.retriever.get(target_id)
         key_source = "|".join([tracker.sender_id, tracker.get_slot("intro_summary_digest"), date.today().isoformat()])
         try:
@@ -204,7 +202,7 @@ class ActionSubmitIntroduction(IntroductionAction):
                 idempotency_key=hashlib.sha256(key_source.encode("utf-8")).hexdigest(),
             )
         except RateLimited as exc:
-            dispatcher.utter_message(text=f"You've reached the limit of {exc.limit} introduction requests a day, which protects partners from spam. Please try again tomorrow; nothing was sent this time.")
+            dispatcher.utter_message(text=Texts.of(tracker)("intro.rate_limited", limit=exc.limit))
             return [SlotSet("intro_stage", None)]
         except InvalidRequest as exc:
             # The form uses the store's validators, so this is a detail that changed meanwhile (a forged slot).
@@ -215,13 +213,12 @@ class ActionSubmitIntroduction(IntroductionAction):
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
         partner = services.retriever.get(partner_id)
-        who = partner.display_name() if isinstance(partner, Partner) else "the partner"
+        t = Texts.of(tracker)
+        who = partner.display_name() if isinstance(partner, Partner) else t("intro.the_partner")
         dispatcher.utter_message(
-            text=(
-                f"Thank you. Your request **{introduction.reference}** is recorded and {who} will be notified "
-                f"(status: {introduction.status}). If they accept, you'll receive their contact details at {details['requester_email']}"
-                f"{' and in this chat' if introduction.channel == 'telegram' else ''}. "
-                "Ask \"what happened to my introduction?\" at any time."
+            text=t(
+                "intro.recorded", reference=introduction.reference, who=who, status=introduction.status, email=details["requester_email"],
+                in_chat=t("intro.in_this_chat") if introduction.channel == "telegram" else "",
             )
         )
         # The contact details stay for the next request (offered for reuse); the message was for this partner.
@@ -272,7 +269,7 @@ def correct_at_summary(
         )
         return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
     detail, value = found
-    events = apply_correction(detail, value, dispatcher)
+    events = apply_correction(detail, value, dispatcher, Texts.of(tracker))
     if events[0]["value"] is None:  # asked again by the form, then the summary comes back
         return events + [SlotSet(stage, "collecting"), SlotSet(digest_slot, None)]
     return events + summary(services, dispatcher, _with_slots(tracker, events))

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text, text_without
 from actions.dialogue import DialogueState
-from actions.formatting import connectable, details_text, payload
+from actions.formatting import ENGLISH, connectable, details_text, payload
+from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer
 from actions.references import Reference, choice_buttons, describes_something, resolve
 from actions.search import ranked_page, run_search
@@ -18,43 +19,43 @@ from knowledge.catalogue import Record
 from knowledge.services import KnowledgeServices
 
 
-def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServices, state: DialogueState, reference: Reference, intent: str) -> None:
+def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServices, state: DialogueState, reference: Reference, intent: str, t: Texts = ENGLISH) -> None:
     """Why no single record was chosen, with what the user can do next."""
     if reference.candidates:
         buttons = choice_buttons(reference.candidates, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank))
-        dispatcher.utter_message(text="Several results fit that. Which one do you mean?", buttons=buttons)
+        dispatcher.utter_message(text=t("records.several"), buttons=buttons)
     elif reference.out_of_range is not None and state.results:
         count = len(state.results)
         first = state.offset + 1
         dispatcher.utter_message(
-            text=f"I only showed {count} result{'s' if count != 1 else ''} (numbers {first} to {state.offset + count}). Which one do you mean?",
+            text=t("records.only_showed", count=count, first=first, last=state.offset + count) if count != 1 else t("records.only_showed_one", first=first, last=state.offset + count),
             buttons=choice_buttons(state.results, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank)),
         )
     elif state.results:
         dispatcher.utter_message(
-            text=f"Which one? I showed {len(state.results)} results; pick one or describe it (\"the Kenya one\").",
+            text=t("records.which", count=len(state.results)),
             buttons=choice_buttons(state.results, state, services.retriever.get, lambda rank: payload(intent, ordinal=rank)),
         )
     else:
         dispatcher.utter_message(response="utter_nothing_to_detail")
 
 
-def record_buttons(record: Record, state: DialogueState, lookup) -> list[dict[str, str]]:
+def record_buttons(record: Record, state: DialogueState, lookup, t: Texts = ENGLISH) -> list[dict[str, str]]:
     buttons = []
     if connectable(record, lookup):
         rank = state.offset + state.results.index(record.id) + 1 if record.id in state.results else None
-        buttons.append({"title": "Connect me with them", "payload": payload("request_introduction", ordinal=rank) if rank else payload("request_introduction")})
+        buttons.append({"title": t("button.connect_them"), "payload": payload("request_introduction", ordinal=rank) if rank else payload("request_introduction")})
     if state.results and state.topic:
-        buttons.append({"title": "Back to your results", "payload": payload("show_results")})
+        buttons.append({"title": t("button.back"), "payload": payload("show_results")})
     return buttons
 
 
-def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str) -> list[dict[str, Any]]:
+def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
     record = services.retriever.get(record_id)
     if record is None:
-        dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
+        dispatcher.utter_message(text=t("records.gone"))
         return []
-    dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
+    dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
     return [SlotSet("selected_id", record.id)]
 
 
@@ -64,11 +65,12 @@ class ActionShowDetails(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
+        t = Texts.of(tracker)
         linked = self._linked(services, tracker)
         if linked is not None:
             # A deep link names a public record: it becomes the list, so "connect me" can follow.
             new = replace(state.with_list([linked.id], offset=0), selected=linked.id)
-            dispatcher.utter_message(text=details_text(linked, services.retriever.get), buttons=record_buttons(linked, new, services.retriever.get))
+            dispatcher.utter_message(text=details_text(linked, services.retriever.get, t), buttons=record_buttons(linked, new, services.retriever.get, t))
             return [SlotSet("last_results", list(new.results)), SlotSet("shown_ids", list(new.shown)), SlotSet("result_offset", 0.0), SlotSet("selected_id", linked.id)]
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
         if reference.record_id is None:
@@ -77,10 +79,10 @@ class ActionShowDetails(GalaxyAction):
                 # "human milk banks" read as "open that one" with nothing on screen: it is a need
                 kind = "partner" if services.retriever.named_partners(text) else "solution"
                 if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
-                    return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters)
-            explain_reference(dispatcher, services, state, reference, "show_details")
+                    return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters, t=t)
+            explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
-        return show_record(services, dispatcher, state, reference.record_id)
+        return show_record(services, dispatcher, state, reference.record_id, t)
 
     @staticmethod
     def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:
@@ -100,24 +102,24 @@ class ActionAnswerRecordQuestion(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
+        t = Texts.of(tracker)
         attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
         if reference.record_id is None:
             if not state.results:
                 dispatcher.utter_message(
-                    text="Which record do you mean? Search for a solution or partner first, open one, and then ask me about it "
-                    "(who funded it, when it started, its results, its sources)."
+                    text=t("records.which_record")
                 )
                 return []
-            explain_reference(dispatcher, services, state, reference, "show_details")
+            explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
         record = services.retriever.get(reference.record_id)
         if record is None:
-            dispatcher.utter_message(text="That item is no longer in the catalogue. Try a new search.")
+            dispatcher.utter_message(text=t("records.gone"))
             return []
         if not attributes:
-            dispatcher.utter_message(text=details_text(record, services.retriever.get), buttons=record_buttons(record, state, services.retriever.get))
+            dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
             return [SlotSet("selected_id", record.id)]
         replies = [answer(record, attribute, services.retriever.get)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
-        dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, services.retriever.get))
+        dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, services.retriever.get, t))
         return [SlotSet("selected_id", record.id)]

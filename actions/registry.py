@@ -15,6 +15,7 @@ from actions.handoffs import (
     ActionSubmitHandoff,
     ValidateHandoffForm,
 )
+from actions.language import ActionDetectLanguage, ActionSwitchLanguage
 from actions.introductions import (
     ActionCancelIntroduction,
     ActionConfirmIntroduction,
@@ -64,6 +65,9 @@ ACTION_CLASSES = (
     # answer feedback (actions/feedback.py)
     ActionRecordFeedback,
     ActionSaveFeedbackReason,
+    # reply language (actions/language.py)
+    ActionDetectLanguage,
+    ActionSwitchLanguage,
 )
 
 

@@ -14,8 +14,8 @@ from actions.dialogue import DialogueState
 from actions.details import last_bot_action
 from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
-from actions.formatting import filters_text, payload, result_block, result_buttons
-from knowledge.geo import REGION_LABELS, geography, sdg_name
+from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
+from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -47,18 +47,22 @@ def leftover_topic(text: str, tracker: Tracker) -> str:
     return " ".join(content)
 
 
-def filter_label(name: str, value: Any) -> str:
+def filter_label(name: str, value: Any, t: Texts = ENGLISH) -> str:
     if name == "country":
-        return geography().country_name(str(value))
+        return country_name(str(value), t.language)
     if name == "region":
-        return REGION_LABELS.get(str(value), str(value))
-    return f"SDG {value} ({sdg_name(int(value))})"
+        return region_label(str(value), t.language)
+    return f"{sdg_label(int(value), t.language)} ({sdg_name(int(value), t.language)})"
 
 
-def state_text(state: DialogueState) -> str:
-    noun = "solutions" if state.kind == "solution" else "partners"
-    topic = f"{noun} about \"{state.topic}\"" if state.topic else f"no topic yet ({noun})"
-    return f"Topic: {topic}. Filters: {filters_text(state.filters) or 'none'}."
+def noun_of(kind: str, t: Texts) -> str:
+    return t("noun.solutions") if kind == "solution" else t("noun.partners")
+
+
+def state_text(state: DialogueState, t: Texts = ENGLISH) -> str:
+    noun = noun_of(state.kind, t)
+    topic = t("search.state_topic", noun=noun, topic=state.topic) if state.topic else t("search.state_no_topic", noun=noun)
+    return t("search.state", topic=topic, filters=filters_text(state.filters, t) or t("search.state_no_filters"))
 
 
 def close_matches(results: list[SearchResult]) -> list[SearchResult]:
@@ -83,8 +87,18 @@ def ranked_page(services: KnowledgeServices, topic: str, kind: str, filters: Fil
     return sequence[offset : offset + PAGE_SIZE], len(sequence) > offset + PAGE_SIZE, outcome
 
 
-def back_button(state: DialogueState) -> list[dict[str, str]]:
-    return [{"title": "Back to your results", "payload": payload("show_results")}] if state.results and state.topic else []
+def back_button(state: DialogueState, t: Texts = ENGLISH) -> list[dict[str, str]]:
+    return [{"title": t("button.back"), "payload": payload("show_results")}] if state.results and state.topic else []
+
+
+def records_note(dispatcher: CollectingDispatcher, tracker: Tracker, t: Texts, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Once per conversation, after the first list shown in French, Russian or Arabic: the records
+    themselves are in English."""
+    shown = any(e.get("event") == "slot" and e.get("name") == "search_outcome" and e.get("value") != "nothing" for e in events)
+    if t.language == "en" or not shown or tracker.get_slot("records_note_shown"):
+        return events
+    dispatcher.utter_message(text=t("language.records_note"))
+    return events + [SlotSet("records_note_shown", True)]
 
 
 def run_search(
@@ -96,42 +110,41 @@ def run_search(
     kind: str,
     filters: Filters,
     note: str = "",
+    t: Texts = ENGLISH,
 ) -> list[dict[str, Any]]:
     """Searches and shows the list; the state changes only when something is shown."""
-    noun = "solutions" if kind == "solution" else "partners"
+    noun = noun_of(kind, t)
     shown, more, outcome = ranked_page(services, topic, kind, filters, 0)
     if not shown:
-        return _nothing(dispatcher, previous, topic=topic, kind=kind, filters=filters, note=note)
-    where = f" (filters: {filters_text(filters)})" if filters.any() else ""
-    if outcome == "match":
-        header = f"{note}Here are the {noun} that best match \"{topic}\"{where}:"
-    else:
-        header = f"{note}I found no close match for \"{topic}\"{where}. These are the nearest {noun}, which may not fit your need:"
+        return _nothing(dispatcher, previous, topic=topic, kind=kind, filters=filters, note=note, t=t)
+    where = t("search.where_filters", filters=filters_text(filters, t)) if filters.any() else ""
+    key = "search.header_match" if outcome == "match" else "search.header_nearest"
+    header = t(key, note=note, noun=noun, topic=topic, where=where)
     state = replace(previous, topic=topic, kind=kind, filters=filters, selected=None).with_list([r.id for r in shown], offset=0)
-    _show_list(services, dispatcher, state, shown, header=header, more=more)
+    _show_list(services, dispatcher, state, shown, header=header, more=more, t=t)
     if outcome == "no_close_match" and filters.any():
         intent = "find_solution" if kind == "solution" else "find_partner"
         dispatcher.utter_message(
-            text="A wider search may find a closer match.",
-            buttons=[{"title": "Search without filters", "payload": payload(intent, topic=topic, operation="clear")}],
+            text=t("search.wider"),
+            buttons=[{"title": t("button.without_filters"), "payload": payload(intent, topic=topic, operation="clear")}],
         )
     return state.events() + [SlotSet("search_outcome", outcome)]
 
 
-def _nothing(dispatcher: CollectingDispatcher, previous: DialogueState, *, topic: str, kind: str, filters: Filters, note: str) -> list[dict[str, Any]]:
-    noun = "solutions" if kind == "solution" else "partners"
-    where = f" for {filters_text(filters)}" if filters.any() else ""
-    text = f"{note}I found no {noun} about \"{topic}\"{where}."
+def _nothing(dispatcher: CollectingDispatcher, previous: DialogueState, *, topic: str, kind: str, filters: Filters, note: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
+    noun = noun_of(kind, t)
+    where = t("search.nothing_where", filters=filters_text(filters, t)) if filters.any() else ""
+    text = t("search.nothing", note=note, noun=noun, topic=topic, where=where)
     buttons: list[dict[str, str]] = []
     if filters.any():
         intent = "find_solution" if kind == "solution" else "find_partner"
-        buttons.append({"title": "Search without filters", "payload": payload(intent, topic=topic, operation="clear")})
+        buttons.append({"title": t("button.without_filters"), "payload": payload(intent, topic=topic, operation="clear")})
     if previous.results and previous.topic:
-        text += f" Your earlier results on \"{previous.topic}\" are still here."
-        buttons += back_button(previous)
+        text += t("search.nothing_earlier", topic=previous.topic)
+        buttons += back_button(previous, t)
     else:
-        text += " Try describing the need in other words, or ask about a country, region or SDG."
-    buttons.append({"title": "Talk to a person", "payload": payload("human_handoff")})
+        text += t("search.nothing_try")
+    buttons.append({"title": t("button.talk_to_person"), "payload": payload("human_handoff")})
     dispatcher.utter_message(text=text, buttons=buttons)
     return [SlotSet("search_outcome", "nothing")]
 
@@ -144,14 +157,15 @@ def _show_list(
     *,
     header: str,
     more: bool,
+    t: Texts = ENGLISH,
 ) -> None:
     blocks = "\n\n".join(
-        result_block(state.offset + rank, result, services.retriever.get) for rank, result in enumerate(results, start=1)
+        result_block(state.offset + rank, result, services.retriever.get, t) for rank, result in enumerate(results, start=1)
     )
     footer = ""
     if state.filters.any():
-        footer = "\n\nSay \"any country\", \"any SDG\" or \"clear the filters\" to widen the search."
-    buttons = result_buttons(results, more=more, lookup=services.retriever.get, first_rank=state.offset + 1)
+        footer = "\n\n" + t("search.widen_footer")
+    buttons = result_buttons(results, more=more, lookup=services.retriever.get, first_rank=state.offset + 1, t=t)
     if state.topic:
         buttons += feedback_buttons(search_ref(state.topic))
     dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
@@ -164,6 +178,10 @@ class SearchAction(GalaxyAction):
     kind = "solution"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        t = Texts.of(tracker)
+        return records_note(dispatcher, tracker, t, await self._search(services, dispatcher, tracker, t))
+
+    async def _search(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, t: Texts) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
         text = latest_text(tracker)
         request = FilterRequest.of(tracker, text)
@@ -182,13 +200,13 @@ class SearchAction(GalaxyAction):
             return []
         outcome = apply(state.filters, request)
         if outcome.conflict:
-            return ask_conflict(dispatcher, outcome)
+            return ask_conflict(dispatcher, outcome, t)
         filters = outcome.filters
         # "Kenya and Uganda" in a need is not one filter: search the need, which names both.
         for name in ("country", "region"):
             if len(request.new.get(name) or []) > 1:
                 filters = replace(filters, **{name: None})
-        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters)
+        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters, t=t)
 
 
 _POINTING_BACK = frozenset("this that these those it such same them".split())
@@ -198,13 +216,13 @@ def _points_back(text: str) -> bool:
     return any(w in _POINTING_BACK for w in text.casefold().replace("?", " ").replace(",", " ").split())
 
 
-def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome) -> list[dict[str, Any]]:
+def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Texts = ENGLISH) -> list[dict[str, Any]]:
     operation = "remove" if outcome.conflict and "remove" in outcome.conflict else "replace"
     buttons = [
-        {"title": filter_label(name, value), "payload": payload("refine_search", operation=operation, scope=name) if operation == "remove" else payload("refine_search", operation=operation, **{name: value})}
+        {"title": filter_label(name, value, t), "payload": payload("refine_search", operation=operation, scope=name) if operation == "remove" else payload("refine_search", operation=operation, **{name: value})}
         for name, value in outcome.choices
     ]
-    dispatcher.utter_message(text=outcome.conflict or "Which one do you mean?", buttons=buttons)
+    dispatcher.utter_message(text=outcome.conflict or t("search.which_one"), buttons=buttons)
     return []
 
 
@@ -218,15 +236,16 @@ async def refine(
     kind: str,
 ) -> list[dict[str, Any]]:
     """The current search with its filters (and maybe its topic) changed as the message asks."""
+    t = Texts.of(tracker)
     text = latest_text(tracker)
     if request.operation == "list" and not request.changes_anything():
-        dispatcher.utter_message(text=state_text(state), buttons=back_button(state))
+        dispatcher.utter_message(text=state_text(state, t), buttons=back_button(state, t))
         return []
     if request.operation is None and request.scopes and not request.new and not request.old and last_bot_action(tracker) == "action_refine_search":
         request = replace(request, operation="remove")  # "the country", answering "Which filter should I remove?"
     outcome = apply(state.filters, request)
     if outcome.conflict:
-        return ask_conflict(dispatcher, outcome)
+        return ask_conflict(dispatcher, outcome, t)
     extra = leftover_topic(text, tracker) if text else ""
     topic = state.topic
     if extra:
@@ -238,18 +257,18 @@ async def refine(
         topic = None
     if not topic:
         if outcome.filters != state.filters:
-            dispatcher.utter_message(text=f"Done. {state_text(replace(state, filters=outcome.filters, topic=None))} What should I look for?")
+            dispatcher.utter_message(text=t("search.done_what_next", state=state_text(replace(state, filters=outcome.filters, topic=None), t)))
             return [SlotSet("sdg", outcome.filters.sdg), SlotSet("country", outcome.filters.country), SlotSet("region", outcome.filters.region)]
         dispatcher.utter_message(response="utter_ask_topic")
         return []
     if outcome.filters == state.filters and topic == state.topic and not outcome.unknown:
         if request.changes_anything():
-            dispatcher.utter_message(text=f"Nothing to change: {state_text(state)}", buttons=back_button(state))
+            dispatcher.utter_message(text=t("search.nothing_to_change", state=state_text(state, t)), buttons=back_button(state, t))
             return []
     note = ""
     if outcome.unknown:
-        note = "I couldn't use part of that (" + "; ".join(outcome.unknown) + "). "
-    return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note)
+        note = t("search.unusable", problems="; ".join(outcome.unknown))
+    return records_note(dispatcher, tracker, t, run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note, t=t))
 
 
 class ActionSearchSolutions(SearchAction):
@@ -283,20 +302,21 @@ class ActionShowMore(GalaxyAction):
         return "action_show_more"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        t = Texts.of(tracker)
         state = DialogueState.of(tracker)
         if not state.topic:
             dispatcher.utter_message(response="utter_nothing_to_page")
             return []
         offset = state.offset + PAGE_SIZE
         shown, more, outcome = ranked_page(services, state.topic, state.kind, state.filters, offset)
-        noun = "solutions" if state.kind == "solution" else "partners"
+        noun = noun_of(state.kind, t)
         if not shown:
-            closeness = "close matches" if outcome == "match" else noun
-            dispatcher.utter_message(text=f"That's all the {closeness} I have for \"{state.topic}\".", buttons=back_button(state))
+            text = t("search.all_close", topic=state.topic) if outcome == "match" else t("search.all_noun", noun=noun, topic=state.topic)
+            dispatcher.utter_message(text=text, buttons=back_button(state, t))
             return []
-        header = f"More {noun} for \"{state.topic}\":" if outcome == "match" else f"More {noun}, not close matches for \"{state.topic}\":"
+        header = t("search.more_match" if outcome == "match" else "search.more_nearest", noun=noun, topic=state.topic)
         new = state.with_list([r.id for r in shown], offset=offset)
-        _show_list(services, dispatcher, new, shown, header=header, more=more)
+        _show_list(services, dispatcher, new, shown, header=header, more=more, t=t)
         return new.events()
 
 
@@ -307,6 +327,7 @@ class ActionShowResults(GalaxyAction):
         return "action_show_results"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        t = Texts.of(tracker)
         state = DialogueState.of(tracker)
         if not state.results:
             dispatcher.utter_message(response="utter_nothing_to_detail")
@@ -315,11 +336,11 @@ class ActionShowResults(GalaxyAction):
         found = [services.retriever.get(i) for i in state.results]
         results = [SearchResult(record=r, score=0.0, why=reasons.get(r.id, "shown earlier")) for r in found if r is not None]
         if not results:
-            dispatcher.utter_message(text="Those results are no longer in the catalogue. Tell me what you're looking for.")
+            dispatcher.utter_message(text=t("search.gone"))
             return []
-        noun = "solutions" if state.kind == "solution" else "partners"
-        header = f"Your results for \"{state.topic}\"" + (f" (filters: {filters_text(state.filters)})" if state.filters.any() else "") + ":" if state.topic else f"The {noun} I showed you:"
-        _show_list(services, dispatcher, state, results, header=header, more=bool(state.topic))
+        where = t("search.where_filters", filters=filters_text(state.filters, t)) if state.filters.any() else ""
+        header = t("search.your_results", topic=state.topic, where=where) if state.topic else t("search.shown_before", noun=noun_of(state.kind, t))
+        _show_list(services, dispatcher, state, results, header=header, more=bool(state.topic), t=t)
         return []
 
 

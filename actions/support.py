@@ -12,7 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text
 from actions.dialogue import DialogueState
-from actions.formatting import payload
+from actions.formatting import ENGLISH, payload
+from actions.i18n import Texts, faq_answer
+from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_ref, feedback_buttons
 from actions.records import show_record
 from actions.references import describe_match
@@ -23,19 +25,20 @@ from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
 from knowledge.text import is_common_word, words
 
-# What each intent offers as a suggestion when the assistant is unsure.
+# What each intent offers as a suggestion when the assistant is unsure (the button title's catalogue key).
 SUGGESTIONS = {
-    "find_solution": ("Find solutions", "find a solution"),
-    "find_partner": ("Find partners", "find partner organisations"),
-    "faq": ("About the Galaxy", "what is the South-South Galaxy?"),
-    "human_handoff": ("Talk to a person", None),
-    "help": ("What can you do?", None),
+    "find_solution": "button.find_solutions",
+    "find_partner": "button.find_partners",
+    "faq": "button.about_galaxy",
+    "human_handoff": "button.talk_to_person",
+    "help": "button.what_can_you_do",
 }
 
 
-def faq_text(entry: FaqEntry) -> str:
-    source = f"\n\nSource: {entry.source}" if entry.source and entry.source.startswith("http") and entry.source not in entry.answer else ""
-    return entry.answer + source
+def faq_text(entry: FaqEntry, t: Texts = ENGLISH) -> str:
+    """The entry's answer in the conversation's language (the team's translations, actions/messages/faq/)."""
+    source = f"\n\n{t('faq.source')}: {entry.source}" if entry.source and entry.source.startswith("http") and entry.source not in entry.answer else ""
+    return faq_answer(entry.id, entry.answer, t.language) + source
 
 
 def recent_fallbacks(tracker: Tracker) -> int:
@@ -51,11 +54,7 @@ def recent_fallbacks(tracker: Tracker) -> int:
     return count
 
 
-CLARIFY_TEXTS = (
-    "I'm not sure I understood. Did you want one of these? You can also describe a development need in a sentence, such as \"solutions for school meals in Africa\".",
-    "Sorry, I still didn't get that. I can search solutions and partners, answer questions about the Galaxy, or pass you to a person at UNOSSC. Pick one, or say it in other words:",
-    "I keep missing what you mean, sorry. The quickest ways on from here:",
-)
+CLARIFY_TEXTS = ("clarify.first", "clarify.second", "clarify.third")
 
 
 class ActionClarify(GalaxyAction):
@@ -70,18 +69,22 @@ class ActionClarify(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         state = DialogueState.of(tracker)
+        t = Texts.of(tracker)
         if not words(text):
             dispatcher.utter_message(response="utter_text_only")
+            return []
+        if unsupported_language(tracker):
+            tell_unsupported(dispatcher)
             return []
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
         # or a need the catalogue answers closely ("halal certification") is understood after all.
         described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
         if len(described) == 1:
-            return show_record(services, dispatcher, state, described[0])
+            return show_record(services, dispatcher, state, described[0], t)
         if services.faq is not None:
             match = services.faq.best(text)
             if match is not None:
-                dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state))
+                dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
                 return [SlotSet("faq_outcome", "answered")]
         request = FilterRequest.of(tracker, text)
         if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
@@ -97,13 +100,12 @@ class ActionClarify(GalaxyAction):
         if misses == 0:
             for intent in ranking:
                 if intent in SUGGESTIONS and len(buttons) < 3:
-                    title, _ = SUGGESTIONS[intent]
-                    buttons.append({"title": title, "payload": payload(intent)})
+                    buttons.append({"title": t(SUGGESTIONS[intent]), "payload": payload(intent)})
         for intent in ("find_solution", "find_partner", "help") if misses == 0 else ("find_solution", "find_partner", "human_handoff", "help"):
             if len(buttons) < (3 if misses == 0 else 4) and all(b["payload"] != payload(intent) for b in buttons):
-                buttons.append({"title": SUGGESTIONS[intent][0], "payload": payload(intent)})
-        buttons = back_button(state) + buttons
-        dispatcher.utter_message(text=CLARIFY_TEXTS[min(misses, len(CLARIFY_TEXTS) - 1)], buttons=buttons)
+                buttons.append({"title": t(SUGGESTIONS[intent]), "payload": payload(intent)})
+        buttons = back_button(state, t) + buttons
+        dispatcher.utter_message(text=t(CLARIFY_TEXTS[min(misses, len(CLARIFY_TEXTS) - 1)]), buttons=buttons)
         return []
 
 
@@ -122,14 +124,15 @@ class ActionAnswerFaq(GalaxyAction):
         entry_id = key.split("/", 1)[1] if "/" in key else ""
         confidence = float(selected.get("confidence") or 0.0)
         state = DialogueState.of(tracker)
+        t = Texts.of(tracker)
         match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None
         if match is None and not text and services.faq is not None:
             entry = services.faq.get(entry_id)  # a button payload: the entry it names
             match = FaqMatch(entry, 1.0) if entry else None
         if match is None:
-            dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state))
+            dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "dont_know")]
-        dispatcher.utter_message(text=faq_text(match.entry), buttons=back_button(state) + feedback_buttons(faq_ref(match.entry.id)))
+        dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t) + feedback_buttons(faq_ref(match.entry.id)))
         outcome = "answered" if match.entry.id == entry_id else "low_confidence"
         return [SlotSet("faq_outcome", outcome)]
 
@@ -144,7 +147,7 @@ class ActionFaqFallback(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         match = services.faq.best(latest_text(tracker)) if services.faq else None
         if match is not None:
-            dispatcher.utter_message(text=faq_text(match.entry))
+            dispatcher.utter_message(text=faq_text(match.entry, Texts.of(tracker)))
             return [SlotSet("faq_outcome", "answered")]
         dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact)
         return [SlotSet("faq_outcome", "dont_know")]
@@ -164,20 +167,16 @@ class ActionOutOfScope(GalaxyAction):
             # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
             return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
         if state.results and state.topic:
+            t = Texts.of(tracker)
             dispatcher.utter_message(
-                text=f"Sorry, that's outside what I can help with. Your results on \"{state.topic}\" are still here, or tell me another need.",
-                buttons=back_button(state) + [{"title": "What can you do?", "payload": payload("help")}],
+                text=t("out_of_scope.with_results", topic=state.topic),
+                buttons=back_button(state, t) + [{"title": t("button.what_can_you_do"), "payload": payload("help")}],
             )
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 
-WEBINAR_WELCOME = (
-    "Welcome, and thank you for joining the South-South Galaxy webinar! I'm the Galaxy's assistant. "
-    "Here are the questions attendees ask most; press one, or ask your own. I can also find solutions "
-    "and partners for a need, for example \"solutions for water scarcity in the Arab region\"."
-)
 WEBINAR_QUESTIONS = 5
 
 
@@ -192,8 +191,9 @@ class ActionWebinarWelcome(GalaxyAction):
         entries = services.faq.entries if services.faq else []
         ranked = sorted((e for e in entries if e.webinar_rank), key=lambda e: e.webinar_rank or 0)[:WEBINAR_QUESTIONS]
         buttons = [{"title": entry.question, "payload": entry.question} for entry in ranked]
-        buttons.append({"title": "Find solutions", "payload": payload("find_solution")})
-        dispatcher.utter_message(text=WEBINAR_WELCOME, buttons=buttons)
+        t = Texts.of(tracker)
+        buttons.append({"title": t("button.find_solutions"), "payload": payload("find_solution")})
+        dispatcher.utter_message(text=t("webinar.welcome"), buttons=buttons)
         return []
 
 
@@ -204,5 +204,5 @@ class ActionThank(GalaxyAction):
         return "action_thank"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_thank", buttons=back_button(DialogueState.of(tracker)))
+        dispatcher.utter_message(response="utter_thank", buttons=back_button(DialogueState.of(tracker), Texts.of(tracker)))
         return []

@@ -1,10 +1,13 @@
 """`make chat`: a terminal conversation with the running assistant over its REST channel.
-Buttons are listed with numbers; type the number to press one.
+Buttons are listed with numbers; type the number to press one. The assistant answers in the language
+you write in (English, French, Russian, Arabic); `--language fr` or `/lang fr` chooses one.
 
 The REST channel is for trusted integrations: this uses REST_CHANNEL_TOKEN (or the one `make run`
 generated into the state directory) and a session the server issues."""
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 
 import requests
@@ -36,18 +39,39 @@ class RestConversation:
         return reply.json()
 
 
-def main() -> int:
+LANGUAGES = ("en", "fr", "ru", "ar")
+
+
+def switch_payload(language: str) -> str:
+    """The same language-independent payload as the widget's selector."""
+    return "/switch_language" + json.dumps({"language": language}, separators=(",", ":"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Terminal conversation with the running assistant.")
+    parser.add_argument("--language", choices=LANGUAGES, help="reply language to start with (default: the one you write in)")
+    args = parser.parse_args(argv)
     conversation = RestConversation(settings())
-    print(f"Talking to {conversation.url} (Ctrl-D or /quit to leave).")
+    print(f"Talking to {conversation.url} (Ctrl-D or /quit to leave; /lang fr|ru|ar|en changes the reply language).")
     buttons: list[dict] = []
+    pending = [switch_payload(args.language)] if args.language else []
     while True:
-        try:
-            text = input("you> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
+        if pending:
+            text = pending.pop()
+        else:
+            try:
+                text = input("you> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
         if text in ("/quit", "/exit"):
             return 0
+        if text.startswith("/lang"):
+            code = text[len("/lang"):].strip().lower()
+            if code not in LANGUAGES:
+                print(f"(languages: {', '.join(LANGUAGES)})")
+                continue
+            text = switch_payload(code)
         if text.isdigit() and 1 <= int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
         try:

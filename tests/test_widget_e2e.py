@@ -80,7 +80,7 @@ def other_origin(tmp_path, stack):
 
 
 def send(page: Page, text: str) -> None:
-    box = page.get_by_label("Your message")
+    box = page.locator("#gw-input")  # its label follows the interface language
     box.fill(text)
     box.press("Enter")
 
@@ -149,7 +149,8 @@ def test_embedded_on_another_origin_by_keyboard_with_right_to_left_text(stack, p
     page.goto(other_origin)
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    panel = page.get_by_role("dialog", name="Ask the Galaxy chat")
+    panel = page.locator("#gw-panel")
+    expect(panel).to_have_attribute("aria-label", "Ask the Galaxy chat")
     expect(panel).to_be_visible()
     expect(page.get_by_label("Your message")).to_be_focused()
 
@@ -175,7 +176,40 @@ def test_embedded_on_another_origin_by_keyboard_with_right_to_left_text(stack, p
 
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
-    expect(page.get_by_role("button", name="Open chat: Ask the Galaxy")).to_be_focused()
+    # After an Arabic reply the interface is Arabic: "فتح المحادثة" is "Open chat".
+    expect(page.get_by_role("button", name="فتح المحادثة: Ask the Galaxy")).to_be_focused()
+
+
+def test_arabic_replies_are_whole_right_to_left_bubbles_and_the_interface_follows(stack, page):
+    page.goto(f"{stack.rasa_url}/widget/")
+    page.get_by_role("button", name="Open chat: Galaxy Assistant").click()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    send(page, "بالعربية من فضلك")
+    reply = wait_for_bot_message(page, 0)
+    expect(reply).to_contain_text("سأجيبك بالعربية")
+    # and, once per conversation, that the catalogue's records are in English
+    expect(wait_for_bot_message(page, 1)).to_contain_text("بالإنجليزية")
+    # The bubble itself is right to left (not just its text runs), and so is the panel.
+    expect(reply).to_have_attribute("dir", "rtl")
+    assert reply.evaluate("node => getComputedStyle(node).direction") == "rtl"
+    panel = page.get_by_role("dialog")
+    expect(panel).to_have_attribute("dir", "rtl")
+    # The widget's own strings are Arabic now: send button, placeholder, selector.
+    expect(page.get_by_role("button", name="إرسال")).to_be_visible()
+    expect(page.get_by_label("رسالتك")).to_have_attribute("placeholder", re.compile("اسأل"))
+    expect(page.get_by_label("اللغة")).to_have_value("ar")
+
+    # The selector: French at once in the interface, then the assistant confirms in French.
+    page.get_by_label("اللغة").select_option("fr")
+    expect(page.get_by_role("button", name="Envoyer")).to_be_visible()
+    expect(page.locator(".msg.user").nth(1)).to_have_text("Français")  # the title, not the /switch_language payload
+    french = wait_for_bot_message(page, 2)
+    expect(french).to_contain_text("je vous répondrai désormais en français")
+    expect(french).not_to_have_attribute("dir", "rtl")
+    expect(panel).to_have_attribute("dir", "ltr")
+    session_id = stored_conversation(page, f"galaxy-widget@{stack.rasa_url}")["sessionId"]
+    tracker = stack.tracker(stack.conversation_id(session_id, "socketio"))
+    assert tracker["slots"]["language"] == "fr"
 
 
 def test_webinar_page_starts_a_new_conversation_with_a_hidden_webinar_payload_once(stack, page):

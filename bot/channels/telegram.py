@@ -6,6 +6,8 @@ other channel accepts (they open only the sessions they issued), and the channel
 (`{"channel": "telegram", "chat_id": 123}`) are set here. Same guarantees as the REST channel."""
 from __future__ import annotations
 
+import re
+
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,7 +43,14 @@ class GalaxyTelegramInput(RestInput):
         return self.name()
 
     def get_metadata(self, request: Request) -> dict[str, Any]:
-        return {"channel": self.name(), "chat_id": request.ctx.chat_id}
+        metadata: dict[str, Any] = {"channel": self.name(), "chat_id": request.ctx.chat_id}
+        # Telegram's language of the user's app (IETF tag such as "fr" or "pt-br"): the reply language
+        # of a new conversation (actions/language.py); only a short tag is passed on.
+        body = request.json if isinstance(request.json, dict) else {}
+        code = body.get("language_code")
+        if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?", code):
+            metadata["language_code"] = code.lower()
+        return metadata
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def answered(message: UserMessage) -> Any:

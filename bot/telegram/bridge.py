@@ -81,6 +81,13 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = SEND
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+
+def user_language(update: Update) -> str | None:
+    """The sender's Telegram interface language ("fr", "ru", "pt-br"), a hint for the reply language."""
+    user = update.effective_user
+    code = getattr(user, "language_code", None) if user is not None else None
+    return code if isinstance(code, str) and code else None
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Up to `max_concurrent_updates` updates at once, but one at a time per chat, in arrival order."""
 
@@ -187,7 +194,7 @@ class TelegramBridge:
         if parameter.startswith(LINK_START_PREFIX):
             await self._link_partner(message, parameter[len(LINK_START_PREFIX) :], context)
             return
-        await self.converse(message.chat_id, start_payload(parameter), context)
+        await self.converse(message.chat_id, start_payload(parameter), context, language_code=user_language(update))
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -218,7 +225,7 @@ class TelegramBridge:
         text = self._addressed(message, context)
         if text is None:
             return
-        await self.converse(message.chat_id, text, context)
+        await self.converse(message.chat_id, text, context, language_code=user_language(update))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -253,7 +260,7 @@ class TelegramBridge:
             await with_retries(lambda: query.answer(text=None if payload else STALE_BUTTON))
         if payload is None:
             return
-        await self.converse(chat_id, payload, context)
+        await self.converse(chat_id, payload, context, language_code=user_language(update))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Class name only: exception texts can quote message contents.
@@ -263,12 +270,14 @@ class TelegramBridge:
     # -- the conversation -----------------------------------------------------------------------------
 
     async def converse(
-        self, chat_id: int, text: str, context: ContextTypes.DEFAULT_TYPE, *, silent_ok: bool = False
+        self, chat_id: int, text: str, context: ContextTypes.DEFAULT_TYPE, *, silent_ok: bool = False,
+        language_code: str | None = None,
     ) -> bool:
-        """Sends `text` to Rasa as this chat and delivers the replies; False when there were none."""
+        """Sends `text` to Rasa as this chat and delivers the replies; False when there were none.
+        `language_code` (the user's Telegram app language) is the reply language of a new conversation."""
         async with self._typing(context, chat_id):
             try:
-                replies = await self.rasa.send(chat_id, text)
+                replies = await self.rasa.send(chat_id, text, language_code=language_code)
             except RasaUnavailable as exc:
                 log.warning("Rasa unavailable for a chat (%s)", exc)
                 replies = [{"text": RASA_DOWN}]

@@ -26,10 +26,14 @@ class RasaClient:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def send(self, chat_id: int, message: str) -> list[dict[str, Any]]:
-        """One turn of the chat's conversation; the channel, not the bridge, names the channel and the chat."""
+    async def send(self, chat_id: int, message: str, *, language_code: str | None = None) -> list[dict[str, Any]]:
+        """One turn of the chat's conversation; the channel, not the bridge, names the channel and the chat.
+        `language_code` is Telegram's language of the user's app, passed on as a hint (message metadata)."""
+        body: dict[str, Any] = {"chat_id": chat_id, "message": message}
+        if language_code:
+            body["language_code"] = language_code
         try:
-            response = await self._client.post(self.webhook, json={"chat_id": chat_id, "message": message})
+            response = await self._client.post(self.webhook, json=body)
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as exc:

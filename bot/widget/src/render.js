@@ -5,6 +5,13 @@ const RESULT_HEAD = /^(\d+)\.\s+\*\*(.+?)\*\*(.*)$/;
 const INLINE = /(\[[^\]\n]+\]\(https?:\/\/[^)\s]+\)|\*\*[^*\n]+\*\*|https?:\/\/[^\s<>"']+)/g;
 const MARKDOWN_LINK = /^\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)$/;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
+// Card labels in the four languages (actions/messages/*.yml, card.*) and the field each one styles.
+const FIELD_OF_LABEL = {
+  Why: "why", Source: "source", Countries: "countries", Provider: "provider", "Works on": "works-on",
+  Pourquoi: "why", Pays: "countries", Fournisseur: "provider", "Domaines d'action": "works-on",
+  "Почему": "why", "Источник": "source", "Страны": "countries", "Исполнитель": "provider", "Направления работы": "works-on",
+  "سبب الاختيار": "why", "المصدر": "source", "البلدان": "countries", "الجهة المقدِّمة": "provider", "مجالات العمل": "works-on",
+};
 
 function link(url, label = url) {
   const anchor = document.createElement("a");
@@ -61,8 +68,9 @@ function resultCard(lines, head) {
     const line = raw.trim();
     if (!line) continue;
     const row = document.createElement("p");
-    const label = line.match(/^(Why|Source|Countries|Provider|Works on):/);
-    if (label) row.className = `field field-${label[1].toLowerCase().replace(/\s+/g, "-")}`;
+    const label = line.match(/^([^:]{1,40}):/);
+    const field = label && FIELD_OF_LABEL[label[1]];
+    if (field) row.className = `field field-${field}`;
     appendInline(row, line);
     card.append(row);
   }

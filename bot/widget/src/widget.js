@@ -3,6 +3,7 @@
 import { io } from "socket.io-client";
 import css from "./widget.css";
 import { renderText } from "./render.js";
+import { ENDONYMS, LANGUAGES, STRINGS, direction, replyLanguage, supported } from "./i18n.js";
 
 const MAX_HISTORY = 200;
 const TYPING_TIMEOUT_MS = 30000;
@@ -20,7 +21,10 @@ function readSettings(tag) {
     startPayload: data.startPayload || "",
     open: data.open === "true",
     storageKey: data.storageKey || "galaxy-widget",
-    placeholder: data.placeholder || "Ask about solutions, partners or the Galaxy…",
+    placeholder: data.placeholder || "",
+    // Interface language until the user picks one or the assistant answers in one: the page's choice,
+    // else the browser's, else English.
+    language: supported(data.language) || supported(navigator.language) || "en",
   };
 }
 
@@ -28,7 +32,7 @@ function readSettings(tag) {
 class ConversationStore {
   constructor(key) {
     this.key = key;
-    this.state = { sessionId: null, messages: [], started: false, open: false };
+    this.state = { sessionId: null, messages: [], started: false, open: false, language: null };
     try {
       Object.assign(this.state, JSON.parse(localStorage.getItem(key) || "{}"));
     } catch (_) {
@@ -85,38 +89,48 @@ class GalaxyWidget {
     this.typingTimer = null;
   }
 
+  get language() {
+    return this.store.state.language || this.settings.language;
+  }
+
+  get strings() {
+    return STRINGS[this.language] || STRINGS.en;
+  }
+
   mount() {
     const host = element("div", { id: "galaxy-widget-host" });
     const root = host.attachShadow({ mode: "open" });
     const style = element("style", { text: css });
     this.launcher = element("button", {
       type: "button", class: "launcher", "aria-controls": "gw-panel", "aria-expanded": "false",
-      "aria-label": `Open chat: ${this.settings.title}`,
     }, [chatIcon()]);
     this.status = element("p", { class: "status", role: "status" });
     this.log = element("div", {
-      class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0",
+      class: "log", role: "log", "aria-live": "polite", tabindex: "0",
     });
+    this.typingLabel = element("span", { class: "sr-only" });
     this.typing = element("div", { class: "typing", hidden: true }, [
-      element("span", { class: "sr-only", text: `${this.settings.title} is typing` }),
+      this.typingLabel,
       element("span", { class: "dot", "aria-hidden": "true" }),
       element("span", { class: "dot", "aria-hidden": "true" }),
       element("span", { class: "dot", "aria-hidden": "true" }),
     ]);
     this.input = element("input", {
       id: "gw-input", type: "text", dir: "auto", autocomplete: "off", maxlength: "3000",
-      placeholder: this.settings.placeholder,
     });
-    const form = element("form", { class: "composer" }, [
-      element("label", { for: "gw-input", class: "sr-only", text: "Your message" }),
-      this.input,
-      element("button", { type: "submit", class: "send", text: "Send" }),
-    ]);
-    const close = element("button", { type: "button", class: "close", "aria-label": "Close chat", text: "×" });
+    this.inputLabel = element("label", { for: "gw-input", class: "sr-only" });
+    this.sendButton = element("button", { type: "submit", class: "send" });
+    const form = element("form", { class: "composer" }, [this.inputLabel, this.input, this.sendButton]);
+    this.closeButton = element("button", { type: "button", class: "close", text: "×" });
+    const close = this.closeButton;
+    // The language selector: the interface follows at once, the assistant after a /switch_language turn.
+    this.languageSelect = element("select", { class: "language" },
+      LANGUAGES.map((code) => element("option", { value: code, lang: code, text: ENDONYMS[code] })));
+    this.languageSelect.addEventListener("change", () => this.chooseLanguage(this.languageSelect.value));
     this.panel = element("section", {
-      id: "gw-panel", class: "panel", role: "dialog", "aria-label": `${this.settings.title} chat`, hidden: true,
+      id: "gw-panel", class: "panel", role: "dialog", hidden: true,
     }, [
-      element("header", {}, [element("h2", { text: this.settings.title }), close]),
+      element("header", {}, [element("h2", { text: this.settings.title }), this.languageSelect, close]),
       this.status,
       this.log,
       this.typing,
@@ -138,6 +152,7 @@ class GalaxyWidget {
       this.sendUser(text, text);
     });
 
+    this.applyLanguage();
     for (const entry of this.store.state.messages) this.renderEntry(entry);
     if (!this.store.state.messages.length) this.showEmptyHint();
     if (this.settings.open || this.store.state.open) this.open({ focus: false });
@@ -146,7 +161,7 @@ class GalaxyWidget {
   open({ focus = true } = {}) {
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
-    this.launcher.setAttribute("aria-label", `Close chat: ${this.settings.title}`);
+    this.launcher.setAttribute("aria-label", `${this.strings.close}: ${this.settings.title}`);
     this.launcher.classList.remove("unread");
     this.store.state.open = true;
     this.store.save();
@@ -158,15 +173,54 @@ class GalaxyWidget {
   close() {
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
-    this.launcher.setAttribute("aria-label", `Open chat: ${this.settings.title}`);
+    this.launcher.setAttribute("aria-label", `${this.strings.open}: ${this.settings.title}`);
     this.store.state.open = false;
     this.store.save();
     this.launcher.focus();
   }
 
+  // Interface strings and direction of the panel in the current language.
+  applyLanguage() {
+    const s = this.strings;
+    const rtl = this.language === "ar";
+    this.panel.setAttribute("dir", rtl ? "rtl" : "ltr");
+    this.panel.setAttribute("lang", this.language);
+    this.panel.setAttribute("aria-label", `${this.settings.title} ${s.chat}`);
+    const opened = !this.panel.hidden;
+    this.launcher.setAttribute("aria-label", `${opened ? s.close : s.open}: ${this.settings.title}`);
+    this.log.setAttribute("aria-label", s.conversation);
+    this.typingLabel.textContent = `${this.settings.title} ${s.typing}`;
+    this.input.setAttribute("placeholder", this.settings.placeholder || s.placeholder);
+    this.inputLabel.textContent = s.yourMessage;
+    this.sendButton.textContent = s.send;
+    this.closeButton.setAttribute("aria-label", s.close);
+    this.languageSelect.setAttribute("aria-label", s.language);
+    this.languageSelect.value = this.language;
+    const hint = this.log.querySelector(".empty");
+    if (hint) hint.textContent = s.empty;
+  }
+
+  setLanguage(code) {
+    const language = supported(code);
+    if (!language || language === this.language) return;
+    this.store.state.language = language;
+    this.store.save();
+    this.applyLanguage();
+  }
+
+  chooseLanguage(code) {
+    const language = supported(code);
+    if (!language) return;
+    this.setLanguage(language);
+    this.store.state.language = language; // chosen, even when it was already the browser's
+    this.store.save();
+    // Payload language-independent; the user sees the language's own name.
+    this.sendUser(`/switch_language{"language":"${language}"}`, ENDONYMS[language]);
+  }
+
   connect() {
     if (this.socket) return;
-    this.setStatus("Connecting…");
+    this.setStatus(this.strings.connecting);
     this.socket = io(this.settings.serverUrl, { path: this.settings.socketPath, reconnectionDelayMax: 5000 });
     this.socket.on("connect", () => {
       // Also after every reconnect: joining the session's room again is what routes replies to this page.
@@ -177,13 +231,13 @@ class GalaxyWidget {
     this.socket.on("disconnect", (reason) => {
       this.ready = false;
       this.hideTyping();
-      this.setStatus("Connection lost. Reconnecting…");
+      this.setStatus(this.strings.lost);
       // The server closing the socket on purpose stops socket.io's own retries; keep trying anyway.
       if (reason === "io server disconnect") setTimeout(() => this.socket.connect(), 2000);
     });
     this.socket.on("connect_error", () => {
       this.ready = false;
-      this.setStatus("The assistant is unreachable. Retrying…");
+      this.setStatus(this.strings.unreachable);
     });
   }
 
@@ -240,6 +294,9 @@ class GalaxyWidget {
     this.store.state.messages.push(entry);
     this.store.save();
     this.hideTyping();
+    // The interface follows the language the assistant answers in (it follows the user's messages).
+    const language = message.text ? replyLanguage(message.text) : null;
+    if (language) this.setLanguage(language);
     const bubble = this.renderEntry(entry);
     // Long replies (result lists) are read from their top, not their end.
     if (bubble.offsetHeight > this.log.clientHeight) this.log.scrollTop = bubble.offsetTop - 8;
@@ -270,7 +327,8 @@ class GalaxyWidget {
   }
 
   botBubble(message) {
-    const bubble = element("div", { class: "msg bot", dir: "auto" });
+    // The whole bubble takes the reply's direction (Arabic: right to left, buttons and cards included).
+    const bubble = element("div", { class: "msg bot", dir: direction(message.text || ""), lang: (message.text && replyLanguage(message.text)) || false });
     if (message.text) bubble.append(renderText(message.text));
     const attachment = message.attachment;
     if (attachment && attachment.type === "image" && attachment.payload && /^https?:/.test(attachment.payload.src || "")) {
@@ -290,7 +348,7 @@ class GalaxyWidget {
   }
 
   showEmptyHint() {
-    this.log.append(element("p", { class: "empty", text: "Hello! Ask me to find South-South solutions or partners, e.g. “solutions for water scarcity”." }));
+    this.log.append(element("p", { class: "empty", text: this.strings.empty }));
   }
 
   showTyping() {
