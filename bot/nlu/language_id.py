@@ -18,6 +18,10 @@ SUPPORTED = ("en", "fr", "ru", "ar")
 # Below these the identifier guesses (it calls "ok" English at 0.63 and "Kenya" English at 0.51).
 MIN_CONFIDENCE = 0.80
 MIN_LATIN_LETTERS = 5
+# A message of a few words in Latin letters needs more certainty: "thanks a ton" reads as French at 0.83,
+# and switching an English user's replies to French costs more than keeping a French user's for a turn.
+SHORT_WORDS = 3
+MIN_SHORT_CONFIDENCE = 0.90
 # A language we do not speak is claimed only on a clear, longer message: proper nouns alone
 # ("Machubo Marracuene") must not turn an English conversation into "I speak four languages".
 MIN_UNSUPPORTED_CONFIDENCE = 0.85
@@ -98,7 +102,8 @@ def identify(text: str) -> Identification:
     if shares["other"] / total > 0.5:  # Chinese, Japanese, Hindi...: scripts none of our languages use
         return Identification(None, lang or "und", score, False)
     if lang in ("en", "fr"):
-        if score >= MIN_CONFIDENCE and total >= MIN_LATIN_LETTERS:
+        needed = MIN_SHORT_CONFIDENCE if words <= SHORT_WORDS else MIN_CONFIDENCE
+        if score >= needed and total >= MIN_LATIN_LETTERS:
             return Identification(lang, lang, score, True)
         return Identification(None, lang, score, True)
     if lang and score >= MIN_UNSUPPORTED_CONFIDENCE and words >= MIN_UNSUPPORTED_WORDS and total >= 12:
