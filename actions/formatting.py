@@ -7,15 +7,21 @@ import json
 from typing import Any, Sequence
 
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from knowledge.catalogue import Partner, Record, Solution
+from knowledge.catalogue import PARTNER_TYPES as PARTNER_TYPE_VALUES, Partner, Record, Solution
 from knowledge.search import Filters, SearchResult
 
 MAX_COUNTRIES_SHOWN = 5
 ENGLISH = Texts("en")
+PARTNER_TYPES = frozenset(PARTNER_TYPE_VALUES)
 
 
 def payload(intent: str, **entities: Any) -> str:
     return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
+
+
+def partner_type_name(kind: str, t: Texts = ENGLISH) -> str:
+    """A partner's type ("development_bank") as words in the conversation's language."""
+    return t(f"partner_type.{kind}") if kind in PARTNER_TYPES else kind.replace("_", " ")
 
 
 def countries_text(codes: Sequence[str], t: Texts = ENGLISH) -> str:
@@ -63,7 +69,7 @@ def result_block(rank: int, result: SearchResult, lookup, t: Texts = ENGLISH) ->
     else:
         where = country_name(record.country, t.language) if record.country else t("card.global")
         lines = [
-            f"{rank}. **{record.display_name()}** — {record.type.replace('_', ' ')}, {where}",
+            f"{rank}. **{record.display_name()}** — {partner_type_name(record.type, t)}, {where}",
             f"   {t('card.works_on')}: {', '.join(record.focus_areas) or t('card.not_stated')} · {t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
         ]
     lines.append(f"   {t('card.why')}: {result.why}")
@@ -110,7 +116,7 @@ def details_text(record: Record, lookup, t: Texts = ENGLISH) -> str:
         lines = [
             f"**{record.display_name()}**",
             record.description,
-            f"{t('card.type')}: {record.type.replace('_', ' ')}",
+            f"{t('card.type')}: {partner_type_name(record.type, t)}",
             f"{t('card.based_in')}: {country_name(record.country, t.language) if record.country else t('card.global_or_not_stated')}",
             f"{t('card.works_on')}: {', '.join(record.focus_areas) or t('card.not_stated')}",
             f"{t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",

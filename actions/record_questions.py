@@ -5,64 +5,57 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from actions.formatting import countries_text, provider_text, sdgs_text
+from actions.formatting import ENGLISH, countries_text, partner_type_name, provider_text, sdgs_text
+from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
-from knowledge.geo import geography
 
 Lookup = Callable[[str], Record | None]
 ATTRIBUTES = (
     "start_year", "duration", "status", "funders", "results", "budget", "sdgs", "countries", "provider",
     "partners", "sources", "contact", "type", "focus", "themes",
 )
-LABELS = {
-    "start_year": "when it started", "duration": "how long it ran", "status": "its current status",
-    "funders": "who funded it", "results": "its results", "budget": "its budget", "sdgs": "its SDGs",
-    "countries": "where it took place", "provider": "who provided it", "partners": "its partners",
-    "sources": "its sources", "contact": "contact details", "type": "what kind of organisation it is",
-    "focus": "what it works on", "themes": "its themes",
-}
 
 
 def _sources(record: Record) -> list[str]:
     return list(dict.fromkeys([record.source_url, *record.sources]))
 
 
-def _missing(record: Record, attribute: str) -> str:
-    return (
-        f"The catalogue doesn't record {LABELS.get(attribute, 'that')} for **{record.name}**. "
-        f"The source may say more: {_sources(record)[0]}"
-    )
+def _missing(record: Record, attribute: str, t: Texts) -> str:
+    what = t(f"record.label.{attribute}") if attribute in ATTRIBUTES else t("record.label.other")
+    return t("record.missing", what=what, name=record.name, source=_sources(record)[0])
 
 
-def _solution_answer(record: Solution, attribute: str, lookup: Lookup) -> str | None:
+def _solution_answer(record: Solution, attribute: str, lookup: Lookup, t: Texts) -> str | None:
     title = f"**{record.title}**"
     if attribute == "start_year":
-        return f"{title} started in {record.year}." if record.year else None
+        return t("record.started", title=title, year=record.year) if record.year else None
     if attribute == "duration":
         if not record.year:
             return None
-        status = {"active": " and is still active", "completed": " and has been completed"}.get(record.status, "; the catalogue doesn't say when it ended")
-        return f"{title} started in {record.year}{status}."
+        status = record.status if record.status in ("active", "completed") else "unknown"
+        return t(f"record.duration.{status}", title=title, year=record.year)
     if attribute == "status":
-        return f"The status of {title} is: {record.status}." if record.status and record.status != "unknown" else None
+        if record.status not in ("active", "completed"):
+            return None
+        return t("record.status", title=title, status=t(f"record.status.{record.status}"))
     if attribute == "funders":
-        return f"{title} was funded by {', '.join(record.funders)}." if record.funders else None
+        return t("record.funders", title=title, funders=", ".join(record.funders)) if record.funders else None
     if attribute == "results":
-        return f"Results of {title}, as the sources state them: {record.results}" if record.results else None
+        return t("record.results", title=title, results=record.results) if record.results else None
     if attribute == "budget":
-        return f"The budget of {title}: {record.budget}." if record.budget else None
+        return t("record.budget", title=title, budget=record.budget) if record.budget else None
     if attribute == "sdgs":
-        return f"{title} contributes to these SDGs: {sdgs_text(record.sdgs)}." if record.sdgs else None
+        return t("record.sdgs", title=title, sdgs=sdgs_text(record.sdgs, t)) if record.sdgs else None
     if attribute == "countries":
         if not record.countries:
             return None
-        text = f"{title} took place in {countries_text(record.countries)}."
+        text = t("record.countries", title=title, countries=countries_text(record.countries, t))
         if record.provider_countries:
-            text += f" It was provided from {countries_text(record.provider_countries)}."
+            text += t("record.provided_from", countries=countries_text(record.provider_countries, t))
         return text
     if attribute == "provider":
-        provider = provider_text(record, lookup)
-        return f"{title} is provided by {provider}." if provider != "not stated" else None
+        provider = provider_text(record, lookup, t)
+        return t("record.provider", title=title, provider=provider) if provider != t("card.not_stated") else None
     if attribute == "partners":
         names = []
         for partner_id in record.other_partners:
@@ -70,43 +63,37 @@ def _solution_answer(record: Solution, attribute: str, lookup: Lookup) -> str | 
             names.append(partner.display_name() if isinstance(partner, Partner) else partner_id)
         if not names:
             return None
-        return f"Besides the provider ({provider_text(record, lookup)}), {title} involves {', '.join(names)}."
+        return t("record.partners", provider=provider_text(record, lookup, t), title=title, partners=", ".join(names))
     if attribute == "themes":
-        return f"Themes of {title}: {', '.join(record.themes)}." if record.themes else None
+        return t("record.themes", title=title, themes=", ".join(record.themes)) if record.themes else None
     if attribute == "contact":
         provider = lookup(record.provider) if record.provider else None
         if isinstance(provider, Partner):
-            return (
-                f"I don't share contact details, but I can introduce you to {provider.display_name()}, the provider of {title}: "
-                "press \"Connect me\" and they get your request once you agree."
-            )
+            return t("record.contact_provider", provider=provider.display_name(), title=title)
         return None
     return None
 
 
-def _partner_answer(record: Partner, attribute: str) -> str | None:
+def _partner_answer(record: Partner, attribute: str, t: Texts) -> str | None:
     name = f"**{record.display_name()}**"
     if attribute == "type":
-        return f"{name} is a {record.type.replace('_', ' ')}."
+        return t("record.partner_type", name=name, type=partner_type_name(record.type, t))
     if attribute in ("countries", "provider"):
-        return f"{name} is based in {geography().country_name(record.country)}." if record.country else None
+        return t("record.based_in", name=name, country=country_name(record.country, t.language)) if record.country else None
     if attribute in ("focus", "themes", "results"):
-        return f"{name} works on {', '.join(record.focus_areas)}." if record.focus_areas else None
+        return t("record.works_on", name=name, focus=", ".join(record.focus_areas)) if record.focus_areas else None
     if attribute == "sdgs":
-        return f"{name} works towards these SDGs: {sdgs_text(record.sdgs)}." if record.sdgs else None
+        return t("record.partner_sdgs", name=name, sdgs=sdgs_text(record.sdgs, t)) if record.sdgs else None
     if attribute == "contact":
-        return (
-            f"I don't share contact details, but I can introduce you to {name}: press \"Connect me\" and they get "
-            "your request once you agree."
-        )
+        return t("record.contact_partner", name=name)
     return None
 
 
-def answer(record: Record, attribute: str, lookup: Lookup) -> tuple[str, bool]:
-    """(reply, found): found is False when the catalogue lacks the field."""
+def answer(record: Record, attribute: str, lookup: Lookup, t: Texts = ENGLISH) -> tuple[str, bool]:
+    """(reply, found), in the conversation's language: found is False when the catalogue lacks the field."""
     if attribute == "sources":
-        return f"Sources for **{record.name}**: " + " · ".join(_sources(record)), True
-    text = _solution_answer(record, attribute, lookup) if isinstance(record, Solution) else _partner_answer(record, attribute)
+        return t("record.sources", name=record.name, sources=" · ".join(_sources(record))), True
+    text = _solution_answer(record, attribute, lookup, t) if isinstance(record, Solution) else _partner_answer(record, attribute, t)
     if text is None:
-        return _missing(record, attribute), False
+        return _missing(record, attribute, t), False
     return text, True

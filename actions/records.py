@@ -120,6 +120,6 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         if not attributes:
             dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
             return [SlotSet("selected_id", record.id)]
-        replies = [answer(record, attribute, services.retriever.get)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
+        replies = [answer(record, attribute, services.retriever.get, t)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
         dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, services.retriever.get, t))
         return [SlotSet("selected_id", record.id)]

@@ -146,6 +146,20 @@ async def test_questions_about_the_opened_record_are_answered_from_its_fields(co
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("language", "started", "missing"), [
+    ("fr", "a commencé en 2017", "Le catalogue n'indique pas ses bailleurs de fonds"),
+    ("ru", "начало в 2017 году", "В каталоге не указаны источники финансирования"),
+    ("ar", "بدأ في عام 2017", "لا يذكر الفهرس الجهات الممولة"),
+])
+async def test_record_questions_are_answered_in_the_conversations_language(context, tracker_factory, domain, language, started, missing):
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater", "language": language}
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory("when did it start?", intent="ask_record", entities=understood("when did it start?"), slots=opened), domain)
+    assert started in messages[0]["text"] and "**" in messages[0]["text"]
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory("who paid for it?", intent="ask_record", entities=understood("who paid for it?"), slots=opened), domain)
+    assert messages[0]["text"].startswith(missing) and "https://example.org/s/rainwater" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_a_record_question_with_nothing_opened(context, tracker_factory, domain):
     messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory("who paid for it?", intent="ask_record", entities=understood("who paid for it?")), domain)
     assert events == [] and messages[0]["text"].startswith("Which record do you mean?")
