@@ -24,12 +24,12 @@ from introductions.validation import InvalidRequest
 
 @dataclass(frozen=True)
 class Detail:
-    """One thing a form asks: its slot, how the user calls it, and what to say when it is not acceptable."""
+    """One thing a form asks: its slot, how the user calls it, and how its answer is checked (what to say when
+    it is not acceptable is `hint.<slot>` in the message catalogues)."""
 
     slot: str
     label: str
     check: Callable[[str], str | None]  # a validator of introductions.validation (raises InvalidRequest)
-    hint: str
     optional: bool = False
     # An answer of this shape is taken whatever intent the NLU gave it (an email address read as "deny")
     looks_like: "re.Pattern[str] | None" = None
@@ -61,15 +61,15 @@ LIMITS = {"requester_name": validation.NAME_MAX, "requester_organisation": valid
 EMAIL_SHAPE = re.compile(r"^\s*<?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?\s*$")
 
 INTRODUCTION_DETAILS = (
-    Detail("requester_name", "name", validation.name, f"Please type your name (up to {validation.NAME_MAX} characters)."),
-    Detail("requester_organisation", "organisation", validation.organisation, f"Please type the name of your organisation (up to {validation.ORGANISATION_MAX} characters)."),
-    Detail("requester_role", "role", validation.role, f"Please type your role (up to {validation.ROLE_MAX} characters), or press Skip.", optional=True),
-    Detail("requester_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org.", looks_like=EMAIL_SHAPE),
-    Detail("intro_message", "message", validation.message, "Please write a sentence or two about what you'd like to discuss."),
+    Detail("requester_name", "name", validation.name),
+    Detail("requester_organisation", "organisation", validation.organisation),
+    Detail("requester_role", "role", validation.role, optional=True),
+    Detail("requester_email", "email", _email, looks_like=EMAIL_SHAPE),
+    Detail("intro_message", "message", validation.message),
 )
 HANDOFF_DETAILS = (
-    Detail("handoff_topic", "question", validation.topic, "Please write a sentence or two about what you'd like to talk about."),
-    Detail("handoff_email", "email", _email, "That doesn't look like an email address. Please type it again, e.g. name@organisation.org.", looks_like=EMAIL_SHAPE),
+    Detail("handoff_topic", "question", validation.topic),
+    Detail("handoff_email", "email", _email, looks_like=EMAIL_SHAPE),
 )
 # The `field` entity names the introduction's slots; a hand-off has an email and a topic (its "message").
 HANDOFF_FIELDS = {"requester_email": "handoff_email", "intro_message": "handoff_topic", "handoff_email": "handoff_email", "handoff_topic": "handoff_topic"}

@@ -72,7 +72,8 @@ class FilterRequest:
 @dataclass(frozen=True)
 class FilterOutcome:
     filters: Filters
-    # a question back to the user instead of a change ("only Asia and only Africa")
+    # a question back to the user instead of a change: "remove" (which of the filters on should go?) or
+    # "several" (two values of one filter: "only Asia and only Africa"); the choices are the answers
     conflict: str | None = None
     choices: tuple[tuple[str, Any], ...] = ()  # (filter name, value) the user can pick from
     unknown: tuple[str, ...] = ()  # values that are no valid filter
@@ -110,7 +111,7 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
             if len(active) == 1:
                 cleared.add(active[0])
             elif active:
-                return FilterOutcome(current, conflict="Which filter should I remove?", choices=tuple((n, getattr(current, n)) for n in active))
+                return FilterOutcome(current, conflict="remove", choices=tuple((n, getattr(current, n)) for n in active))
     for name in request.old:  # moving away from a value clears it even when no new one is given
         cleared.add(name)
     if "sdg" in cleared:
@@ -123,8 +124,7 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
         for name in ("country", "region", "sdg"):
             values = request.new.get(name) or []
             if len(values) > 1:
-                label = {"country": "country", "region": "region", "sdg": "SDG"}[name]
-                return FilterOutcome(current, conflict=f"I can filter on one {label} at a time. Which one do you mean?", choices=tuple((name, v) for v in values))
+                return FilterOutcome(current, conflict="several", choices=tuple((name, v) for v in values))
         if request.new.get("country"):
             country = request.new["country"][0]
             # a country inside the region stays meaningful; a region given with it is kept, else dropped

@@ -217,12 +217,16 @@ def _points_back(text: str) -> bool:
 
 
 def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Texts = ENGLISH) -> list[dict[str, Any]]:
-    operation = "remove" if outcome.conflict and "remove" in outcome.conflict else "replace"
+    operation = "remove" if outcome.conflict == "remove" else "replace"
     buttons = [
         {"title": filter_label(name, value, t), "payload": payload("refine_search", operation=operation, scope=name) if operation == "remove" else payload("refine_search", operation=operation, **{name: value})}
         for name, value in outcome.choices
     ]
-    dispatcher.utter_message(text=outcome.conflict or t("search.which_one"), buttons=buttons)
+    if outcome.conflict == "remove":
+        question = t("filters.which_to_remove")
+    else:
+        question = t("filters.one_at_a_time", scope=t(f"filters.scope.{outcome.choices[0][0]}"))
+    dispatcher.utter_message(text=question, buttons=buttons)
     return []
 
 
