@@ -60,7 +60,7 @@ class ActionHumanHandoff(GalaxyAction):
         introductions = self.context.introductions
         contact = self.context.settings.unossc_contact
         if introductions is None:
-            dispatcher.utter_message(text=f"I can't pass on requests right now. Please write to the UNOSSC team directly: {contact}.")
+            dispatcher.utter_message(text=Texts.of(tracker)("handoff.unavailable", contact=contact))
             return []
         try:
             introductions.handoffs.note_asked(input_channel(tracker))
@@ -168,8 +168,9 @@ class ActionHandoffStatus(GalaxyAction):
         if introductions is None:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
-        lines = status_lines(services, introductions, tracker.sender_id)
+        t = Texts.of(tracker)
+        lines = status_lines(services, introductions, tracker.sender_id, t)
         if not introductions.handoffs.for_conversation(tracker.sender_id):
-            lines.insert(0, "You have no requests to talk to a person yet. Say \"talk to a person\" to make one.")
+            lines.insert(0, t("status.no_handoffs"))
         dispatcher.utter_message(text="\n".join(lines))
         return []

@@ -23,7 +23,7 @@ from actions.details import (
     correction,
     digest,
 )
-from actions.formatting import payload
+from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
 from actions.dialogue import DialogueState
 from actions.records import explain_reference
@@ -263,9 +263,10 @@ def correct_at_summary(
     asked again); without one, clear it so that the form asks it again; without a field, ask which."""
     found = correction(tracker, details, fields)
     if found is None:
+        t = Texts.of(tracker)
         dispatcher.utter_message(
-            text="Which detail would you like to change?",
-            buttons=[{"title": d.label.capitalize(), "payload": payload("correct_detail", field=slot)} for slot, d in details.items()],
+            text=t("intro.which_detail"),
+            buttons=[{"title": t(f"label.{slot}").capitalize(), "payload": payload("correct_detail", field=slot)} for slot in details],
         )
         return [SlotSet(stage, "confirming"), SlotSet(digest_slot, None)]
     detail, value = found
@@ -295,22 +296,30 @@ def _with_slots(tracker: Tracker, events: list[dict[str, Any]]) -> Tracker:
     return updated
 
 
-def status_lines(services: KnowledgeServices, introductions: IntroductionService, conversation_id: str) -> list[str]:
+def _day(moment: Any, t: Texts) -> str:
+    # English spells the month ("02 Dec 2026"); the other languages get the unambiguous ISO date.
+    return f"{moment:%d %b %Y}" if t.language == "en" else f"{moment:%Y-%m-%d}"
+
+
+def status_lines(services: KnowledgeServices, introductions: IntroductionService, conversation_id: str, t: Texts = ENGLISH) -> list[str]:
     """The conversation's introduction requests and hand-offs with their status; empty when there are none."""
     lines: list[str] = []
     requests = introductions.for_conversation(conversation_id)
     if requests:
-        lines.append("Your introduction requests:")
+        lines.append(t("status.introductions"))
         for item in requests:
             partner = services.retriever.get(item.partner_id)
             who = partner.display_name() if isinstance(partner, Partner) else item.partner_id
-            lines.append(f"• {item.reference} to {who}: **{item.status}** (requested {item.created_at:%d %b %Y})")
+            lines.append(t("status.introduction", reference=item.reference, who=who, status=t(f"status.{item.status}"), day=_day(item.created_at, t)))
     handoffs = introductions.handoffs.for_conversation(conversation_id)
     if handoffs:
-        lines.append("Your requests to talk to a person at UNOSSC:")
+        lines.append(t("status.handoffs"))
         for handoff in handoffs:
-            state = "**open**: the team will write to you" if handoff.status == "open" else f"**closed** by the team on {handoff.closed_at:%d %b %Y}"
-            lines.append(f"• {handoff.reference}: {state} (asked {handoff.created_at:%d %b %Y})")
+            if handoff.status == "open":
+                state = t("status.handoff_open")
+            else:
+                state = t("status.handoff_closed", day=_day(handoff.closed_at, t))
+            lines.append(t("status.handoff", reference=handoff.reference, state=state, day=_day(handoff.created_at, t)))
     return lines
 
 
@@ -319,7 +328,7 @@ class ActionIntroductionStatus(IntroductionAction):
         return "action_introduction_status"
 
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        lines = status_lines(services, introductions, tracker.sender_id)
+        lines = status_lines(services, introductions, tracker.sender_id, Texts.of(tracker))
         if not introductions.for_conversation(tracker.sender_id):
             dispatcher.utter_message(response="utter_no_introductions")
         if lines:
@@ -337,20 +346,14 @@ class ActionDeleteMyData(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         introductions = self.context.introductions
+        t = Texts.of(tracker)
         dispatcher.utter_message(json_message={"erase_history": True})
         if introductions is None:
-            dispatcher.utter_message(
-                text="I can't reach the requests store right now, so I could not delete your introduction requests or "
-                "hand-offs: please ask again in a few minutes. I've forgotten the details you gave, and this "
-                "conversation's history is erased."
-            )
+            dispatcher.utter_message(text=t("erase.unavailable"))
         else:
             requests = introductions.delete_for_conversation(tracker.sender_id)
             handoffs = introductions.handoffs.delete_for_conversation(tracker.sender_id)
-            dispatcher.utter_message(
-                text=f"Done: I deleted {requests} introduction request(s) and {handoffs} request(s) to talk to a person "
-                "that you made in this conversation, forgot the details you gave, and this conversation's history is erased."
-            )
+            dispatcher.utter_message(text=t("erase.done", requests=requests, handoffs=handoffs))
         return _forget_details() + [
             SlotSet("handoff_stage", None),
             SlotSet("handoff_topic", None),
