@@ -5,14 +5,13 @@ import asyncio
 import logging
 import sys
 
-from bot.telegram.bridge import TelegramBridge, TokenRedactingFormatter, build_application
+from bot.telegram.bridge import PRIVACY_FAQ_ID, TelegramBridge, TokenRedactingFormatter, build_application
 from bot.telegram.clients import PartnerDesk, RasaClient
 from bot.telegram.payloads import PayloadStore
 from knowledge.catalogue import load_faq
 from knowledge.settings import Settings, settings
 
 log = logging.getLogger("bot.telegram")
-PRIVACY_FAQ_ID = "assistant_privacy"
 
 
 def privacy_text(config: Settings) -> str:

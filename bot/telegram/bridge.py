@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from actions.i18n import faq_answer, normalise, text as catalogue_text
 from bot.telegram import metrics
 from bot.telegram.clients import PartnerDesk, RasaClient, RasaUnavailable
 from bot.telegram.payloads import PayloadStore
@@ -36,13 +37,6 @@ from bot.telegram.render import OutgoingMessage, render, split_text
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RASA_DOWN = (
-    "Sorry, I can't reach the assistant right now. Please try again in a minute; "
-    "your message was not processed."
-)
-TEXT_ONLY = "I can only read text messages for now. Please type your question, for example: \"find a solution for water scarcity in Kenya\"."
-STALE_BUTTON = "That button has expired. Please type your question again."
-RESTARTED = "Starting over. What can I help you find?"
 TYPING_EVERY_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s
 SEND_ATTEMPTS = 5
 COMMANDS = [
@@ -80,6 +74,15 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = SEND
         await asyncio.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
+
+
+PRIVACY_FAQ_ID = "assistant_privacy"  # the FAQ entry /privacy answers with
+
+
+def bridge_text(key: str, language_code: str | None) -> str:
+    """The bridge's own words (Rasa unreachable, a photo, an expired button) in the user's Telegram interface
+    language when the assistant speaks it, from the assistant's message catalogues; English otherwise."""
+    return catalogue_text(normalise(language_code), f"bridge.{key}")
 
 
 def user_language(update: Update) -> str | None:
@@ -206,14 +209,17 @@ class TelegramBridge:
         if message is None or not self._addressed(message, context, command=True):
             return
         if not await self.converse(message.chat_id, "/restart", context, silent_ok=True):
-            await self.send(context, message.chat_id, [OutgoingMessage(text=RESTARTED)])
+            await self.send(context, message.chat_id, [OutgoingMessage(text=bridge_text("restarted", user_language(update)))])
 
     async def on_privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or not self._addressed(message, context, command=True):
             return
-        text = self.privacy_text or "I pass your contact details to a partner only after you agree to it."
-        text += "\n\nTo remove what this chat has stored about you, type \"delete my data\"."
+        language = user_language(update)
+        # The FAQ's privacy answer, in the user's language where the team translated it.
+        english = self.privacy_text
+        text = faq_answer(PRIVACY_FAQ_ID, english, normalise(language)) if english else bridge_text("privacy", language)
+        text += "\n\n" + bridge_text("privacy_delete", language)
         await self.send(context, message.chat_id, render([{"text": text}], self.payloads.callback_data))
 
     # -- messages -------------------------------------------------------------------------------------
@@ -234,14 +240,14 @@ class TelegramBridge:
         command, _, addressee = message.text.split()[0].partition("@")
         if message.chat.type != ChatType.PRIVATE and addressee.lower() != (context.bot.username or "").lower():
             return  # in a group, another bot's command (or one for every bot) is not ours to refuse
-        text = f"I don't know the command {command[:40]}. Try /help, or just type what you are looking for."
+        text = catalogue_text(normalise(user_language(update)), "bridge.unknown_command", command=command[:40])
         await self.send(context, message.chat_id, render([{"text": text}], self.payloads.callback_data))
 
     async def on_not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or self._addressed(message, context) is None:
             return
-        await self.send(context, message.chat_id, [OutgoingMessage(text=TEXT_ONLY)])
+        await self.send(context, message.chat_id, [OutgoingMessage(text=bridge_text("text_only", user_language(update)))])
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -257,7 +263,7 @@ class TelegramBridge:
         payload = self.payloads.payload(data)
         # Answer at once: the client shows a spinner on the button until it is answered.
         with contextlib.suppress(TelegramError):
-            await with_retries(lambda: query.answer(text=None if payload else STALE_BUTTON))
+            await with_retries(lambda: query.answer(text=None if payload else bridge_text("stale_button", user_language(update))))
         if payload is None:
             return
         await self.converse(chat_id, payload, context, language_code=user_language(update))
@@ -280,7 +286,7 @@ class TelegramBridge:
                 replies = await self.rasa.send(chat_id, text, language_code=language_code)
             except RasaUnavailable as exc:
                 log.warning("Rasa unavailable for a chat (%s)", exc)
-                replies = [{"text": RASA_DOWN}]
+                replies = [{"text": bridge_text("rasa_down", language_code)}]
         if silent_ok and not replies:
             return False
         await self.send(context, chat_id, render(replies, self.payloads.callback_data))
