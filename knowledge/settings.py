@@ -76,7 +76,9 @@ class Settings:
         default_factory=lambda: (DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl")
     )
     faq_path: Path = DATA_DIR / "faq.jsonl"
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
+    # Where the ONNX export of MiniLM is cached (shared by every state dir: it depends on the model only).
+    onnx_dir: Path = PROJECT_ROOT / "models" / "onnx"
     log_level: str = "INFO"
     unossc_contact: str = PUBLIC_CONTACT
     # Brokered introductions (introductions/): store, SMTP delivery, signed links, retention.
@@ -142,6 +144,14 @@ class Settings:
     dashboard_port: int = 5057
     dashboard_token: str = field(default="", repr=False)  # empty: generated into state_dir/dashboard_token
     dashboard_refresh_seconds: int = 300  # how often the dashboard re-reads the stores
+    # --- Action server (server mode) ---
+    # A Chroma server holding the catalogue generations (e.g. http://127.0.0.1:8000); empty: the local
+    # persistent store under GALAXY_STORE_DIR.
+    chroma_url: str = ""
+    # Threads that run actions off the event loop (0: one per CPU core).
+    action_threads: int = 0
+    # How often an action server looks for a newly imported catalogue generation, in seconds.
+    generation_poll_seconds: float = 2.0
 
     @property
     def rasa_url(self) -> str:
@@ -179,7 +189,8 @@ def load_settings() -> Settings:
         store_dir=Path(_env("GALAXY_STORE_DIR", str(state_dir / "store"))),
         catalogue_paths=paths,
         faq_path=Path(_env("GALAXY_FAQ", str(DATA_DIR / "faq.jsonl"))),
-        embed_backend=_env("GALAXY_EMBED_BACKEND", "torch").lower(),
+        embed_backend=_env("GALAXY_EMBED_BACKEND", "onnx").lower(),
+        onnx_dir=Path(_env("GALAXY_ONNX_DIR", str(PROJECT_ROOT / "models" / "onnx"))),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
         unossc_contact=unossc_contact,
         database_url=_env("DATABASE_URL", f"sqlite:///{state_dir / 'introductions.sqlite3'}"),
@@ -229,6 +240,10 @@ def load_settings() -> Settings:
         dashboard_port=_env_int("DASHBOARD_PORT", 5057),
         dashboard_token=os.environ.get("DASHBOARD_TOKEN", "").strip(),
         dashboard_refresh_seconds=_env_int("DASHBOARD_REFRESH_SECONDS", 300),
+        # --- Action server (server mode) ---
+        chroma_url=_env("CHROMA_URL", "").rstrip("/"),
+        action_threads=_env_int("ACTION_THREADS", 0),
+        generation_poll_seconds=float(_env("GENERATION_POLL_SECONDS", "2.0")),
     )
 
 
