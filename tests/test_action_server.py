@@ -29,13 +29,21 @@ NEW_SOLUTION = {
 }
 
 
-def action_call(action: str, text: str, sender: str = "visitor-1") -> dict[str, Any]:
+def action_call(
+    action: str,
+    text: str,
+    sender: str = "visitor-1",
+    slots: dict[str, Any] | None = None,
+    *,
+    intent: str = "find_solution",
+    entities: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The body Rasa posts to /webhook: the whole tracker travels with the call."""
     latest = {
         "text": text,
-        "intent": {"name": "find_solution", "confidence": 0.95},
-        "entities": [],
-        "intent_ranking": [{"name": "find_solution", "confidence": 0.95}],
+        "intent": {"name": intent, "confidence": 0.95},
+        "entities": entities or [],
+        "intent_ranking": [{"name": intent, "confidence": 0.95}],
         "metadata": {},
     }
     return {
@@ -45,7 +53,7 @@ def action_call(action: str, text: str, sender: str = "visitor-1") -> dict[str, 
         "domain": {},
         "tracker": {
             "sender_id": sender,
-            "slots": {},
+            "slots": slots or {},
             "latest_message": latest,
             "events": [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}],
             "paused": False,
@@ -194,6 +202,29 @@ def test_a_new_import_is_served_without_a_restart(server) -> None:
         time.sleep(0.3)
     assert NEW_SOLUTION["title"] in texts(running.call(action_call("action_search_solutions", query)))
     assert running.process.poll() is None  # the same process: no restart
+
+
+def test_a_second_action_server_carries_on_a_conversation_the_first_began(server) -> None:
+    """Stateless across processes: "details of the first one" on another server opens the first
+    server's first result, because everything it needs travels in the tracker's slots."""
+    first, env, workdir = server
+    reply = first.call(action_call("action_search_solutions", "rural communities", sender="moving-visitor"))
+    slots = {e["name"]: e["value"] for e in reply["events"] if e.get("event") == "slot"}
+    assert len(slots["last_results"]) >= 2 and slots["last_query"] == "rural communities"
+    titles = {r["id"]: r.get("title") or r.get("name") for r in map(json.loads, MINI_CATALOGUE.read_text().splitlines())}
+    second = ActionServer(env, workdir)
+    try:
+        opened = second.call(action_call(
+            "action_show_details", '/show_details{"ordinal":2}', sender="moving-visitor", slots=slots,
+            intent="show_details", entities=[{"entity": "ordinal", "value": 2}],
+        ))
+    finally:
+        second.stop()
+    chosen = slots["last_results"][1]
+    assert titles[chosen] in texts(opened)
+    assert {"event": "slot", "name": "selected_id", "value": chosen} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in opened["events"]
+    ]
 
 
 def test_actions_run_off_the_event_loop() -> None:
