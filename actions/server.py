@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -133,8 +134,9 @@ def readiness(context: ActionContext) -> tuple[bool, dict[str, Any]]:
     return ready, {"ready": ready, **body}
 
 
-def watch_generations(context: ActionContext, metrics: ActionMetrics) -> None:
-    """One look: loads a new serving generation, and connects introductions if they were down at start."""
+def watch_generations(context: ActionContext, metrics: ActionMetrics, *, connect: bool = True) -> None:
+    """One look: loads a new serving generation, and (with `connect`) builds the introductions service
+    if its database was unreachable until now, so a database that comes back is used without a restart."""
     services = context.services
     if services is None:
         return
@@ -144,7 +146,7 @@ def watch_generations(context: ActionContext, metrics: ActionMetrics) -> None:
         metrics.records.set(len(services.retriever))
     except Exception:  # noqa: BLE001 - a half-written or unreachable store: keep serving the old one
         logger.exception("could not load the serving catalogue generation; still serving %s", services.generation)
-    if context.introductions is None:
+    if connect and context.introductions is None:
         context.introductions = build_introductions(context.settings, services.retriever)
 
 
@@ -192,12 +194,19 @@ def build_app(context: ActionContext, *, load: bool = True, token: str | None = 
     return app
 
 
+DATABASE_RETRY_SECONDS = 30.0  # an unreachable database is tried again this often (each try logs an error)
+
+
 async def _watch(context: ActionContext, metrics: ActionMetrics, watcher: ThreadPoolExecutor) -> None:
     interval = max(0.2, context.settings.generation_poll_seconds)
     loop = asyncio.get_running_loop()
+    last_try = time.monotonic()
     while True:
         await asyncio.sleep(interval)
-        await loop.run_in_executor(watcher, watch_generations, context, metrics)
+        connect = time.monotonic() - last_try >= DATABASE_RETRY_SECONDS
+        if connect:
+            last_try = time.monotonic()
+        await loop.run_in_executor(watcher, partial(watch_generations, context, metrics, connect=connect))
 
 
 def main() -> None:
