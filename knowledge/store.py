@@ -255,6 +255,10 @@ class KnowledgeStore:
                         self._remote_client().delete_collection(name)
                     for key in (f"format:{generation}", f"origin:{generation}"):
                         meta.pop(key, None)
+            if (self.root / SNAPSHOTS).is_dir():  # this machine's caches of pruned generations
+                for cached in (self.root / SNAPSHOTS).iterdir():
+                    if cached.name not in names:
+                        shutil.rmtree(cached, ignore_errors=True)
             meta.pop("hnsw:space", None)
             self._meta_collection().modify(metadata=meta)
             return
@@ -337,7 +341,8 @@ class KnowledgeStore:
         if current is not None and self.remote:
             self._copy_remote(current.name, generation.name)
         elif current is not None:
-            shutil.copytree(current, generation)
+            # The copy's contents will change: the serving generation's snapshot cache is not copied.
+            shutil.copytree(current, generation, ignore=shutil.ignore_patterns(SNAPSHOT, f".{SNAPSHOT}.*"))
             for name in (FORMAT_FILE, ORIGIN_FILE):
                 (generation / name).unlink(missing_ok=True)
         # An older format's embeddings are not comparable (one cut text per record): re-embed all.
@@ -407,10 +412,33 @@ class KnowledgeStore:
 
     # -- reading -----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """All records and embeddings of the serving generation (empty when none was built)."""
+        """All records and embeddings of the serving generation (empty when none was built).
+
+        Read from Chroma once per generation, then from a snapshot cache beside it (`_snapshot_dir`):
+        records as JSON lines, vectors as .npy files opened memory-mapped, so a second load (a restart,
+        another action server on the machine, a new generation's first reader after the first) skips
+        Chroma's paging and shares the vectors' pages through the OS cache."""
         generation = self.current_generation()
         if generation is None:
             return Snapshot([], np.zeros((0, self.embedder.dimension), dtype=np.float32))
+        cache = self._snapshot_dir(generation.name)
+        if (cache / SNAPSHOT_DONE).exists():
+            try:
+                return _read_snapshot(cache)
+            except (OSError, ValueError, KeyError, TypeError):
+                logger.warning("unreadable snapshot cache %s: reading the generation from Chroma", cache)
+        snapshot = self._snapshot_from_chroma(generation)
+        try:
+            _write_snapshot(cache, snapshot)
+        except OSError as exc:  # a read-only store still serves, only slower to load
+            logger.warning("could not write the snapshot cache %s: %s", cache, exc)
+        return snapshot
+
+    def _snapshot_dir(self, generation: str) -> Path:
+        # Local mode: inside the generation (pruned with it). Server mode: under the local store folder.
+        return self.root / SNAPSHOTS / generation if self.remote else self.root / generation / SNAPSHOT
+
+    def _snapshot_from_chroma(self, generation: Path) -> Snapshot:
         client, prefix = self._client(generation.name)
         records: list[Record] = []
         vectors: list[np.ndarray] = []
@@ -453,6 +481,50 @@ class KnowledgeStore:
             return []
         result = collection.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+
+SNAPSHOT = "snapshot-v1"  # the cache of a local generation's snapshot, inside its folder
+SNAPSHOTS = "snapshots"  # server mode: <store dir>/snapshots/<generation>/
+SNAPSHOT_DONE = "complete"  # written last: a cache without it is ignored (and rewritten)
+
+
+def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
+    """Writes the cache into a temporary folder and renames it, so readers never see half of one."""
+    if (folder / SNAPSHOT_DONE).exists():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp.mkdir()
+    try:
+        with (tmp / "records.jsonl").open("w", encoding="utf-8") as out:
+            for record in snapshot.records:
+                out.write(json.dumps(record_to_json(record, private=True), ensure_ascii=False) + "\n")
+        np.save(tmp / "embeddings.npy", np.ascontiguousarray(snapshot.embeddings, dtype=np.float32))
+        chunks = snapshot.chunk_embeddings if snapshot.chunk_embeddings is not None else np.zeros((0, snapshot.embeddings.shape[1]), dtype=np.float32)
+        np.save(tmp / "chunk_embeddings.npy", np.ascontiguousarray(chunks, dtype=np.float32))
+        rows = snapshot.chunk_rows if snapshot.chunk_rows is not None else np.zeros(0, dtype=np.int64)
+        np.save(tmp / "chunk_rows.npy", np.asarray(rows, dtype=np.int64))
+        (tmp / SNAPSHOT_DONE).write_text(str(len(snapshot.records)), encoding="utf-8")
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another process wrote it first: theirs is as good
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_snapshot(folder: Path) -> Snapshot:
+    with (folder / "records.jsonl").open(encoding="utf-8") as lines:
+        records = [record_from_json(json.loads(line)) for line in lines if line.strip()]
+    embeddings = np.load(folder / "embeddings.npy", mmap_mode="r")
+    if len(records) != int((folder / SNAPSHOT_DONE).read_text(encoding="utf-8")) or embeddings.shape[0] != len(records):
+        raise ValueError("snapshot cache does not match its record count")
+    return Snapshot(
+        records,
+        embeddings,
+        np.load(folder / "chunk_embeddings.npy", mmap_mode="r"),
+        np.load(folder / "chunk_rows.npy"),
+    )
 
 
 def _metadata(record: Record) -> dict:

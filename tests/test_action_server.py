@@ -188,22 +188,6 @@ def test_concurrent_conversations_each_get_their_own_answer(server) -> None:
         assert needs[sender.rsplit("-", 1)[0]][1] in reply.split("\n\n", 2)[1], (sender, reply)
 
 
-def test_a_new_import_is_served_without_a_restart(server) -> None:
-    running, env, workdir = server
-    query = "beekeeping in mangroves for fishing villages"
-    assert NEW_SOLUTION["title"] not in texts(running.call(action_call("action_search_solutions", query)))
-    before = requests.get(f"{running.url}/ready", timeout=10).json()["generation"]
-    changed = workdir / "changed.jsonl"
-    changed.write_text(MINI_CATALOGUE.read_text().rstrip("\n") + "\n" + json.dumps(NEW_SOLUTION) + "\n", encoding="utf-8")
-    ingest(env, changed)
-    deadline = time.monotonic() + 60
-    while requests.get(f"{running.url}/ready", timeout=10).json()["generation"] == before:
-        assert time.monotonic() < deadline, "the new generation was never loaded"
-        time.sleep(0.3)
-    assert NEW_SOLUTION["title"] in texts(running.call(action_call("action_search_solutions", query)))
-    assert running.process.poll() is None  # the same process: no restart
-
-
 def test_a_second_action_server_carries_on_a_conversation_the_first_began(server) -> None:
     """Stateless across processes: "details of the first one" on another server opens the first
     server's first result, because everything it needs travels in the tracker's slots."""
@@ -225,6 +209,23 @@ def test_a_second_action_server_carries_on_a_conversation_the_first_began(server
     assert {"event": "slot", "name": "selected_id", "value": chosen} in [
         {k: e.get(k) for k in ("event", "name", "value")} for e in opened["events"]
     ]
+
+
+# Changes the served catalogue, so it comes after the tests that search the mini catalogue.
+def test_a_new_import_is_served_without_a_restart(server) -> None:
+    running, env, workdir = server
+    query = "beekeeping in mangroves for fishing villages"
+    assert NEW_SOLUTION["title"] not in texts(running.call(action_call("action_search_solutions", query)))
+    before = requests.get(f"{running.url}/ready", timeout=10).json()["generation"]
+    changed = workdir / "changed.jsonl"
+    changed.write_text(MINI_CATALOGUE.read_text().rstrip("\n") + "\n" + json.dumps(NEW_SOLUTION) + "\n", encoding="utf-8")
+    ingest(env, changed)
+    deadline = time.monotonic() + 60
+    while requests.get(f"{running.url}/ready", timeout=10).json()["generation"] == before:
+        assert time.monotonic() < deadline, "the new generation was never loaded"
+        time.sleep(0.3)
+    assert NEW_SOLUTION["title"] in texts(running.call(action_call("action_search_solutions", query)))
+    assert running.process.poll() is None  # the same process: no restart
 
 
 def test_actions_run_off_the_event_loop() -> None:

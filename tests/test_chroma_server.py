@@ -59,7 +59,7 @@ def test_generations_live_in_the_server_and_switch(chroma_url, tmp_path, embedde
     store = KnowledgeStore(tmp_path / "unused", embedder, chroma_url=chroma_url)
     first = store.ingest(records[:-1], sync=True)
     assert first.added == len(records) - 1 and store.serving_generation() == first.generation
-    assert not (tmp_path / "unused").exists(), "nothing is written locally in server mode"
+    assert not (tmp_path / "unused").exists(), "an import writes nothing locally in server mode"
 
     # Another process (a second action server) sees the same generation and records through the server.
     reader = KnowledgeStore(tmp_path / "elsewhere", embedder, chroma_url=chroma_url)
@@ -98,3 +98,19 @@ def test_a_serving_process_loads_a_new_import_from_the_server(chroma_url, tmp_pa
     assert services.refresh() is True
     assert services.generation == imported.generation
     assert services.retriever.search("rainwater ponds for dry villages", top_k=1)[0].id == "s-rainwater"
+
+
+def test_a_second_reader_loads_from_its_snapshot_cache(chroma_url, tmp_path, embedder) -> None:
+    """The first load of a generation reads the server and caches it under the local store folder;
+    the next load (a restart) reads the cache, with the same records and vectors."""
+    from knowledge.catalogue import load_catalogue
+    from knowledge.store import SNAPSHOTS, KnowledgeStore
+
+    records = load_catalogue([MINI_CATALOGUE])
+    report = KnowledgeStore(tmp_path / "writer", embedder, chroma_url=chroma_url).ingest(records, sync=True)
+    reader = KnowledgeStore(tmp_path / "reader", embedder, chroma_url=chroma_url)
+    first = reader.snapshot()
+    assert (tmp_path / "reader" / SNAPSHOTS / report.generation / "complete").exists()
+    again = reader.snapshot()
+    assert [r.id for r in again.records] == [r.id for r in first.records] and again.records == first.records
+    assert (again.embeddings == first.embeddings).all() and (again.chunk_rows == first.chunk_rows).all()
