@@ -60,11 +60,15 @@ bot/data/nlu/partner_names.yml: knowledge/data/partners.jsonl knowledge/data/faq
 	$(PY) -m bot.partner_names
 
 store: | $(VENV)/.installed ## (re)build the knowledge store from the seed catalogue, keeping the previous generation for rollback
+	$(PY) -m knowledge.onnx_runtime >/dev/null
 	$(PY) -m knowledge ingest $(CATALOGUE) --sync
 
 # make run, eval and bench: a store is built only when there is none or the seed catalogue changed; an
 # operator's import is never replaced (`python -m knowledge store status|rollback`).
+# The query embedder runs through ONNX Runtime: its export (models/onnx/, once) is made here, so no
+# server imports PyTorch to make it.
 store-ensure: | $(VENV)/.installed
+	$(PY) -m knowledge.onnx_runtime >/dev/null
 	$(PY) -m knowledge store ensure
 
 ONNX_MINILM := models/minilm-onnx/model.onnx

@@ -31,6 +31,8 @@ class GalaxyAction(Action, ABC):
             return await self.act(self.context.require(), dispatcher, tracker, domain)
         except Exception:  # the user gets an apology; the details go to the log
             logger.exception("action %s failed", self.name())
+            if self.context.metrics is not None:
+                self.context.metrics.error(self.name())
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
 

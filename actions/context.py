@@ -1,6 +1,8 @@
 """The knowledge and brokering services an action server holds, handed to every action at registration.
 
 The action server fills it once at start-up (`actions.server`); tests fill it with a small store.
+It holds process-wide services only, never anything about one conversation (that lives in the
+tracker Rasa sends with every call), so several action servers are interchangeable.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from knowledge.services import KnowledgeServices
 from knowledge.settings import Settings, settings
 
 if TYPE_CHECKING:
+    from actions.metrics import ActionMetrics
     from introductions.service import IntroductionService
 
 
@@ -20,6 +23,8 @@ class ActionContext:
     services: KnowledgeServices | None = None
     # Brokering lives in its own package; None while loading or when its database is unreachable.
     introductions: IntroductionService | None = None
+    # The server's Prometheus metrics (None in unit tests that build actions without a server).
+    metrics: ActionMetrics | None = None
 
     @property
     def ready(self) -> bool:

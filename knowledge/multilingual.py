@@ -187,6 +187,7 @@ def write_index(
             chunks.append(vector)
             owners.append(row)
     tmp = path.with_suffix(".tmp.npz")
+    path.parent.mkdir(parents=True, exist_ok=True)  # with a Chroma server the generation has no local folder yet
     np.savez(
         tmp,
         ids=np.asarray([r[0] for r in records], dtype=str),

@@ -1,8 +1,10 @@
 """all-MiniLM-L6-v2 through ONNX Runtime: the same vectors as the sentence-transformers model
 (mean pooling over the attention mask, then L2 normalisation), without PyTorch at query time.
 
-The transformer is exported to ONNX once, on first use, into `<state_dir>/onnx/` (written to a
-temporary file and renamed, so a crash or a concurrent process never leaves half a model).
+The transformer is exported to ONNX once into GALAXY_ONNX_DIR (default `models/onnx/`, shared by every
+state directory): by `make store`/`make run` (`python -m knowledge.onnx_runtime`), else on first use.
+It is written to a temporary file and renamed, so a crash or a concurrent process never leaves half a
+model. Only the export needs PyTorch; a process that finds the export never imports it.
 """
 from __future__ import annotations
 
@@ -144,7 +146,7 @@ class OnnxMiniLm:
         if cache_dir is None:
             from knowledge.settings import settings
 
-            cache_dir = settings().state_dir / "onnx"
+            cache_dir = settings().onnx_dir
         self.onnx_path = Path(cache_dir) / f"{self.model_dir.name}-{_fingerprint(self.model_dir)}.onnx"
         if not self.onnx_path.exists():
             export_onnx(self.model_dir, self.onnx_path)
@@ -204,3 +206,20 @@ class OnnxMiniLm:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+
+def ensure_export(model_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Path:
+    """The cached export of the model (exporting it first when it is missing or stale)."""
+    from knowledge.embedder import model_path
+    from knowledge.settings import settings
+
+    source = Path(model_dir or model_path())
+    target = Path(cache_dir or settings().onnx_dir) / f"{source.name}-{_fingerprint(source)}.onnx"
+    if not target.exists():
+        export_onnx(source, target)
+    return target
+
+
+if __name__ == "__main__":  # `make store` / `make run`: export once, before any server needs it
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(ensure_export())

@@ -76,7 +76,9 @@ class Settings:
         default_factory=lambda: (DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl")
     )
     faq_path: Path = DATA_DIR / "faq.jsonl"
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
+    # Where the ONNX export of MiniLM is cached (shared by every state dir: it depends on the model only).
+    onnx_dir: Path = PROJECT_ROOT / "models" / "onnx"
     # Imports also embed with the multilingual encoder, so French, Russian or Arabic needs find
     # English records (knowledge.multilingual); off: English-only search, faster imports.
     multilingual_search: bool = True
@@ -145,6 +147,14 @@ class Settings:
     dashboard_port: int = 5057
     dashboard_token: str = field(default="", repr=False)  # empty: generated into state_dir/dashboard_token
     dashboard_refresh_seconds: int = 300  # how often the dashboard re-reads the stores
+    # --- Action server (server mode) ---
+    # A Chroma server holding the catalogue generations (e.g. http://127.0.0.1:8000); empty: the local
+    # persistent store under GALAXY_STORE_DIR.
+    chroma_url: str = ""
+    # Threads that run actions off the event loop (0: one per CPU core).
+    action_threads: int = 0
+    # How often an action server looks for a newly imported catalogue generation, in seconds.
+    generation_poll_seconds: float = 2.0
     # --- Server mode (ops/, make serve) ---
     # Rasa's lock store (bot/lock_store.py): a redis:// URL; empty: in memory (one Rasa process, make run).
     lock_store_url: str = field(default="", repr=False)
@@ -191,7 +201,8 @@ def load_settings() -> Settings:
         store_dir=Path(_env("GALAXY_STORE_DIR", str(state_dir / "store"))),
         catalogue_paths=paths,
         faq_path=Path(_env("GALAXY_FAQ", str(DATA_DIR / "faq.jsonl"))),
-        embed_backend=_env("GALAXY_EMBED_BACKEND", "torch").lower(),
+        embed_backend=_env("GALAXY_EMBED_BACKEND", "onnx").lower(),
+        onnx_dir=Path(_env("GALAXY_ONNX_DIR", str(PROJECT_ROOT / "models" / "onnx"))),
         multilingual_search=_env_bool("GALAXY_MULTILINGUAL_SEARCH", True),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
         unossc_contact=unossc_contact,
@@ -242,6 +253,10 @@ def load_settings() -> Settings:
         dashboard_port=_env_int("DASHBOARD_PORT", 5057),
         dashboard_token=os.environ.get("DASHBOARD_TOKEN", "").strip(),
         dashboard_refresh_seconds=_env_int("DASHBOARD_REFRESH_SECONDS", 300),
+        # --- Action server (server mode) ---
+        chroma_url=_env("CHROMA_URL", "").rstrip("/"),
+        action_threads=_env_int("ACTION_THREADS", 0),
+        generation_poll_seconds=float(_env("GENERATION_POLL_SECONDS", "2.0")),
         # --- Server mode ---
         lock_store_url=_env("LOCK_STORE_URL", ""),
         serve_port=_env_int("SERVE_PORT", 8088),

@@ -10,6 +10,11 @@ MiniLM's 256 word pieces and search scores a record by its best chunk. Each gene
 format in `format.json`; an import into an older generation re-embeds what it holds. A store
 given a multilingual encoder also writes that encoder's vectors of the same chunks into the
 generation (`knowledge.multilingual`), for needs written in other languages than English.
+
+With CHROMA_URL the generations live in a Chroma server instead: a generation's collections are
+named `<generation>.solutions` etc., and the collection `galaxy-generations` names the serving and
+the previous generation in its metadata (the server's counterpart of the pointer files), so every
+action server reading that server sees an import switch (`serving_generation`).
 """
 from __future__ import annotations
 
@@ -76,6 +81,25 @@ def _chroma(path: Path):
     return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
+def _chroma_server(url: str):
+    from urllib.parse import urlsplit
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    ssl = parts.scheme == "https"
+    return chromadb.HttpClient(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (443 if ssl else 8000),
+        ssl=ssl,
+        settings=ChromaSettings(anonymized_telemetry=False),
+    )
+
+
+GENERATIONS = "galaxy-generations"  # Chroma server mode: the collection whose metadata names the serving generation
+
+
 def record_from_json(data: dict) -> Record:
     from knowledge.catalogue import Contact
 
@@ -128,17 +152,64 @@ def _count_records(generation: Path) -> int | None:
 
 
 class KnowledgeStore:
-    def __init__(self, root: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None = None) -> None:
+    def __init__(
+        self, root: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None = None, *, chroma_url: str | None = None
+    ) -> None:
+        """`chroma_url`: a Chroma server to keep the generations in; None reads CHROMA_URL, "" is local."""
         self.root = Path(root)
         self.embedder = embedder
         # With a multilingual encoder, every import also writes its vectors into the generation.
         self.multilingual = multilingual
         self.embedding_function = ChromaEmbeddingFunction(embedder)
-        self._reader: tuple[Path, dict] | None = None  # (generation, collections) for queries
+        if chroma_url is None:
+            from knowledge.settings import settings
+
+            chroma_url = settings().chroma_url
+        self.chroma_url = chroma_url
+        self._server = None  # the Chroma server's client, made on first use
+        self._reader: tuple[str, dict] | None = None  # (generation, collections) for queries
         self._counts: dict[str, int] = {}  # rows per collection of the reader's generation
 
+    @property
+    def remote(self) -> bool:
+        return bool(self.chroma_url)
+
+    def _remote_client(self):
+        if self._server is None:
+            self._server = _chroma_server(self.chroma_url)
+        return self._server
+
+    def _client(self, generation: str):
+        """A Chroma client holding the generation, and the prefix of its collection names."""
+        if self.remote:
+            return self._remote_client(), f"{generation}."
+        return _chroma(self.root / generation), ""
+
+    def _meta_collection(self):
+        return self._remote_client().get_or_create_collection(name=GENERATIONS, embedding_function=self.embedding_function)
+
+    def _meta(self) -> dict:
+        return dict(self._meta_collection().metadata or {})
+
+    def _write_meta(self, **changes: object) -> None:
+        meta = self._meta()
+        meta.update({k: v for k, v in changes.items() if v is not None})
+        meta.pop("hnsw:space", None)  # configuration, not ours to write back
+        self._meta_collection().modify(metadata=meta)
+
     # -- generations -------------------------------------------------------------------
+    def serving_generation(self) -> str | None:
+        """The name of the serving generation: one small read, cheap enough to ask often."""
+        if self.remote:
+            return self._meta().get("serving") or None
+        generation = self.current_generation()
+        return generation.name if generation is not None else None
+
     def current_generation(self) -> Path | None:
+        """The serving generation's folder (in server mode a path that only names it)."""
+        if self.remote:
+            name = self.serving_generation()
+            return self.root / name if name else None
         pointer = self.root / POINTER
         if not pointer.exists():
             return None
@@ -146,6 +217,9 @@ class KnowledgeStore:
         return path if path.is_dir() else None
 
     def previous_generation(self) -> Path | None:
+        if self.remote:
+            name = self._meta().get("previous")
+            return self.root / name if name else None
         pointer = self.root / PREVIOUS
         if not pointer.exists():
             return None
@@ -159,16 +233,51 @@ class KnowledgeStore:
 
     def _switch(self, generation: Path) -> None:
         current = self.current_generation()
+        if self.remote:
+            # One metadata write names both, so a reader never sees a half switch.
+            previous = current.name if current is not None and current.name != generation.name else None
+            self._write_meta(serving=generation.name, previous=previous)
+            return
         if current is not None and current != generation:
             self._write_pointer(PREVIOUS, current)
         self._write_pointer(POINTER, generation)
 
+    def _remote_generations(self) -> dict[str, list[str]]:
+        """Generation name -> its collection names, on the Chroma server."""
+        found: dict[str, list[str]] = {}
+        for collection in self._remote_client().list_collections():
+            name = getattr(collection, "name", collection)
+            if name.startswith("gen-") and "." in name:
+                found.setdefault(name.rsplit(".", 1)[0], []).append(name)
+        return found
+
     def _prune(self) -> None:
         """Removes every generation but the serving one and the one before it."""
         keep = {self.current_generation(), self.previous_generation()}
+        if self.remote:
+            names = {g.name for g in keep if g is not None}
+            meta = self._meta()
+            for generation, collections in self._remote_generations().items():
+                if generation not in names:
+                    for name in collections:
+                        self._remote_client().delete_collection(name)
+                    for key in (f"format:{generation}", f"origin:{generation}"):
+                        meta.pop(key, None)
+            if (self.root / SNAPSHOTS).is_dir():  # this machine's caches of pruned generations
+                for cached in (self.root / SNAPSHOTS).iterdir():
+                    if cached.name not in names:
+                        shutil.rmtree(cached, ignore_errors=True)
+            meta.pop("hnsw:space", None)
+            self._meta_collection().modify(metadata=meta)
+            return
         for child in self.root.iterdir():
             if child.is_dir() and child.name.startswith("gen-") and child not in keep:
                 shutil.rmtree(child, ignore_errors=True)
+
+    def _format(self, generation: Path) -> int:
+        if self.remote:
+            return int(self._meta().get(f"format:{generation.name}", 1))
+        return generation_format(generation)
 
     def rollback(self) -> Path:
         """Serves the previous generation again (the one rolled back from becomes the previous)."""
@@ -180,25 +289,52 @@ class KnowledgeStore:
 
     def generations(self) -> list[dict]:
         """Every generation on disk, newest first: name, serving/previous, format, origin, records."""
+        current, previous = self.current_generation(), self.previous_generation()
+        if self.remote:
+            meta = self._meta()
+            rows = []
+            for name in sorted(self._remote_generations(), reverse=True):  # names start with their time
+                state = "serving" if current and name == current.name else "previous" if previous and name == previous.name else "unused"
+                client, prefix = self._client(name)
+                try:
+                    records = sum(client.get_collection(prefix + c).count() for c in COLLECTIONS.values())
+                except Exception:  # noqa: BLE001 - a broken generation is shown, not fatal
+                    records = None
+                origin = json.loads(meta.get(f"origin:{name}", '{"by": "unknown"}'))
+                rows.append({"generation": name, "state": state, "format": int(meta.get(f"format:{name}", 1)), "origin": origin, "records": records})
+            return rows
         if not self.root.is_dir():
             return []
-        current, previous = self.current_generation(), self.previous_generation()
         rows = []
         for child in sorted((c for c in self.root.iterdir() if c.is_dir() and c.name.startswith("gen-")), key=lambda c: c.stat().st_mtime, reverse=True):
             state = "serving" if child == current else "previous" if child == previous else "unused"
             rows.append({"generation": child.name, "state": state, "format": generation_format(child), "origin": generation_origin(child), "records": _count_records(child)})
         return rows
 
-    def _collections(self, client) -> dict[str, object]:
+    def _collections(self, client, prefix: str = "") -> dict[str, object]:
         return {
             kind: client.get_or_create_collection(
-                name=name, embedding_function=self.embedding_function, metadata=HNSW
+                name=prefix + name, embedding_function=self.embedding_function, metadata=HNSW
             )
             for kind, name in COLLECTIONS.items()
         }
 
-    def _chunk_collection(self, client):
-        return client.get_or_create_collection(name=CHUNKS, embedding_function=self.embedding_function, metadata={"hnsw:space": "cosine"})
+    def _chunk_collection(self, client, prefix: str = ""):
+        return client.get_or_create_collection(name=prefix + CHUNKS, embedding_function=self.embedding_function, metadata={"hnsw:space": "cosine"})
+
+    def _copy_remote(self, source: str, target: str) -> None:
+        """Copies a generation's collections on the Chroma server (the counterpart of copying its folder)."""
+        client = self._remote_client()
+        for name in (*COLLECTIONS.values(), CHUNKS):
+            try:
+                old = client.get_collection(f"{source}.{name}", embedding_function=self.embedding_function)
+            except Exception:  # noqa: BLE001 - a generation without chunks has no such collection
+                continue
+            new = client.get_or_create_collection(name=f"{target}.{name}", embedding_function=self.embedding_function, metadata=old.metadata)
+            for offset in range(0, old.count(), 4000):
+                page = old.get(include=["metadatas", "embeddings", "documents"], limit=4000, offset=offset)
+                if page["ids"]:
+                    new.upsert(ids=page["ids"], embeddings=page["embeddings"], metadatas=page["metadatas"], documents=page["documents"])
 
     # -- writing -----------------------------------------------------------------------
     def ingest(self, records: Sequence[Record], *, sync: bool = False, progress: bool = False, origin: dict | None = None) -> IngestReport:
@@ -206,18 +342,22 @@ class KnowledgeStore:
 
         `origin` is written into the new generation (what built it: see `store ensure`)."""
         started = time.perf_counter()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.remote:
+            self.root.mkdir(parents=True, exist_ok=True)
         current = self.current_generation()
         generation = self.root / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-        if current is not None:
-            shutil.copytree(current, generation)
+        if current is not None and self.remote:
+            self._copy_remote(current.name, generation.name)
+        elif current is not None:
+            # The copy's contents will change: the serving generation's snapshot cache is not copied.
+            shutil.copytree(current, generation, ignore=shutil.ignore_patterns(SNAPSHOT, f".{SNAPSHOT}.*"))
             for name in (FORMAT_FILE, ORIGIN_FILE):
                 (generation / name).unlink(missing_ok=True)
         # An older format's embeddings are not comparable (one cut text per record): re-embed all.
-        migrate = current is not None and generation_format(current) < FORMAT
-        client = _chroma(generation)
-        collections = self._collections(client)
-        chunks = self._chunk_collection(client)
+        migrate = current is not None and self._format(current) < FORMAT
+        client, prefix = self._client(generation.name)
+        collections = self._collections(client, prefix)
+        chunks = self._chunk_collection(client, prefix)
         added = updated = unchanged = removed = 0
         for kind, collection in collections.items():
             wanted = [r for r in records if r.kind == kind]
@@ -239,8 +379,11 @@ class KnowledgeStore:
             removed += len(stale)
         self._write_multilingual(generation, collections, progress=progress)
         del client, collections, chunks
-        (generation / FORMAT_FILE).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
-        (generation / ORIGIN_FILE).write_text(json.dumps(origin or {"by": "ingest"}), encoding="utf-8")
+        if self.remote:
+            self._write_meta(**{f"format:{generation.name}": FORMAT, f"origin:{generation.name}": json.dumps(origin or {"by": "ingest"})})
+        else:
+            (generation / FORMAT_FILE).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
+            (generation / ORIGIN_FILE).write_text(json.dumps(origin or {"by": "ingest"}), encoding="utf-8")
         self._switch(generation)
         self._prune()
         return IngestReport(added, updated, unchanged, removed, generation.name, round(time.perf_counter() - started, 3))
@@ -295,15 +438,42 @@ class KnowledgeStore:
 
     # -- reading -----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """All records and embeddings of the serving generation (empty when none was built)."""
+        """All records and embeddings of the serving generation (empty when none was built).
+
+        Read from Chroma once per generation, then from a snapshot cache beside it (`_snapshot_dir`):
+        records as JSON lines, vectors as .npy files opened memory-mapped, so a second load (a restart,
+        another action server on the machine, a new generation's first reader after the first) skips
+        Chroma's paging and shares the vectors' pages through the OS cache."""
         generation = self.current_generation()
         if generation is None:
             return Snapshot([], np.zeros((0, self.embedder.dimension), dtype=np.float32))
-        client = _chroma(generation)
+        cache = self._snapshot_dir(generation.name)
+        if (cache / SNAPSHOT_DONE).exists():
+            try:
+                cached = _read_snapshot(cache)
+                # The multilingual index is its own file of the generation, matched to the records by hash.
+                records = cached.records
+                cached.multilingual = load_index(generation, [r.id for r in records], lambda row: content_hash(records[row]))
+                return cached
+            except (OSError, ValueError, KeyError, TypeError):
+                logger.warning("unreadable snapshot cache %s: reading the generation from Chroma", cache)
+        snapshot = self._snapshot_from_chroma(generation)
+        try:
+            _write_snapshot(cache, snapshot)
+        except OSError as exc:  # a read-only store still serves, only slower to load
+            logger.warning("could not write the snapshot cache %s: %s", cache, exc)
+        return snapshot
+
+    def _snapshot_dir(self, generation: str) -> Path:
+        # Local mode: inside the generation (pruned with it). Server mode: under the local store folder.
+        return self.root / SNAPSHOTS / generation if self.remote else self.root / generation / SNAPSHOT
+
+    def _snapshot_from_chroma(self, generation: Path) -> Snapshot:
+        client, prefix = self._client(generation.name)
         records: list[Record] = []
         hashes: list[str] = []
         vectors: list[np.ndarray] = []
-        for collection in self._collections(client).values():
+        for collection in self._collections(client, prefix).values():
             total = collection.count()
             for offset in range(0, total, 5000):
                 page = collection.get(include=["metadatas", "embeddings"], limit=5000, offset=offset)
@@ -315,8 +485,8 @@ class KnowledgeStore:
         row_of = {r.id: i for i, r in enumerate(records)}
         owners: list[int] = []
         chunk_vectors: list[np.ndarray] = []
-        if generation_format(generation) >= FORMAT:
-            collection = self._chunk_collection(client)
+        if self._format(generation) >= FORMAT:
+            collection = self._chunk_collection(client, prefix)
             for offset in range(0, collection.count(), 5000):
                 page = collection.get(include=["metadatas", "embeddings"], limit=5000, offset=offset)
                 for meta, vector in zip(page["metadatas"], page["embeddings"]):
@@ -329,11 +499,11 @@ class KnowledgeStore:
 
     def query_ann(self, kind: str, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from Chroma's HNSW index: (id, cosine similarity)."""
-        generation = self.current_generation()
+        generation = self.serving_generation()
         if generation is None:
             return []
         if self._reader is None or self._reader[0] != generation:
-            self._reader = (generation, self._collections(_chroma(generation)))
+            self._reader = (generation, self._collections(*self._client(generation)))
             self._counts = {}
         collection = self._reader[1][kind]
         # A generation never changes once it serves, and count() costs ~5 ms at 100k rows.
@@ -344,6 +514,50 @@ class KnowledgeStore:
             return []
         result = collection.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+
+SNAPSHOT = "snapshot-v1"  # the cache of a local generation's snapshot, inside its folder
+SNAPSHOTS = "snapshots"  # server mode: <store dir>/snapshots/<generation>/
+SNAPSHOT_DONE = "complete"  # written last: a cache without it is ignored (and rewritten)
+
+
+def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
+    """Writes the cache into a temporary folder and renames it, so readers never see half of one."""
+    if (folder / SNAPSHOT_DONE).exists():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp.mkdir()
+    try:
+        with (tmp / "records.jsonl").open("w", encoding="utf-8") as out:
+            for record in snapshot.records:
+                out.write(json.dumps(record_to_json(record, private=True), ensure_ascii=False) + "\n")
+        np.save(tmp / "embeddings.npy", np.ascontiguousarray(snapshot.embeddings, dtype=np.float32))
+        chunks = snapshot.chunk_embeddings if snapshot.chunk_embeddings is not None else np.zeros((0, snapshot.embeddings.shape[1]), dtype=np.float32)
+        np.save(tmp / "chunk_embeddings.npy", np.ascontiguousarray(chunks, dtype=np.float32))
+        rows = snapshot.chunk_rows if snapshot.chunk_rows is not None else np.zeros(0, dtype=np.int64)
+        np.save(tmp / "chunk_rows.npy", np.asarray(rows, dtype=np.int64))
+        (tmp / SNAPSHOT_DONE).write_text(str(len(snapshot.records)), encoding="utf-8")
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another process wrote it first: theirs is as good
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_snapshot(folder: Path) -> Snapshot:
+    with (folder / "records.jsonl").open(encoding="utf-8") as lines:
+        records = [record_from_json(json.loads(line)) for line in lines if line.strip()]
+    embeddings = np.load(folder / "embeddings.npy", mmap_mode="r")
+    if len(records) != int((folder / SNAPSHOT_DONE).read_text(encoding="utf-8")) or embeddings.shape[0] != len(records):
+        raise ValueError("snapshot cache does not match its record count")
+    return Snapshot(
+        records,
+        embeddings,
+        np.load(folder / "chunk_embeddings.npy", mmap_mode="r"),
+        np.load(folder / "chunk_rows.npy"),
+    )
 
 
 def _metadata(record: Record) -> dict:

@@ -354,3 +354,27 @@ def test_ensure_builds_only_when_missing_or_the_seed_changed_and_keeps_an_operat
         assert store.current_generation() == imported and "left as it is" in capsys.readouterr().out
     finally:
         settings_module.settings.cache_clear()
+
+
+def test_a_serving_process_swaps_in_a_new_generation_whole(tmp_path, embedder):
+    """The generation watch: `refresh` loads the new import behind the same handle; a search that holds
+    the old retriever finishes on it, the next one sees the new records."""
+    from dataclasses import replace
+
+    from knowledge.services import build_services
+    from knowledge.settings import load_settings
+
+    records = load_catalogue([MINI_CATALOGUE])
+    store = KnowledgeStore(tmp_path / "store", embedder, chroma_url="")
+    store.ingest([r for r in records if r.id != "s-rainwater"], sync=True)
+    config = replace(load_settings(), chroma_url="", state_dir=tmp_path)
+    services = build_services(config, store_dir=tmp_path / "store", embedder=embedder, warm=False)
+    handle, old = services.retriever, services.retriever.current
+    assert services.generation == store.serving_generation() and services.refresh() is False
+    assert handle.get("s-rainwater") is None
+
+    report = store.ingest(records, sync=True)
+    assert services.refresh() is True and services.generation == report.generation
+    assert services.retriever is handle and handle.current is not old
+    assert handle.search("rainwater ponds for dry villages", top_k=1)[0].id == "s-rainwater"
+    assert old.get("s-rainwater") is None  # the retriever an in-flight search holds is left whole
