@@ -166,3 +166,12 @@ def faq(embedder, encoder):
 def test_faq_check_across_languages(faq, question, picked, confidence, answered):
     match = faq.check(question, picked, confidence)
     assert (match.entry.id if match else None) == answered
+
+
+def test_a_restart_reading_the_snapshot_cache_keeps_cross_lingual_search(tmp_path, embedder, encoder):
+    KnowledgeStore(tmp_path, embedder, encoder).ingest(load_catalogue([MINI_CATALOGUE]))
+    first = KnowledgeStore(tmp_path, embedder).snapshot()  # reads Chroma, writes the cache
+    again = KnowledgeStore(tmp_path, embedder).snapshot()  # a restarted server: from the cache
+    assert first.multilingual is not None and again.multilingual is not None
+    assert [r.id for r in again.records] == [r.id for r in first.records]
+    assert Retriever(KnowledgeStore(tmp_path, embedder), embedder).cross_lingual
