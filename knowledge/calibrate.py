@@ -81,6 +81,30 @@ def best_floor(answerable: np.ndarray, unanswerable: np.ndarray) -> FloorScore:
     )
 
 
+def cross_validated_floor(answerable: np.ndarray, missing: np.ndarray, k: int, seed: int) -> dict:
+    """The floor fitted on all top relevances, and its precision/recall at saying "no close match" when
+    each fold's floor is fitted without that fold (answerable and unanswerable needs folded apart)."""
+    answer_folds, missing_folds = folds(len(answerable), k, seed), folds(len(missing), k, seed + 1)
+    tp = fp = 0
+    for a_test, m_test in zip(answer_folds, missing_folds):
+        a_train = np.setdiff1d(np.arange(answerable.size), a_test)
+        m_train = np.setdiff1d(np.arange(missing.size), m_test)
+        floor = best_floor(answerable[a_train], missing[m_train]).threshold
+        tp += int((missing[m_test] < floor).sum())
+        fp += int((answerable[a_test] < floor).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / missing.size
+    overall = best_floor(answerable, missing)
+    return {
+        "threshold": round(overall.threshold, 4),
+        "fit_precision": round(overall.precision, 4),
+        "fit_recall": round(overall.recall, 4),
+        "cv_precision": round(precision, 4),
+        "cv_recall": round(recall, 4),
+        "cv_f1": round(2 * precision * recall / (precision + recall) if precision + recall else 0.0, 4),
+    }
+
+
 def calibrate(retriever, *, k: int = FOLDS, seed: int = SEED, log=_log) -> dict:
     from knowledge.search import RelevanceModel
 
@@ -119,25 +143,7 @@ def calibrate(retriever, *, k: int = FOLDS, seed: int = SEED, log=_log) -> dict:
         "folds": k,
     }
     if missing.size:
-        answer_folds, missing_folds = folds(len(answerable), k, seed), folds(len(missing), k, seed + 1)
-        tp = fp = 0
-        for a_test, m_test in zip(answer_folds, missing_folds):
-            a_train = np.setdiff1d(np.arange(answerable.size), a_test)
-            m_train = np.setdiff1d(np.arange(missing.size), m_test)
-            floor = best_floor(answerable[a_train], missing[m_train]).threshold
-            tp += int((missing[m_test] < floor).sum())
-            fp += int((answerable[a_test] < floor).sum())
-        precision = tp / (tp + fp) if tp + fp else 1.0
-        recall = tp / missing.size
-        overall = best_floor(answerable, missing)
-        result.update(
-            threshold=round(overall.threshold, 4),
-            fit_precision=round(overall.precision, 4),
-            fit_recall=round(overall.recall, 4),
-            cv_precision=round(precision, 4),
-            cv_recall=round(recall, 4),
-            cv_f1=round(2 * precision * recall / (precision + recall) if precision + recall else 0.0, 4),
-        )
+        result.update(cross_validated_floor(answerable, missing, k, seed))
     else:
         log("no unanswerable needs in knowledge/eval/: the floor keeps its current value")
         result["threshold"] = original.floor
@@ -190,23 +196,7 @@ def calibrate_foreign(retriever, *, k: int = FOLDS, seed: int = SEED, log=_log) 
     answerable = np.asarray([top_relevance(retriever, q.query, q.kind, q.filters) for q in queries])
     missing = np.asarray([top_relevance(retriever, q.query, q.kind) for q in unanswerable])
     if missing.size:
-        answer_folds, missing_folds = folds(len(answerable), k, seed), folds(len(missing), k, seed + 1)
-        tp = fp = 0
-        for a_test, m_test in zip(answer_folds, missing_folds):
-            floor = best_floor(answerable[np.setdiff1d(np.arange(answerable.size), a_test)], missing[np.setdiff1d(np.arange(missing.size), m_test)]).threshold
-            tp += int((missing[m_test] < floor).sum())
-            fp += int((answerable[a_test] < floor).sum())
-        precision = tp / (tp + fp) if tp + fp else 1.0
-        recall = tp / missing.size
-        overall = best_floor(answerable, missing)
-        result.update(
-            threshold=round(overall.threshold, 4),
-            fit_precision=round(overall.precision, 4),
-            fit_recall=round(overall.recall, 4),
-            cv_precision=round(precision, 4),
-            cv_recall=round(recall, 4),
-            cv_f1=round(2 * precision * recall / (precision + recall) if precision + recall else 0.0, 4),
-        )
+        result.update(cross_validated_floor(answerable, missing, k, seed))
     else:
         result["threshold"] = original.foreign_floor
     retriever.relevance = replace(retriever.relevance, foreign_floor=result["threshold"])
