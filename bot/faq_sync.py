@@ -6,11 +6,9 @@ from `knowledge/data/faq.jsonl`, the single source of FAQ content.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
 
+from bot.generated import write_or_check
 from knowledge.catalogue import FaqEntry, load_faq
 from knowledge.settings import DATA_DIR, PROJECT_ROOT
 
@@ -40,20 +38,7 @@ def render(entries: list[FaqEntry]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    content = render(load_faq(DATA_DIR / "faq.jsonl"))
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != content:
-            print(f"{TARGET} is out of date: run `python -m bot.faq_sync`", file=sys.stderr)
-            return 1
-        return 0
-    Path(TARGET).write_text(content, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
-
+    return write_or_check(TARGET, lambda: render(load_faq(DATA_DIR / "faq.jsonl")), "python -m bot.faq_sync", __doc__, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -10,11 +10,9 @@ an unseen acronym looks like any unknown word and the question drifts to the FAQ
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
 
+from bot.generated import write_or_check
 from knowledge.catalogue import Partner, load_catalogue, load_faq
 from knowledge.settings import DATA_DIR, PROJECT_ROOT
 
@@ -64,20 +62,7 @@ def content() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = content()
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is out of date: run `python -m bot.partner_names`", file=sys.stderr)
-            return 1
-        return 0
-    Path(TARGET).write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
-
+    return write_or_check(TARGET, content, "python -m bot.partner_names", __doc__, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

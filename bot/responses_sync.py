@@ -8,14 +8,12 @@ so they are the same intents and texts in every language.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.generated import write_or_check
 from knowledge.settings import PROJECT_ROOT
 
 DOMAIN = PROJECT_ROOT / "domain.yml"
@@ -73,20 +71,7 @@ def updated_domain(current: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    current = DOMAIN.read_text(encoding="utf-8")
-    content = updated_domain(current)
-    if args.check:
-        if current != content:
-            print(f"{DOMAIN} is out of date: run `python -m bot.responses_sync`", file=sys.stderr)
-            return 1
-        return 0
-    Path(DOMAIN).write_text(content, encoding="utf-8")
-    print(f"wrote {DOMAIN}")
-    return 0
-
+    return write_or_check(DOMAIN, lambda: updated_domain(DOMAIN.read_text(encoding="utf-8")), "python -m bot.responses_sync", __doc__, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())
