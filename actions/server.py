@@ -37,13 +37,13 @@ from actions.registry import build_actions
 from introductions.bootstrap import build_introductions
 from knowledge.services import build_services
 from knowledge.settings import secret, settings
+from ops.proxy import direct_loopback
 
 logger = logging.getLogger("actions.server")
 
 
 OPEN_PATHS = frozenset({"/health"})  # what a caller without the token may reach
 LOOPBACK_PATHS = frozenset({"/ready", "/metrics"})  # also open to a direct caller on this machine
-LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def pool_size(configured: int) -> int:
@@ -83,12 +83,6 @@ class OffloadingExecutor(ActionExecutor):
         return loop.run_until_complete(ActionExecutor.run(self, action_call))
 
 
-def _is_direct_loopback(request: Request) -> bool:
-    """A caller on this machine that did not come through a proxy (which would add forwarding headers)."""
-    forwarded = any(h in request.headers for h in ("x-forwarded-for", "forwarded", "x-real-ip"))
-    return request.ip in LOOPBACK and not forwarded
-
-
 def require_token(app: Sanic, token: str) -> None:
     """Refuses every route but /health (/webhook runs actions on the tracker it is given) without the
     token; /ready and /metrics also answer a direct loopback caller (a supervisor, a local Prometheus)."""
@@ -98,7 +92,7 @@ def require_token(app: Sanic, token: str) -> None:
     async def check_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
-        if request.path in LOOPBACK_PATHS and _is_direct_loopback(request):
+        if request.path in LOOPBACK_PATHS and direct_loopback(request):
             return None
         given = (request.args.get("token") or "").encode("utf-8")
         if not hmac.compare_digest(given, expected):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import ipaddress
 import json
 import logging
 import time
@@ -33,6 +32,7 @@ from introductions.service import DecisionResult, IntroductionService, InvalidRe
 from introductions.telegram import BRIDGE_SIGNATURE_HEADER, TelegramAnswer, TelegramNotifier, verify_bridge_request
 from introductions.tokens import DecisionError, signing_secret
 from knowledge.settings import Settings, settings
+from ops.proxy import direct_loopback
 
 logger = logging.getLogger("introductions.web")
 T = TypeVar("T")
@@ -254,16 +254,6 @@ def outbox_state(engine: Engine, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> dic
     return {"backlog": backlog, "failed": failed, "oldest_due_seconds": age}
 
 
-def _loopback_only(request: Request) -> bool:
-    # nginx sets X-Forwarded-For: a request that came through it is not an operator's on this machine.
-    if request.headers.get("X-Forwarded-For"):
-        return False
-    try:
-        return ipaddress.ip_address(request.ip).is_loopback
-    except ValueError:
-        return False
-
-
 def build_app(context: PartnerWebContext, *, load: bool = True, deliver: bool = True) -> Sanic:
     app = Sanic("galaxy_partners", configure_logging=False)
     install(app, context, deliver=deliver)
@@ -288,13 +278,13 @@ def build_app(context: PartnerWebContext, *, load: bool = True, deliver: bool = 
     async def health(request: Request) -> HTTPResponse:
         body: dict[str, Any] = {"status": "ok", "introductions": context.introductions is not None}
         # The store's details are for operators on the machine; the public answer stays a liveness check.
-        if _loopback_only(request):
+        if direct_loopback(request):
             body.update(await asyncio.get_running_loop().run_in_executor(None, store_state))
         return json_response(body)
 
     @app.get("/metrics")
     async def metrics(request: Request) -> HTTPResponse:
-        if not _loopback_only(request):
+        if not direct_loopback(request):
             return json_response({"error": "not found"}, status=404)
         await asyncio.get_running_loop().run_in_executor(None, store_state)
         return raw_response(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -118,3 +118,21 @@ async def test_the_action_server_runs_actions_only_for_the_token(context) -> Non
         assert listed.status_code == 200 and {"name": "action_search_solutions"} in listed.json()
         assert (await client.get("/introductions/x/accept", params={"token": "rasa-knows-this"})).status_code >= 400, \
             "partner pages are not served by the action server"
+
+
+class _Request:
+    def __init__(self, ip: str, headers: dict[str, str] | None = None) -> None:
+        self.ip = ip
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+
+
+def test_only_a_direct_caller_on_this_machine_counts_as_loopback() -> None:
+    from ops.proxy import direct_loopback
+
+    assert direct_loopback(_Request("127.0.0.1"))
+    assert direct_loopback(_Request("::1"))
+    # through nginx (any forwarding header), from elsewhere, or with no usable address: not loopback
+    for headers in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"}, {"X-Real-IP": "203.0.113.9"}):
+        assert not direct_loopback(_Request("127.0.0.1", headers))
+    assert not direct_loopback(_Request("203.0.113.9"))
+    assert not direct_loopback(_Request(""))

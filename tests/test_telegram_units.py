@@ -194,3 +194,11 @@ def test_the_widgets_erase_history_payload_is_not_sent_to_a_chat() -> None:
     assert [m.text for m in render(replies, lambda payload: payload)] == ["Your data is deleted."]
     # Another custom payload with text still reaches the chat.
     assert [m.text for m in render([{"custom": {"text": "hello"}}], lambda payload: payload)] == ["hello"]
+
+
+def test_buttons_without_a_text_are_headed_in_the_users_language(payloads):
+    buttons = [{"title": "Oui", "payload": "/affirm"}]
+    french = render([{"buttons": buttons}], payloads.callback_data, choose_text=bridge_module.bridge_text("choose_one", "fr"))
+    assert french[0].text == "Choisissez :" and french[0].buttons
+    # an interface language the assistant does not speak gets English
+    assert render([{"buttons": buttons}], payloads.callback_data, choose_text=bridge_module.bridge_text("choose_one", "pt-br"))[0].text == "Choose one:"

@@ -4,7 +4,6 @@ came through a proxy (X-Forwarded-For) is refused, so only an operator on the ma
 the worker reads them."""
 from __future__ import annotations
 
-import ipaddress
 import time
 from typing import Any
 
@@ -12,6 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from ops.proxy import direct_loopback
 
 TURNS = Counter("galaxy_turns_total", "User turns handled, by channel", ["channel"])
 TURN_ERRORS = Counter("galaxy_turn_errors_total", "Turns that raised, by channel", ["channel"])
@@ -42,15 +43,6 @@ class TurnTimer:
 
     def silent(self) -> None:
         SILENT_TURNS.labels(self.channel).inc()
-
-
-def from_loopback(request: Request) -> bool:
-    if request.headers.get("X-Forwarded-For"):
-        return False
-    try:
-        return ipaddress.ip_address(request.ip).is_loopback
-    except ValueError:
-        return False
 
 
 def _sql_engine(store: Any) -> Any:
@@ -98,12 +90,12 @@ def install(app: Sanic) -> None:
     """`/metrics` and `/ready` on the worker's app."""
 
     async def metrics(request: Request) -> HTTPResponse:
-        if not from_loopback(request):
+        if not direct_loopback(request):
             return response.text("not found", status=404)
         return response.raw(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
     async def readiness(request: Request) -> HTTPResponse:
-        if not from_loopback(request):
+        if not direct_loopback(request):
             return response.text("not found", status=404)
         state = await worker_readiness(request.app)
         return response.json(state, status=200 if state.get("ready") else 503)

@@ -289,7 +289,9 @@ class TelegramBridge:
                 replies = [{"text": bridge_text("rasa_down", language_code)}]
         if silent_ok and not replies:
             return False
-        await self.send(context, chat_id, render(replies, self.payloads.callback_data))
+        await self.send(
+            context, chat_id, render(replies, self.payloads.callback_data, choose_text=bridge_text("choose_one", language_code))
+        )
         return bool(replies)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: list[OutgoingMessage]) -> None:

@@ -127,8 +127,11 @@ def keyboard(
     return rows
 
 
-def render(messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str]) -> list[OutgoingMessage]:
-    """Telegram messages for one Rasa reply, in order; a message's buttons go under its last part."""
+def render(
+    messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str], *, choose_text: str = NO_TEXT_WITH_BUTTONS
+) -> list[OutgoingMessage]:
+    """Telegram messages for one Rasa reply, in order; a message's buttons go under its last part.
+    `choose_text` heads buttons that came without a text (Telegram needs one), in the user's language."""
     out: list[OutgoingMessage] = []
     for message in messages:
         text = str(message.get("text") or "")
@@ -145,7 +148,7 @@ def render(messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str
         if text.strip():
             parts.extend(OutgoingMessage(text=chunk) for chunk in split_text(text))
         elif buttons and not parts:
-            parts.append(OutgoingMessage(text=NO_TEXT_WITH_BUTTONS))
+            parts.append(OutgoingMessage(text=choose_text))
         custom = message.get("custom")
         if isinstance(custom, dict) and custom.get("erase_history"):
             custom = None  # the web widget's signal to clear its stored history; a Telegram chat keeps its own
