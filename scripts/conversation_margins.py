@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import pathlib
+import re
 
 import yaml
+
+# Rasa's e2e annotation of entities in a user text: [words]{"entity": ...}, [words][{...}, {...}] or [words](name)
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\[\{.*?\}\]|\([^)]*\))")
+
+
+def plain(text: str) -> str:
+    """The words the user typed, without the entity annotations."""
+    return _ANNOTATION.sub(lambda m: m.group(1), text)
 
 
 def user_turns(folder: pathlib.Path):
@@ -23,12 +33,15 @@ def user_turns(folder: pathlib.Path):
         for story in data.get("stories", []):
             for step in story.get("steps", []):
                 if "user" in step and "intent" in step:
-                    yield path.name, story.get("story", ""), step["user"].strip(), step["intent"]
+                    yield path.name, story.get("story", ""), plain(step["user"].strip()), step["intent"]
 
 
 async def measure(model: str, folder: pathlib.Path, min_confidence: float, min_margin: float) -> int:
+    import structlog
     from rasa.core.agent import Agent
 
+    logging.basicConfig(level=logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     agent = Agent.load(model)
     weak = 0
     total = 0

@@ -50,6 +50,12 @@ def test_languages_we_do_not_speak_are_told_apart(text, code):
     assert (found.code, found.detected, found.supported) == (None, code, False)
 
 
+@pytest.mark.parametrize("text", ["are you an actual person?", "wait, are you an actual person?"])
+def test_english_the_identifier_half_reads_as_another_language_is_not_refused(text):
+    # lid.176 calls these Spanish at 0.89 with English the runner-up at 0.07: not "a language I don't speak"
+    assert identify(text).supported
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [("in Russian please", "ru"), ("en français svp", "fr"), ("по-русски, пожалуйста", "ru"), ("بالعربية من فضلك", "ar"), ("reply in English", "en")],

