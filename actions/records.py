@@ -14,7 +14,7 @@ from actions.formatting import ENGLISH, connectable, details_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer
 from actions.references import Reference, choice_buttons, describes_something, resolve
-from actions.search import ranked_page, run_search
+from actions.search import ranked_page, run_search, search_if_a_need
 from knowledge.catalogue import Record
 from knowledge.services import KnowledgeServices
 
@@ -107,9 +107,11 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
         if reference.record_id is None:
             if not state.results:
-                dispatcher.utter_message(
-                    text=t("records.which_record")
-                )
+                # "halal certification" read as a question about a record, with none shown: a need
+                found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+                if found is not None:
+                    return found
+                dispatcher.utter_message(text=t("records.which_record"))
                 return []
             explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []

@@ -289,6 +289,22 @@ class ActionSearchPartners(SearchAction):
         return "action_search_partners"
 
 
+async def search_if_a_need(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A message read as something else (out of scope, an FAQ question nobody wrote, a question about
+    no record) that the catalogue answers closely is a need after all ("coffee growing", "halal
+    certification"): its search. None when the catalogue has no close match: then it was not."""
+    text = latest_text(tracker)
+    if not text or not words(text):
+        return None
+    state = DialogueState.of(tracker)
+    # partners only when the message names one: place names alone make partner matches ("hotels in Istanbul")
+    kind = "partner" if services.retriever.named_partners(text) else "solution"
+    if ranked_page(services, text, kind, state.filters, 0)[2] != "match":
+        return None
+    search = ActionSearchPartners if kind == "partner" else ActionSearchSolutions
+    return await search(action.context).act(services, dispatcher, tracker, domain)
+
+
 class ActionRefineSearch(GalaxyAction):
     """Add, replace, remove, clear or list the filters of the current search."""
 

@@ -19,8 +19,8 @@ from actions.feedback import faq_ref, feedback_buttons
 from actions.records import show_record
 from actions.references import describe_match
 from actions.filters import FilterRequest
-from actions.search import ActionSearchPartners, ActionSearchSolutions, back_button, leftover_topic, ranked_page, refine
-from knowledge.catalogue import FaqEntry
+from actions.search import ActionSearchPartners, back_button, leftover_topic, refine, search_if_a_need
+from knowledge.catalogue import FaqEntry, Partner
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
 from knowledge.text import is_common_word, words
@@ -83,17 +83,16 @@ class ActionClarify(GalaxyAction):
             return show_record(services, dispatcher, state, described[0], t)
         if services.faq is not None:
             match = services.faq.best(text)
-            if match is not None:
+            if match is not None and not about_another_partner(match, services.retriever.named_partners(text)):
                 dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
                 return [SlotSet("faq_outcome", "answered")]
         request = FilterRequest.of(tracker, text)
         if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
             # "in Morocco" after a search, read as unsure: a filter change of that search
             return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
-        kind = "partner" if services.retriever.named_partners(text) else "solution"
-        if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
-            search = ActionSearchPartners if kind == "partner" else ActionSearchSolutions
-            return await search(self.context).act(services, dispatcher, tracker, domain)
+        found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+        if found is not None:
+            return found
         misses = recent_fallbacks(tracker)
         ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking", [])]
         buttons = []
@@ -129,12 +128,36 @@ class ActionAnswerFaq(GalaxyAction):
         if match is None and not text and services.faq is not None:
             entry = services.faq.get(entry_id)  # a button payload: the entry it names
             match = FaqMatch(entry, 1.0) if entry else None
+        named = services.retriever.named_partners(text) if text else []
+        if named and (match is None or about_another_partner(match, named)):
+            # "what is the South Centre?" read as a question about the Galaxy: the organisation's
+            # profile answers it, not the nearest FAQ entry (which would be about UNOSSC).
+            return await ActionSearchPartners(self.context).act(services, dispatcher, tracker, domain)
         if match is None:
+            # "human milk bank network" read as a question about the Galaxy: a need after all
+            found = await search_if_a_need(self, services, dispatcher, tracker, domain) if text else None
+            if found is not None:
+                return found
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "dont_know")]
         dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t) + feedback_buttons(faq_ref(match.entry.id)))
         outcome = "answered" if match.entry.id == entry_id else "low_confidence"
         return [SlotSet("faq_outcome", outcome)]
+
+
+def about_another_partner(match: FaqMatch, named: list[Partner]) -> bool:
+    """Whether the question names catalogue organisations of which the FAQ entry says nothing."""
+    return bool(named) and not any(names_partner(match.entry, partner) for partner in named)
+
+
+def names_partner(entry: FaqEntry, partner: Partner) -> bool:
+    """Whether an FAQ entry is about this organisation: its name, acronym or an alias appears in the
+    entry's question or answer (an acronym as written, a name in any case)."""
+    text = " ".join((entry.question, *entry.variants, entry.answer))
+    folded = text.casefold()
+    if partner.acronym and re.search(rf"\b{re.escape(partner.acronym)}\b", text):
+        return True
+    return any(name and name.casefold() in folded for name in (partner.name, *partner.aliases))
 
 
 class ActionFaqFallback(GalaxyAction):
@@ -166,6 +189,9 @@ class ActionOutOfScope(GalaxyAction):
             # no word of any language model's vocabulary ("asdf qwer", "KOICA?"): not understood rather
             # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
             return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
+        found = await search_if_a_need(self, services, dispatcher, tracker, domain)  # "coffee growing"
+        if found is not None:
+            return found
         if state.results and state.topic:
             t = Texts.of(tracker)
             dispatcher.utter_message(

@@ -190,7 +190,11 @@ class ServedStack:
         return reply.json()
 
     def tracker(self, sender: str, worker: int = 0) -> dict:
-        reply = requests.get(f"{self.worker_url(worker)}/conversations/{self.conversation_id(sender)}/tracker",
+        return self.tracker_of(self.conversation_id(sender), worker)
+
+    def tracker_of(self, conversation_id: str, worker: int = 0) -> dict:
+        """A conversation's tracker by its id (`rest:…`, `socketio:…`), read from one worker."""
+        reply = requests.get(f"{self.worker_url(worker)}/conversations/{conversation_id}/tracker",
                              params={"token": self.tokens["RASA_AUTH_TOKEN"]}, timeout=60)
         reply.raise_for_status()
         return reply.json()

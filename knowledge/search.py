@@ -37,6 +37,7 @@ from knowledge.catalogue import Partner, Record, Solution, record_to_json
 from knowledge.embedder import TextEmbedder
 from knowledge.geo import REGION_KEYS, fold, geography, sdg_name
 from knowledge.multilingual import ENGLISH, is_foreign, query_language, shared_encoder
+from knowledge.names_i18n import i18n_entities
 from knowledge.store import KnowledgeStore, Snapshot
 from knowledge.text import is_common_word, tokens, words
 
@@ -53,7 +54,11 @@ DEFAULT_FOREIGN_FLOOR = 0.3
 SDG_BOOST = 0.05  # a record on the goal the query is about (SdgTagger confident, or "SDG 7")
 COUNTRY_BOOST = 0.1  # a record in a country the query names
 REGION_BOOST = 0.05  # a record in a region the query names
-MAX_BOOST = SDG_BOOST + COUNTRY_BOOST + REGION_BOOST
+# A short query whose every word is in a record's title ("cassava", "halal certification"): the user
+# names that record's subject, though a word or two embed too thinly for the cosine floor to see it.
+TITLE_BOOST = 0.1
+TITLE_QUERY_WORDS = 3  # "short": at most this many content words
+MAX_BOOST = SDG_BOOST + COUNTRY_BOOST + REGION_BOOST + TITLE_BOOST
 FUSED_CEILING = 0.9  # fused scores stay below this; a partner named outright gets NAMED_PARTNER on top
 NAMED_PARTNER = 1.0
 # bm25s sets its own logger to DEBUG; its "building index" lines are noise for our users.
@@ -399,9 +404,10 @@ class Retriever:
         ml_dense = self._ml_dense(ml_vector, rows, depth, ml_extra) if ml_vector is not None else []
         lexical_scores = self._lexical_scores(kind, query, rows) if mode in ("hybrid", "bm25") else None
         lexical = _top_positive(lexical_scores, depth) if lexical_scores is not None else []
-        # The SDG tagger reads English: for another language only goals named by number count.
-        query_sdgs = self._query_sdgs(query, filters, use_tagger=not foreign)
-        countries, regions = _mentions(query)
+        # The SDG tagger reads English: for another language only goals named by number or by
+        # their official name in that language count.
+        query_sdgs = self._query_sdgs(query, filters, use_tagger=not foreign, language=language)
+        countries, regions = _mentions(query, is_foreign(language))
 
         # Candidates are the union of both rankings, each scored exactly by both measures, so a
         # record found by one ranking is not penalised for sitting just below the other's cut.
@@ -433,8 +439,11 @@ class Retriever:
                 weight = relevance.dense_weight
                 fused = weight * _scaled(cosine) + (1.0 - weight) * _scaled_from_zero(bm25)
             fused = fused + self._boosts(candidates, query_sdgs, countries - {filters.country}, regions - {filters.region})
-            fused = fused / (1.0 + MAX_BOOST)
+            titled = np.zeros(candidates.size, dtype=bool) if foreign else _titles_name(self.records, candidates, query)
+            fused = (fused + TITLE_BOOST * titled) / (1.0 + MAX_BOOST)
         fused = fused * FUSED_CEILING  # below 1.0: the named-partner bonus stays recognisable
+        if mode != "hybrid":
+            titled = np.zeros(candidates.size, dtype=bool)
         named = np.zeros(candidates.size, dtype=bool)
         if mode == "hybrid":
             for row in self._named_partners(query, kind):
@@ -448,6 +457,7 @@ class Retriever:
                     bm25 = np.append(bm25, float(lexical_scores[row]) if lexical_scores is not None else 0.0)
                     fused = np.append(fused, NAMED_PARTNER)
                     named = np.append(named, True)
+                    titled = np.append(titled, False)
         order = np.lexsort((candidates, -fused))[:limit]
         query_stems = set(tokens(query))
         query_countries = countries | ({filters.country} if filters.country else set())
@@ -468,7 +478,7 @@ class Retriever:
                 dense=float(absolute[i]),
                 lexical=float(bm25[i]),
                 # Without a query vector (BM25 mode) there is no absolute scale to judge by.
-                close_match=bool(named[i] or not judged or absolute[i] >= floor),
+                close_match=bool(named[i] or titled[i] or not judged or absolute[i] >= floor),
                 language=language,
                 **self._explain(int(candidates[i]), query_stems, explain_sdgs, query_countries, filters, regions, verbatim=verbatim),
             )
@@ -623,19 +633,17 @@ class Retriever:
                 found.extend(partner_rows)
         return [row for row in dict.fromkeys(found) if self.row_of.get(self.records[row].id) == row]
 
-    def _query_sdgs(self, query: str, filters: Filters, *, use_tagger: bool = True) -> set[int]:
+    def _query_sdgs(self, query: str, filters: Filters, *, use_tagger: bool = True, language: str = ENGLISH) -> set[int]:
         goals = {filters.sdg} if filters.sdg else set()
         for match in _SDG_NUMBER.finditer(query):
             number = int(match.group(1).translate(_EASTERN_DIGITS))
             if 1 <= number <= 17:
                 goals.add(number)
+        if is_foreign(language):  # "objectif Faim zéro", "цель «Качественное образование»"
+            goals.update(int(found["value"]) for found in i18n_entities(query) if found["entity"] == "sdg")
         if self.tagger is not None and use_tagger:
             goals.update(g for g, s in self.tagger.tag(query, top_k=2) if s >= 0.5)
         return goals
-
-    def _query_countries(self, query: str, filters: Filters) -> set[str]:
-        countries, _ = _mentions(query)
-        return countries | ({filters.country} if filters.country else set())
 
     def _explain(
         self,
@@ -716,13 +724,30 @@ def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]
     return table
 
 
+def _titles_name(records: list[Record], candidates: np.ndarray, query: str) -> np.ndarray:
+    """Per candidate: whether a short query's words all stand in the record's title. Every word typed
+    must be a content word: "community development project" says only "community" of its own."""
+    said = frozenset(tokens(query))
+    typed = re.findall(r"\w+", query)
+    if not 0 < len(said) == len(typed) <= TITLE_QUERY_WORDS:
+        return np.zeros(candidates.size, dtype=bool)
+    return np.fromiter((said <= _title_stems(records[row].title) for row in candidates.tolist()), dtype=bool, count=candidates.size)
+
+
+@lru_cache(maxsize=200_000)
+def _title_stems(title: str) -> frozenset[str]:
+    return frozenset(tokens(title))
+
+
 @lru_cache(maxsize=1024)
-def _mentions(query: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Countries and regions the query names ("in Kenya", "Malian", "West Africa").
+def _mentions(query: str, foreign: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    """Countries and regions the query names ("in Kenya", "Malian", "West Africa"); with `foreign`,
+    their French, Russian and Arabic names too, inflected ("au Sénégal", "в Казахстане", "بالمغرب").
 
     Longest spans win and are consumed, so "Papua New Guinea" is not also Guinea and
     "Central Asia" is not also Asia. A word of three letters or fewer counts only as a known
     capitalised acronym (UK, DRC, UAE): ISO codes would read "and" as Andorra and "ID" as Indonesia.
+    English queries never read the foreign names: "grenade" is not Grenada.
     """
     geo = geography()
     acronyms = {name: code for code, names in geo.uppercase_aliases.items() for name in names}
@@ -747,6 +772,12 @@ def _mentions(query: str) -> tuple[frozenset[str], frozenset[str]]:
             else:
                 continue
             used[start : start + size] = [True] * size
+    if foreign:
+        for found in i18n_entities(query):
+            if found["entity"] == "country":
+                countries.add(found["value"])
+            elif found["entity"] == "region":
+                regions.add(found["value"])
     return frozenset(countries), frozenset(regions)
 
 

@@ -89,6 +89,49 @@ def test_a_foreign_query_naming_a_country_or_a_goal_number_is_explained_by_them(
     assert "SDG 7" in first.why
 
 
+def test_a_country_named_in_its_own_language_and_case_counts_like_an_english_name(xl_retriever):
+    for query in ("вода для деревень в Кении", "المياه لقرى كينيا", "de l'eau pour les villages kényans"):
+        (first, *_) = xl_retriever.search(query, top_k=3)
+        assert first.id == "s-rainwater", query
+        assert "Kenya" in first.why, (query, first.why)
+
+
+@pytest.mark.parametrize(
+    ("query", "countries", "regions"),
+    [
+        ("проекты в Казахстане и Узбекистане", {"KAZ", "UZB"}, set()),
+        ("بالمغرب وتونس", {"MAR", "TUN"}, set()),
+        ("des solutions en Afrique de l'Ouest", set(), {"africa"}),
+        ("опыт стран СНГ", set(), {"europe_cis"}),
+        ("في أمريكا اللاتينية", set(), {"latin_america_caribbean"}),
+        ("énergie au Sénégal", {"SEN"}, set()),
+    ],
+)
+def test_foreign_mentions(query, countries, regions):
+    from knowledge.search import _mentions
+
+    found_countries, found_regions = _mentions(query, True)
+    assert countries <= found_countries and regions <= found_regions, (found_countries, found_regions)
+
+
+def test_english_queries_never_read_the_foreign_names():
+    from knowledge.search import _mentions
+
+    assert _mentions("grenade injuries in conflict zones", False) == (frozenset(), frozenset())
+    assert _mentions("grenade injuries in conflict zones", True)[0] == {"GRD"}  # French for Grenada
+
+
+def test_a_foreign_query_naming_a_goal_by_its_name_counts_that_goal(xl_retriever):
+    assert 2 in xl_retriever._query_sdgs("objectif Faim zéro au Kenya", _no_filters(), use_tagger=False, language="fr")
+    assert 2 not in xl_retriever._query_sdgs("Faim zéro", _no_filters(), use_tagger=False, language="en")
+
+
+def _no_filters():
+    from knowledge.search import Filters
+
+    return Filters()
+
+
 def test_a_foreign_need_the_catalogue_does_not_cover_is_no_close_match(xl_retriever):
     for query in ("programme de lancement de satellites spatiaux", "лицензирование атомных электростанций", "إنشاء سوق للأوراق المالية"):
         results = xl_retriever.search(query, top_k=3)

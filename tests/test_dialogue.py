@@ -241,6 +241,52 @@ async def test_an_faq_question_nobody_wrote_gets_an_honest_answer(context, track
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("selected", ["unossc_overview", "register_organisation"])
+async def test_a_question_about_a_named_organisation_read_as_faq_gets_its_profile(context, tracker_factory, domain, selected):
+    # "what is TIKA?" is about the partner, whatever FAQ entry the selector picked (none names TIKA)
+    tracker = tracker_factory("what is TIKA exactly?", intent="faq")
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{selected}", "confidence": 0.92}}}
+    messages, events = await run(ActionAnswerFaq(context), tracker, domain)
+    assert "Turkish Cooperation and Coordination Agency (TIKA)" in messages[0]["text"]
+    assert context.services.faq.get(selected).answer[:40] not in messages[0]["text"]
+    assert slots_of(events)["last_results"][0] == "p-tika"
+    unsure, _ = await run(ActionClarify(context), tracker_factory("what is TIKA exactly?", intent="nlu_fallback"), domain)
+    assert "Turkish Cooperation and Coordination Agency (TIKA)" in unsure[0]["text"]
+
+
+def test_an_faq_entry_naming_the_organisation_still_answers():
+    from actions.support import about_another_partner, names_partner
+    from knowledge.catalogue import FaqEntry, Partner
+    from knowledge.faq import FaqMatch
+
+    entry = FaqEntry(id="x", question="What is UNOSSC?", variants=("who runs the galaxy",), answer="The United Nations Office for South-South Cooperation hosts it.", source=None)
+    unossc = Partner(id="p-unossc", name="United Nations Office for South-South Cooperation", acronym="UNOSSC", aliases=(), type="un_entity", country=None, regions=(), sdgs=(), focus_areas=(), description="", source_url="")
+    care = Partner(id="p-care", name="Cooperative for Assistance and Relief Everywhere", acronym="CARE", aliases=(), type="ngo", country=None, regions=(), sdgs=(), focus_areas=(), description="", source_url="")
+    assert names_partner(entry, unossc) and not about_another_partner(FaqMatch(entry, 0.9), [unossc])
+    assert not names_partner(entry, care) and about_another_partner(FaqMatch(entry, 0.9), [care])
+    assert not about_another_partner(FaqMatch(entry, 0.9), [])
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("action", "intent"),
+    [(ActionOutOfScope, "out_of_scope"), (ActionAnswerFaq, "faq"), (ActionAnswerRecordQuestion, "ask_record")],
+)
+async def test_a_need_read_as_something_else_is_searched_when_the_catalogue_answers_it(context, tracker_factory, domain, action, intent):
+    # a bare topic read as out of scope, as an FAQ question nobody wrote, or as a question about no record
+    tracker = tracker_factory("donated breast milk for premature babies", intent=intent)
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/register_organisation", "confidence": 0.6}}}
+    messages, events = await run(action(context), tracker, domain)
+    assert "Human milk bank network" in messages[0]["text"]
+    assert slots_of(events)["last_query"] == "donated breast milk for premature babies"
+    # what the catalogue does not answer closely keeps its own reply
+    tracker = tracker_factory("what's the weather in Paris tomorrow?", intent=intent)
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/register_organisation", "confidence": 0.6}}}
+    messages, events = await run(action(context), tracker, domain)
+    assert "last_query" not in slots_of(events) and "Human milk" not in (messages[0].get("text") or "")
+
+
+@pytest.mark.asyncio
 async def test_repeated_fallbacks_vary_and_offer_a_person(context, tracker_factory, domain):
     tracker = tracker_factory("blorp", intent="nlu_fallback")
     first, _ = await run(ActionClarify(context), tracker, domain)

@@ -2,15 +2,14 @@
 legitimate path that still works. Real Rasa (through bot.channels), action server and partner web app."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
 
 import pytest
 import requests
-import websocket
 
+from harness.socketio_wire import RawSocketIO
 from harness.stack import PYTHON, ROOT, Stack, texts
 
 pytestmark = pytest.mark.e2e
@@ -25,37 +24,6 @@ def user_events(stack: Stack, conversation: str) -> list[dict]:
 def raw_post(stack: Stack, body: dict, token: str | None = None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     return requests.post(stack.rest_url, json=body, headers=headers, timeout=60)
-
-
-class RawSocketIO:
-    """socket.io over a websocket (Engine.IO 4), as a script would talk to the widget's channel."""
-
-    def __init__(self, rasa_url: str, origin: str | None = None) -> None:
-        url = rasa_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(url, timeout=60, **({"origin": origin} if origin else {"suppress_origin": True}))
-        assert self.ws.recv().startswith("0")
-        self.ws.send("40")
-        self.connected = self.receive_packet("4").startswith("40")
-
-    def receive_packet(self, prefix: str) -> str:
-        while True:
-            packet = self.ws.recv()
-            if packet == "2":
-                self.ws.send("3")
-            elif packet.startswith(prefix):
-                return packet
-
-    def emit(self, event: str, data: dict) -> None:
-        self.ws.send("42" + json.dumps([event, data]))
-
-    def receive(self, event: str):
-        while True:
-            name, data = json.loads(self.receive_packet("42")[2:])
-            if name == event:
-                return data
-
-    def close(self) -> None:
-        self.ws.close()
 
 
 @pytest.fixture

@@ -378,3 +378,17 @@ def test_a_serving_process_swaps_in_a_new_generation_whole(tmp_path, embedder):
     assert services.retriever is handle and handle.current is not old
     assert handle.search("rainwater ponds for dry villages", top_k=1)[0].id == "s-rainwater"
     assert old.get("s-rainwater") is None  # the retriever an in-flight search holds is left whole
+
+
+def test_a_short_query_naming_a_title_is_a_close_match_of_that_record(retriever):
+    import numpy as np
+
+    from knowledge.search import _titles_name
+
+    records = retriever.records
+    rows = np.arange(len(records))
+    titled = {records[row].id for row in rows[_titles_name(records, rows, "heritage corridors")]}
+    assert titled == {"s-heritage"}
+    assert not _titles_name(records, rows, "heritage corridors along the old trade routes of central asia").any()  # long: the cosine judges
+    (first, *_) = retriever.search("heritage corridors", top_k=3)
+    assert first.id == "s-heritage" and first.close_match

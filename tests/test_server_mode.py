@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from harness.served import ServedStack
+from harness.socketio_wire import RawSocketIO
 from harness.stack import texts
 
 APOLOGY = "Sorry, something went wrong on my side"  # bot/channels/rest.py, for a turn that failed
@@ -71,6 +72,21 @@ def test_the_lock_store_serialises_two_simultaneous_messages_on_two_workers(serv
         actions = [e.get("name") for e in by_text[messages[worker]] if e["event"] == "action"]
         assert actions[-1] == "action_listen"
     assert sum(1 for t in turns for e in t if e["event"] == "user") == 3
+
+
+def test_the_widget_channel_talks_over_a_websocket_through_nginx(served):
+    # nginx must pass the Upgrade handshake and keep one client on the worker that holds its session
+    client = RawSocketIO(served.url)
+    try:
+        assert client.connected
+        session_id = client.new_session()
+        assert "introduce you to a partner" in client.say("hello", session_id)["text"]
+        assert "AMEXCID" in client.say("tell me about AMEXCID", session_id)["text"]
+    finally:
+        client.close()
+    # the conversation is in the shared store, whichever worker served it
+    conversation = "socketio:" + session_id.partition(".")[0]  # bot/channels/sessions.py
+    assert [t[0]["text"] for t in _turns(served.tracker_of(conversation))] == ["hello", "tell me about AMEXCID"]
 
 
 def test_the_supervisor_restarts_a_killed_process(served):

@@ -10,10 +10,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import websocket
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from knowledge.catalogue import Solution, load_catalogue, load_faq
+from harness.socketio_wire import RawSocketIO
 from harness.stack import ROOT, SEED, Stack
 
 pytestmark = pytest.mark.e2e
@@ -236,48 +236,15 @@ def test_webinar_page_starts_a_new_conversation_with_a_hidden_webinar_payload_on
     assert user_texts(stack, session_id) == ["/webinar", top[0].question, "hi"]
 
 
-class RawSocketIO:
-    """Just enough of the socket.io wire protocol (Engine.IO 4 over a websocket) to talk to the
-    channel directly, for input the widget never sends."""
-
-    def __init__(self, rasa_url: str) -> None:
-        self.ws = websocket.create_connection(rasa_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=60)
-        assert self.ws.recv().startswith("0")  # Engine.IO open
-        self.ws.send("40")  # connect to the default namespace
-        self.receive_packet("40")
-
-    def receive_packet(self, prefix: str) -> str:
-        while True:
-            packet = self.ws.recv()
-            if packet == "2":
-                self.ws.send("3")  # answer pings while waiting
-            elif packet.startswith(prefix):
-                return packet
-
-    def emit(self, event: str, data: dict) -> None:
-        self.ws.send("42" + json.dumps([event, data]))
-
-    def receive(self, event: str):
-        while True:
-            name, data = json.loads(self.receive_packet("42")[2:])
-            if name == event:
-                return data
-
-    def close(self) -> None:
-        self.ws.close()
-
-
 def test_socketio_channel_answers_empty_text_without_a_turn_and_cuts_long_text(stack):
     client = RawSocketIO(stack.rasa_url)
     try:
-        client.emit("session_request", {"session_id": None})
-        session_id = client.receive("session_confirm")
-        client.emit("user_uttered", {"message": "   ", "session_id": session_id})
-        assert client.receive("bot_uttered")["text"].startswith(EMPTY_MESSAGE_REPLY)
+        assert client.connected
+        session_id = client.new_session()
+        assert client.say("   ", session_id)["text"].startswith(EMPTY_MESSAGE_REPLY)
         assert user_texts(stack, session_id) == []
 
-        client.emit("user_uttered", {"message": "water " * 1000, "session_id": session_id})
-        assert client.receive("bot_uttered")["text"]
+        assert client.say("water " * 1000, session_id)["text"]
         assert [len(text) for text in user_texts(stack, session_id)] == [3000]
     finally:
         client.close()

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from knowledge import names_i18n
 from knowledge.geo import REGION_KEYS, fold, geography, sdgs
 from knowledge.settings import DATA_DIR
 
@@ -145,8 +146,8 @@ def data_fingerprint() -> str:
         path = DATA_DIR / name
         if path.exists():
             digest.update(path.read_bytes())
-    for module in ("closed_values.py", "gazetteer_i18n.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
+    digest.update((Path(__file__).parent / "closed_values.py").read_bytes())
+    digest.update(Path(names_i18n.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
 

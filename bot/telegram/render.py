@@ -11,11 +11,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from actions.i18n import text as catalogue_text
+
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 SHORT_BUTTON_TITLE = 22  # titles up to this length share a keyboard row, two at a time
-NO_TEXT_WITH_BUTTONS = "Choose one:"
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
@@ -128,10 +129,11 @@ def keyboard(
 
 
 def render(
-    messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str], *, choose_text: str = NO_TEXT_WITH_BUTTONS
+    messages: Iterable[dict[str, Any]], callback_for: Callable[[str], str], *, choose_text: str | None = None
 ) -> list[OutgoingMessage]:
     """Telegram messages for one Rasa reply, in order; a message's buttons go under its last part.
-    `choose_text` heads buttons that came without a text (Telegram needs one), in the user's language."""
+    `choose_text` heads buttons that came without a text (Telegram needs one), in the user's language
+    (the catalogue's English `bridge.choose_one` when not given)."""
     out: list[OutgoingMessage] = []
     for message in messages:
         text = str(message.get("text") or "")
@@ -148,7 +150,7 @@ def render(
         if text.strip():
             parts.extend(OutgoingMessage(text=chunk) for chunk in split_text(text))
         elif buttons and not parts:
-            parts.append(OutgoingMessage(text=choose_text))
+            parts.append(OutgoingMessage(text=choose_text or catalogue_text("en", "bridge.choose_one")))
         custom = message.get("custom")
         if isinstance(custom, dict) and custom.get("erase_history"):
             custom = None  # the web widget's signal to clear its stored history; a Telegram chat keeps its own
