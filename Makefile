@@ -21,14 +21,16 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard knowledge/data/*.json) knowledge/names_i18n.py
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 # NLU languages beside English, each with an independent held-out set tests/nlu/outside_xx.yml;
-# `make test` fails below these intent-accuracy floors (set under what a fresh training measured)
+# `make test` fails below these intent-accuracy floors (set under what fresh trainings measured: two
+# trainings of 2026-12-02 gave en 0.928-0.934 / 0.907-0.913, fr 0.890-0.927 / 0.889-0.911,
+# ru 0.888-0.925 / 0.944-0.956, ar 0.907-0.944 / 0.822-0.856 on outside / outside2)
 NLU_LANGUAGES := fr ru ar
 # Two independent held-out sets per language: outside (2026-11) and outside2 (2026-12, by a helper that
 # had not seen the training data); tests/nlu/<set>.yml for English, <set>_xx.yml for the others.
 NLU_HELD_OUT := outside outside2
-NLU_FLOOR_en := 0.83
-NLU_FLOOR_fr := 0.80
-NLU_FLOOR_ru := 0.78
+NLU_FLOOR_en := 0.86
+NLU_FLOOR_fr := 0.83
+NLU_FLOOR_ru := 0.82
 NLU_FLOOR_ar := 0.77
 
 .PHONY: help run serve status chaos chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report margins
