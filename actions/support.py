@@ -81,11 +81,10 @@ class ActionClarify(GalaxyAction):
         described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
         if len(described) == 1:
             return show_record(services, dispatcher, state, described[0], t)
-        if services.faq is not None:
-            match = services.faq.best(text)
-            if match is not None and not about_another_partner(match, services.retriever.named_partners(text)):
-                dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
-                return [SlotSet("faq_outcome", "answered")]
+        match = faq_best(services, text)
+        if match is not None:
+            dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
+            return [SlotSet("faq_outcome", "answered")]
         request = FilterRequest.of(tracker, text)
         if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
             # "in Morocco" after a search, read as unsure: a filter change of that search
@@ -135,7 +134,7 @@ class ActionAnswerFaq(GalaxyAction):
             return await ActionSearchPartners(self.context).act(services, dispatcher, tracker, domain)
         if match is None:
             # "human milk bank network" read as a question about the Galaxy: a need after all
-            found = await search_if_a_need(self, services, dispatcher, tracker, domain) if text else None
+            found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:
                 return found
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state, t))
@@ -143,6 +142,15 @@ class ActionAnswerFaq(GalaxyAction):
         dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t) + feedback_buttons(faq_ref(match.entry.id)))
         outcome = "answered" if match.entry.id == entry_id else "low_confidence"
         return [SlotSet("faq_outcome", outcome)]
+
+
+def faq_best(services: KnowledgeServices, text: str) -> FaqMatch | None:
+    """The FAQ entry that clearly covers a question, by the FAQ's own search; None when none does or
+    when the question names catalogue organisations the entry says nothing about."""
+    match = services.faq.best(text) if services.faq is not None and text else None
+    if match is None or about_another_partner(match, services.retriever.named_partners(text)):
+        return None
+    return match
 
 
 def about_another_partner(match: FaqMatch, named: list[Partner]) -> bool:
@@ -168,7 +176,7 @@ class ActionFaqFallback(GalaxyAction):
         return "action_faq_fallback"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        match = services.faq.best(latest_text(tracker)) if services.faq else None
+        match = faq_best(services, latest_text(tracker))
         if match is not None:
             dispatcher.utter_message(text=faq_text(match.entry, Texts.of(tracker)))
             return [SlotSet("faq_outcome", "answered")]

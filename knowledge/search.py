@@ -57,7 +57,7 @@ REGION_BOOST = 0.05  # a record in a region the query names
 # A short query whose every word is in a record's title ("cassava", "halal certification"): the user
 # names that record's subject, though a word or two embed too thinly for the cosine floor to see it.
 TITLE_BOOST = 0.1
-TITLE_QUERY_WORDS = 3  # "short": at most this many content words
+TITLE_QUERY_WORDS = 3  # "short": at most this many words, every one a content word
 MAX_BOOST = SDG_BOOST + COUNTRY_BOOST + REGION_BOOST + TITLE_BOOST
 FUSED_CEILING = 0.9  # fused scores stay below this; a partner named outright gets NAMED_PARTNER on top
 NAMED_PARTNER = 1.0
@@ -424,6 +424,8 @@ class Retriever:
         cosine = self._best_cosines(candidates, query_vector, extra) if query_vector is not None else np.zeros(candidates.size)
         ml_cosine = self._ml_best_cosines(candidates, ml_vector, ml_extra) if ml_vector is not None else None
         bm25 = lexical_scores[candidates] if lexical_scores is not None else np.zeros(candidates.size)
+        # titles are English: a foreign query's words are never in them
+        titled = _titles_name(self.records, candidates, query) if mode == "hybrid" and not foreign else np.zeros(candidates.size, dtype=bool)
         if mode == "dense":
             fused = _scaled(cosine)
         elif mode == "bm25":
@@ -439,11 +441,8 @@ class Retriever:
                 weight = relevance.dense_weight
                 fused = weight * _scaled(cosine) + (1.0 - weight) * _scaled_from_zero(bm25)
             fused = fused + self._boosts(candidates, query_sdgs, countries - {filters.country}, regions - {filters.region})
-            titled = np.zeros(candidates.size, dtype=bool) if foreign else _titles_name(self.records, candidates, query)
             fused = (fused + TITLE_BOOST * titled) / (1.0 + MAX_BOOST)
         fused = fused * FUSED_CEILING  # below 1.0: the named-partner bonus stays recognisable
-        if mode != "hybrid":
-            titled = np.zeros(candidates.size, dtype=bool)
         named = np.zeros(candidates.size, dtype=bool)
         if mode == "hybrid":
             for row in self._named_partners(query, kind):
