@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -12,17 +13,24 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel
+from actions.base import GalaxyAction, input_channel, latest_text
 from actions.details import HANDOFF_DETAILS, HANDOFF_FIELDS, DetailForm, by_slot, consent_is_current, digest
 from actions.formatting import payload
 from actions.i18n import Texts
 from actions.introductions import correct_at_summary, status_lines
+from actions.search import search_if_a_need
 from introductions.validation import IntroductionError, InvalidRequest
 from knowledge.services import KnowledgeServices
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_SLOTS = tuple(by_slot(HANDOFF_DETAILS))
+# Words of an English message that ask for a person; "human" alone is not one ("human milk banks").
+_ASKS_FOR_A_PERSON = frozenset(
+    """talk talking speak speaking chat chatting contact call phone transfer hand pass connect reach
+    person persons people someone somebody anyone anybody staff agent agents operator representative
+    officer colleague team member members real live being""".split()
+)
 SUMMARY_ACTIONS = {"action_confirm_handoff", "action_correct_handoff_detail", "action_submit_handoff"}
 
 
@@ -57,6 +65,12 @@ class ActionHumanHandoff(GalaxyAction):
         return "action_human_handoff"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        if text and Texts.of(tracker).language == "en" and not _ASKS_FOR_A_PERSON & set(re.findall(r"[a-z]+", text.casefold())):
+            # "human milk banks" read as "a human, please": the catalogue answers it closely, so it is a need
+            found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+            if found is not None:
+                return found + [SlotSet("handoff_stage", None)]
         introductions = self.context.introductions
         contact = self.context.settings.unossc_contact
         if introductions is None:

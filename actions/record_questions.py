@@ -1,13 +1,25 @@
 """Answers to questions about one record ("who paid for it?", "did it work?", "how long did the Kenya
 one run?") from its catalogue fields; when the catalogue lacks the field, it says so and gives the
-source link. Never a new search."""
+source link. Never a new search. A question about the opened record that the NLU read as a search
+or an FAQ question ("who are the partners on it?", "sources?") is recognised here too."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
-from actions.formatting import ENGLISH, countries_text, partner_type_name, provider_text, sdgs_text
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import latest_text
+from actions.dialogue import DialogueState
+from actions.formatting import ENGLISH, connectable, countries_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
+from knowledge.closed_values import closed_entities
+from knowledge.services import KnowledgeServices
+from knowledge.text import tokens
 
 Lookup = Callable[[str], Record | None]
 ATTRIBUTES = (
@@ -97,3 +109,63 @@ def answer(record: Record, attribute: str, lookup: Lookup, t: Texts = ENGLISH) -
     if text is None:
         return _missing(record, attribute, t), False
     return text, True
+
+
+def record_buttons(record: Record, state: DialogueState, lookup: Lookup, t: Texts = ENGLISH) -> list[dict[str, str]]:
+    """Under a record: connect to its provider (when there is one to introduce) and back to the list."""
+    buttons = []
+    if connectable(record, lookup):
+        rank = state.offset + state.results.index(record.id) + 1 if record.id in state.results else None
+        buttons.append({"title": t("button.connect_them"), "payload": payload("request_introduction", ordinal=rank) if rank else payload("request_introduction")})
+    if state.results and state.topic:
+        buttons.append({"title": t("button.back"), "payload": payload("show_results")})
+    return buttons
+
+
+def answer_fields(dispatcher: CollectingDispatcher, record: Record, attributes: list[str], state: DialogueState, lookup: Lookup, t: Texts = ENGLISH) -> list[dict[str, Any]]:
+    """The answers to up to three fields of one record, in one message under its buttons."""
+    replies = [answer(record, attribute, lookup, t)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
+    dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, lookup, t))
+    return [SlotSet("selected_id", record.id)]
+
+
+# Words that point back at what is open ("it", "their", and the common misspelling "there").
+_BACK = frozenset("it its they them their theirs there this that these those".split())
+# Words that ask about a kind of thing, not the thing open: "who funds this kind of work?" is a search.
+_CATEGORY = frozenset("kind kinds type types sort sorts similar such other others like".split())
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def asked_of_opened(text: str, state: DialogueState) -> list[str]:
+    """The fields a message asks of the record the user opened when it asks nothing else: a field
+    phrase and at most one other content word when it points back ("who are the partners on it?",
+    "can u give me there email adress?"), none when it does not ("sources?"). [] otherwise, so "who
+    funds solar in Kenya?" stays a search."""
+    if not text or not state.selected or not state.was_shown(state.selected):
+        return []
+    found = [e for e in closed_entities(text) if e["entity"] == "attribute" and e["value"] in ATTRIBUTES]
+    if not found:
+        return []
+    rest = text
+    for entity in sorted(found, key=lambda e: e["start"], reverse=True):
+        rest = rest[: entity["start"]] + " " + rest[entity["end"] :]
+    said = _LETTERS.findall(rest.casefold())
+    if any(w in _CATEGORY for w in said):
+        return []
+    points_back = any(w in _BACK for w in _LETTERS.findall(text.casefold()))
+    if len(tokens(rest)) > (1 if points_back else 0):
+        return []
+    if not points_back and len(_LETTERS.findall(text)) > 3:
+        return []
+    return list(dict.fromkeys(str(e["value"]) for e in found))
+
+
+def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """The answer from the opened record when the message only asks one of its fields, whatever
+    intent it was read as; None when it asks something else."""
+    state = DialogueState.of(tracker)
+    attributes = asked_of_opened(latest_text(tracker), state)
+    record = services.retriever.get(state.selected) if attributes and state.selected else None
+    if record is None:
+        return None
+    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker))

@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text, text_without
 from actions.dialogue import DialogueState
-from actions.formatting import ENGLISH, connectable, details_text, payload
+from actions.formatting import ENGLISH, details_text, payload
 from actions.i18n import Texts
-from actions.record_questions import ATTRIBUTES, answer
+from actions.record_questions import ATTRIBUTES, answer_fields, record_buttons
 from actions.references import Reference, choice_buttons, describes_something, resolve
 from actions.search import ranked_page, run_search, search_if_a_need
 from knowledge.catalogue import Record
@@ -38,16 +38,6 @@ def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServi
         )
     else:
         dispatcher.utter_message(response="utter_nothing_to_detail")
-
-
-def record_buttons(record: Record, state: DialogueState, lookup, t: Texts = ENGLISH) -> list[dict[str, str]]:
-    buttons = []
-    if connectable(record, lookup):
-        rank = state.offset + state.results.index(record.id) + 1 if record.id in state.results else None
-        buttons.append({"title": t("button.connect_them"), "payload": payload("request_introduction", ordinal=rank) if rank else payload("request_introduction")})
-    if state.results and state.topic:
-        buttons.append({"title": t("button.back"), "payload": payload("show_results")})
-    return buttons
 
 
 def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
@@ -108,7 +98,9 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         if reference.record_id is None:
             if not state.results:
                 # "halal certification" read as a question about a record, with none shown: a need
-                found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+                # ("who funded it?" only asks, so it asks back which record)
+                asks_only = not describes_something(text_without(tracker, ("attribute", "operation", "scope", "ordinal")))
+                found = None if asks_only else await search_if_a_need(self, services, dispatcher, tracker, domain)
                 if found is not None:
                     return found
                 dispatcher.utter_message(text=t("records.which_record"))
@@ -122,6 +114,4 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         if not attributes:
             dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
             return [SlotSet("selected_id", record.id)]
-        replies = [answer(record, attribute, services.retriever.get, t)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
-        dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, services.retriever.get, t))
-        return [SlotSet("selected_id", record.id)]
+        return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t)

@@ -80,21 +80,28 @@ def describes_something(text: str) -> bool:
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
     """The ids of `ids` that the message describes best (several when it is a tie); [] when the
     message describes none of them."""
-    countries = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"}
+    mentions = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
+    countries = {str(e.get("value")) for e in mentions}
     said = {w for w in tokens(text) if w not in _POINTING}
-    # words that name the countries are counted once, through the country
+    # words that name the countries ("Kenya", "Malaysian") are counted once, through the country
     for code in countries:
         said -= set(tokens(geography().country_name(code)))
+    message = tracker.latest_message.get("text") or ""
+    for mention in mentions:
+        if isinstance(mention.get("start"), int) and isinstance(mention.get("end"), int):
+            said -= set(tokens(message[mention["start"] : mention["end"]]))
     if not said and not countries:
         return []
-    scores: dict[str, int] = {}
+    # a tie goes to the records whose titles hold more of the words: "the IsDB blindness one" is the
+    # record titled "IsDB … blindness …", not another blindness record that IsDB only provides
+    scores: dict[str, tuple[int, int]] = {}
     for record_id in ids:
         record = lookup(record_id)
         if record is None:
             continue
         score = 2 * len(countries & _record_countries(record, lookup)) + len(said & _record_words(record, lookup))
         if score:
-            scores[record_id] = score
+            scores[record_id] = (score, len(said & set(tokens(record.title))))
     if not scores:
         return []
     best = max(scores.values())

@@ -16,6 +16,7 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
+from actions.record_questions import answer_if_about_opened
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -111,10 +112,19 @@ def run_search(
     filters: Filters,
     note: str = "",
     t: Texts = ENGLISH,
+    solutions_instead: bool = False,
 ) -> list[dict[str, Any]]:
-    """Searches and shows the list; the state changes only when something is shown."""
-    noun = noun_of(kind, t)
+    """Searches and shows the list; the state changes only when something is shown.
+    `solutions_instead`: a partner search without a close match shows the solutions that match closely
+    (no profile about "halal industry with Malaysian support", but solutions whose providers are
+    partners)."""
     shown, more, outcome = ranked_page(services, topic, kind, filters, 0)
+    if outcome != "match" and solutions_instead and kind == "partner":
+        solutions = ranked_page(services, topic, "solution", filters, 0)
+        if solutions[2] == "match":
+            kind, (shown, more, outcome) = "solution", solutions
+            note += t("search.no_partner_profiles")
+    noun = noun_of(kind, t)
     if not shown:
         return _nothing(dispatcher, previous, topic=topic, kind=kind, filters=filters, note=note, t=t)
     where = t("search.where_filters", filters=filters_text(filters, t)) if filters.any() else ""
@@ -179,6 +189,9 @@ class SearchAction(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
+        answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
+        if answered is not None:
+            return answered
         return records_note(dispatcher, tracker, t, await self._search(services, dispatcher, tracker, t))
 
     async def _search(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, t: Texts) -> list[dict[str, Any]]:
@@ -206,7 +219,9 @@ class SearchAction(GalaxyAction):
         for name in ("country", "region"):
             if len(request.new.get(name) or []) > 1:
                 filters = replace(filters, **{name: None})
-        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters, t=t)
+        # a partner search no profile answers closely gets the solutions that do, unless it names a partner
+        instead = self.kind == "partner" and not services.retriever.named_partners(topic)
+        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters, t=t, solutions_instead=instead)
 
 
 _POINTING_BACK = frozenset("this that these those it such same them".split())

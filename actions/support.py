@@ -16,6 +16,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_ref, feedback_buttons
+from actions.record_questions import answer_if_about_opened
 from actions.records import show_record
 from actions.references import describe_match
 from actions.filters import FilterRequest
@@ -39,6 +40,14 @@ def faq_text(entry: FaqEntry, t: Texts = ENGLISH) -> str:
     """The entry's answer in the conversation's language (the team's translations, actions/messages/faq/)."""
     source = f"\n\n{t('faq.source')}: {entry.source}" if entry.source and entry.source.startswith("http") and entry.source not in entry.answer else ""
     return faq_answer(entry.id, entry.answer, t.language) + source
+
+
+def faq_reply(match: FaqMatch, contact: str, t: Texts = ENGLISH) -> str:
+    """The answer, or, when the entry may not say what was asked, the entry as the nearest thing we
+    know, said as such, with whom to ask."""
+    if match.covered:
+        return faq_text(match.entry, t)
+    return t("faq.nearest", question=match.entry.question, answer=faq_text(match.entry, t), contact=contact)
 
 
 def recent_fallbacks(tracker: Tracker) -> int:
@@ -76,13 +85,16 @@ class ActionClarify(GalaxyAction):
         if unsupported_language(tracker):
             tell_unsupported(dispatcher)
             return []
+        answered = answer_if_about_opened(services, dispatcher, tracker)  # "sources?"
+        if answered is not None:
+            return answered
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
         # or a need the catalogue answers closely ("halal certification") is understood after all.
         described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
         if len(described) == 1:
             return show_record(services, dispatcher, state, described[0], t)
         match = faq_best(services, text)
-        if match is not None:
+        if match is not None and match.covered:
             dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "answered")]
         request = FilterRequest.of(tracker, text)
@@ -123,6 +135,9 @@ class ActionAnswerFaq(GalaxyAction):
         confidence = float(selected.get("confidence") or 0.0)
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
+        answered = answer_if_about_opened(services, dispatcher, tracker)  # "can you give me their email?"
+        if answered is not None:
+            return answered
         match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None
         if match is None and not text and services.faq is not None:
             entry = services.faq.get(entry_id)  # a button payload: the entry it names
@@ -139,8 +154,9 @@ class ActionAnswerFaq(GalaxyAction):
                 return found
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "dont_know")]
-        dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t) + feedback_buttons(faq_ref(match.entry.id)))
-        outcome = "answered" if match.entry.id == entry_id else "low_confidence"
+        reply = faq_reply(match, self.context.settings.unossc_contact, t)
+        dispatcher.utter_message(text=reply, buttons=back_button(state, t) + feedback_buttons(faq_ref(match.entry.id)))
+        outcome = "answered" if match.entry.id == entry_id and match.covered else "low_confidence"
         return [SlotSet("faq_outcome", outcome)]
 
 
@@ -178,8 +194,8 @@ class ActionFaqFallback(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         match = faq_best(services, latest_text(tracker))
         if match is not None:
-            dispatcher.utter_message(text=faq_text(match.entry, Texts.of(tracker)))
-            return [SlotSet("faq_outcome", "answered")]
+            dispatcher.utter_message(text=faq_reply(match, self.context.settings.unossc_contact, Texts.of(tracker)))
+            return [SlotSet("faq_outcome", "answered" if match.covered else "low_confidence")]
         dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact)
         return [SlotSet("faq_outcome", "dont_know")]
 
@@ -197,6 +213,9 @@ class ActionOutOfScope(GalaxyAction):
             # no word of any language model's vocabulary ("asdf qwer", "KOICA?"): not understood rather
             # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
             return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
+        answered = answer_if_about_opened(services, dispatcher, tracker)
+        if answered is not None:
+            return answered
         found = await search_if_a_need(self, services, dispatcher, tracker, domain)  # "coffee growing"
         if found is not None:
             return found

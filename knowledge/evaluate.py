@@ -286,6 +286,41 @@ def faq_cross_lingual(faq, path: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
+def faq_answerability(faq, path: Path) -> dict[str, dict[str, int]]:
+    """English questions about the Galaxy (`question`, `entry` id or null for one no entry answers,
+    written apart from the FAQ's variants) through `FaqIndex.best`, per half of the file ("tuning":
+    even lines, on which the coverage rule was chosen; "report": odd lines): answerable questions
+    answered plainly with the right entry, hedged ("the nearest I know"), with a wrong entry or
+    declined; questions no entry answers declined, hedged or answered as if covered."""
+    counts: dict[str, dict[str, int]] = {}
+    for number, raw in enumerate(_jsonl(path), start=1):
+        match = faq.best(raw["question"])
+        half = counts.setdefault("report" if number % 2 else "tuning", dict.fromkeys(
+            ("plain", "hedged", "wrong", "declined", "outside", "outside_declined", "outside_hedged", "outside_answered"), 0))
+        if raw["entry"] is None:
+            half["outside"] += 1
+            half["outside_declined" if match is None else "outside_hedged" if not match.covered else "outside_answered"] += 1
+        elif match is None:
+            half["declined"] += 1
+        elif match.entry.id != raw["entry"]:
+            half["wrong"] += 1
+        else:
+            half["plain" if match.covered else "hedged"] += 1
+    return counts
+
+
+def print_faq_answerability(counts: dict[str, dict[str, int]], name: str, out=sys.stdout) -> None:
+    print(f"\nFAQ answerability ({name}; the FAQ's own search and coverage check, no ResponseSelector)", file=out)
+    for half, row in counts.items():
+        answerable = row["plain"] + row["hedged"] + row["wrong"] + row["declined"]
+        print(
+            f"  {half}: {row['plain']}/{answerable} answerable questions answered plainly with the right entry, {row['hedged']} hedged, "
+            f"{row['wrong']} with a wrong entry, {row['declined']} declined; of {row['outside']} questions no entry answers "
+            f"{row['outside_declined']} declined, {row['outside_hedged']} hedged, {row['outside_answered']} answered as if covered",
+            file=out,
+        )
+
+
 def print_faq_cross_lingual(counts: dict[str, dict[str, int]], name: str, out=sys.stdout) -> None:
     print(f"\nFAQ questions in other languages against the English FAQ ({name}; the FAQ's own search, no ResponseSelector)", file=out)
     for lang, row in counts.items():
@@ -422,6 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("faq_dev_xx.jsonl", "faq_xx.jsonl"):
             if (xl_dir / name).exists():
                 print_faq_cross_lingual(faq_cross_lingual(faq, xl_dir / name), name)
+        if (xl_dir / "faq_answerable.jsonl").exists():
+            print_faq_answerability(faq_answerability(faq, xl_dir / "faq_answerable.jsonl"), "faq_answerable.jsonl")
     print_sdg_quality(sdg_quality(embedder))
 
     if not args.skip_recall:

@@ -11,6 +11,7 @@ import numpy as np
 from knowledge.catalogue import FaqEntry, load_faq
 from knowledge.embedder import TextEmbedder
 from knowledge.multilingual import is_foreign, query_language, shared_encoder
+from knowledge.text import tokens
 
 MIN_SIMILARITY = 0.55  # below this the FAQ does not cover the question; say so honestly
 # A ResponseSelector pick this confident is taken when the question is at least this close to the entry.
@@ -22,12 +23,22 @@ AGREEMENT_MARGIN = 0.05
 # (chosen on knowledge/eval/faq_dev_xx.jsonl: `python -m knowledge.evaluate` prints them).
 FOREIGN_MIN_SIMILARITY = 0.55
 FOREIGN_AGREEING_SIMILARITY = 0.42
+# A close entry may still not say what is asked ("how many people attended the rollout webinar?" is
+# close to the webinar's date): an English question of which at least UNCOVERED_WORDS content words,
+# and at least UNCOVERED_SHARE of them, appear nowhere in the entry (question, variants, answer) gets
+# the entry as the nearest thing we know, not as the answer. Chosen on one half of
+# knowledge/eval/faq_answerable.jsonl, reported on the other (`python -m knowledge.evaluate`).
+UNCOVERED_WORDS = 2
+UNCOVERED_SHARE = 0.67
+# Words every question about the Galaxy may use, which say nothing about what is asked.
+_GENERIC = frozenset(tokens("galaxy platform portal site website unossc"))
 
 
 @dataclass(frozen=True)
 class FaqMatch:
     entry: FaqEntry
     similarity: float
+    covered: bool = True  # False: the entry is about the question's subject but may not say what is asked
 
 
 class FaqIndex:
@@ -45,6 +56,7 @@ class FaqIndex:
                 texts.append(text)
                 self._owner.append(index)
         self._texts = texts
+        self._stems = {entry.id: set(tokens(" ".join((entry.question, *entry.variants, entry.answer)))) for entry in entries}
         self._matrix = embedder.encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
 
     def foreign(self, question: str) -> bool:
@@ -65,6 +77,18 @@ class FaqIndex:
         if self.foreign(question):
             return FOREIGN_AGREEING_SIMILARITY, FOREIGN_MIN_SIMILARITY
         return AGREEING_SIMILARITY, MIN_SIMILARITY
+
+    def covers(self, question: str, entry: FaqEntry) -> bool:
+        """Whether the entry's words cover what the question asks (an English question; a question in
+        another language is not checked, its words are never the entry's)."""
+        if self.foreign(question):
+            return True
+        asked = [stem for stem in dict.fromkeys(tokens(question)) if stem not in _GENERIC]
+        missing = [stem for stem in asked if stem not in self._stems.get(entry.id, set())]
+        return not (len(missing) >= UNCOVERED_WORDS and len(missing) >= UNCOVERED_SHARE * len(asked))
+
+    def _match(self, question: str, entry: FaqEntry | None, similarity: float) -> FaqMatch | None:
+        return FaqMatch(entry, similarity, self.covers(question, entry)) if entry else None
 
     @classmethod
     def from_file(cls, path: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> "FaqIndex":
@@ -98,11 +122,9 @@ class FaqIndex:
         if chosen is not None and chosen >= agreeing and (
             confidence >= CONFIDENT_SELECTION or chosen >= sims[best_id] - AGREEMENT_MARGIN
         ):
-            entry = self.get(entry_id)
-            return FaqMatch(entry, chosen) if entry else None
+            return self._match(question, self.get(entry_id), chosen)
         if sims[best_id] >= minimum:
-            entry = self.get(best_id)
-            return FaqMatch(entry, sims[best_id]) if entry else None
+            return self._match(question, self.get(best_id), sims[best_id])
         return None
 
     def best(self, question: str) -> FaqMatch | None:
@@ -112,4 +134,4 @@ class FaqIndex:
         row = int(np.argmax(sims))
         if float(sims[row]) < self._thresholds(question)[1]:
             return None
-        return FaqMatch(self.entries[self._owner[row]], float(sims[row]))
+        return self._match(question, self.entries[self._owner[row]], float(sims[row]))

@@ -14,9 +14,9 @@ take:
 Names whose plain form is also a common word ("того" = "of that" in Russian, "عمان" = Amman as well
 as Oman) are left out or need a capital letter; see `_CASED` and `_AMBIGUOUS`.
 
-It lives in `knowledge` because both sides read it: the NLU's gazetteer (bot/nlu/gazetteer.py, through
-bot/nlu/gazetteer_i18n.py) and the retriever's country and region boosts (knowledge/search.py). No Rasa
-import, so either virtual environment can use it.
+It lives in `knowledge` because both sides read it: the NLU's gazetteer (bot/nlu/gazetteer.py) and the
+retriever's country and region boosts (knowledge/search.py). No Rasa import, so either virtual
+environment can use it.
 """
 from __future__ import annotations
 

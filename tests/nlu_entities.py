@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.nlu.closed_values import assign_roles, closed_entities
+from knowledge.closed_values import assign_roles, closed_entities
 from bot.nlu.gazetteer_patterns import regex_entities
 
 

@@ -8,9 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.dialogue import DialogueState
 from actions.filters import FilterRequest, apply
 from actions.records import ActionAnswerRecordQuestion, ActionShowDetails
-from actions.search import ActionRefineSearch, ActionSearchSolutions, ActionShowResults
+from actions.search import ActionRefineSearch, ActionSearchPartners, ActionSearchSolutions, ActionShowResults
 from actions.support import ActionAnswerFaq, ActionClarify, ActionOutOfScope
-from bot.nlu.closed_values import closed_entities
+from knowledge.closed_values import closed_entities
 from knowledge.search import Filters
 from tests.nlu_entities import place, understood
 
@@ -241,6 +241,22 @@ async def test_an_faq_question_nobody_wrote_gets_an_honest_answer(context, track
 
 
 @pytest.mark.asyncio
+async def test_an_entry_about_the_subject_that_does_not_say_what_is_asked_is_offered_as_the_nearest(context, tracker_factory, domain):
+    question = "is there a galaxy newsletter I can subscribe to?"
+    tracker = tracker_factory(question, intent="faq")
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/galaxy_content_types", "confidence": 0.9}}}
+    messages, events = await run(ActionAnswerFaq(context), tracker, domain)
+    entry = context.services.faq.get("galaxy_content_types")
+    assert messages[0]["text"].startswith("I don't know the answer to that exactly. The nearest I know is about")
+    assert entry.answer[:60] in messages[0]["text"] and slots_of(events) == {"faq_outcome": "low_confidence"}
+    # the entry's own words answer plainly
+    tracker = tracker_factory("what sort of content does the galaxy carry besides solutions?", intent="faq")
+    tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/galaxy_content_types", "confidence": 0.9}}}
+    messages, events = await run(ActionAnswerFaq(context), tracker, domain)
+    assert messages[0]["text"].startswith(entry.answer[:60]) and slots_of(events) == {"faq_outcome": "answered"}
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("selected", ["unossc_overview", "register_organisation"])
 async def test_a_question_about_a_named_organisation_read_as_faq_gets_its_profile(context, tracker_factory, domain, selected):
     # "what is TIKA?" is about the partner, whatever FAQ entry the selector picked (none names TIKA)
@@ -331,3 +347,63 @@ async def test_an_unsure_filter_change_refines_the_current_search(context, track
     text = "in Asia"
     messages, events = await run(ActionClarify(context), tracker_factory(text, intent="nlu_fallback", entities=[place(text, "Asia", "region", ASIA)], slots=slots), domain)
     assert slots_of(events)["region"] == ASIA and slots_of(events)["last_query"] == "training women in rural communities"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("who are the partners on it?", ["partners"]),
+        ("and who funded them", ["funders"]),
+        ("sources?", ["sources"]),
+        ("can u give me there email adress?", ["contact"]),
+        ("who funds this kind of work?", []),  # a kind of thing: a search
+        ("who funds solar energy in Kenya?", []),  # a new need
+        ("partners in Africa for water", []),
+    ],
+)
+def test_a_question_that_only_asks_a_field_of_the_opened_record_is_recognised(text, expected):
+    from actions.record_questions import asked_of_opened
+
+    opened = DialogueState(results=("s-rainwater", "s-solar-mamas"), shown=("s-rainwater", "s-solar-mamas"), selected="s-rainwater")
+    assert asked_of_opened(text, opened) == expected
+    assert asked_of_opened(text, DialogueState(results=("s-rainwater",))) == []  # nothing opened
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("action", "text", "answer"), [
+    (ActionSearchPartners, "who runs them?", "Poverty and Hunger Facility"),
+    (ActionSearchSolutions, "sources?", "https://example.org/s/rainwater"),
+    (ActionAnswerFaq, "can you give me their email?", "I can introduce you to"),
+])
+async def test_a_question_about_the_opened_record_read_as_a_search_or_faq_is_answered_from_the_record(context, tracker_factory, domain, action, text, answer):
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater"}
+    messages, events = await run(action(context), tracker_factory(text, intent="find_partner", slots=opened), domain)
+    assert answer in messages[0]["text"]
+    assert slots_of(events) == {"selected_id": "s-rainwater"}  # the list and the topic stay
+
+
+@pytest.mark.asyncio
+async def test_a_partner_search_no_profile_answers_shows_the_solutions_that_do(context, tracker_factory, domain):
+    text = "donated breast milk for premature babies"
+    messages, events = await run(ActionSearchPartners(context), tracker_factory(text, intent="find_partner"), domain)
+    assert messages[0]["text"].startswith("No partner profile answers that, but these solutions do")
+    assert "Human milk bank network" in messages[0]["text"]
+    assert slots_of(events)["last_kind"] == "solution"
+    # a need partners answer stays a partner search
+    messages, events = await run(ActionSearchPartners(context), tracker_factory("solar power for rural villages", intent="find_partner"), domain)
+    assert "Sunlight Villages Network" in messages[0]["text"] and slots_of(events)["last_kind"] == "partner"
+
+
+@pytest.mark.asyncio
+async def test_a_record_question_that_only_asks_is_not_searched(context, tracker_factory, domain):
+    text = "who funded it?"
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text)), domain)
+    assert events == [] and messages[0]["text"].startswith("Which record do you mean?")
+
+
+@pytest.mark.asyncio
+async def test_a_tie_between_described_records_goes_to_the_one_whose_title_holds_the_words(context, tracker_factory, domain):
+    # both name villages: one in its title, the other through its provider ("Sunlight Villages Network")
+    slots = {**SOLAR_LIST, "last_results": ["s-solar-mamas", "s-rainwater"], "shown_ids": ["s-solar-mamas", "s-rainwater"]}
+    _, events = await run(ActionShowDetails(context), tracker_factory("the villages one", intent="show_details", slots=slots), domain)
+    assert slots_of(events) == {"selected_id": "s-rainwater"}

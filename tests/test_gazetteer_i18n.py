@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.closed_values import assign_roles, closed_entities
-from bot.nlu.gazetteer_i18n import i18n_entities, normalise
+from knowledge.closed_values import assign_roles, closed_entities
+from knowledge.names_i18n import i18n_entities, normalise
 from bot.nlu.gazetteer_patterns import regex_entities
 
 

@@ -44,3 +44,15 @@ async def test_handoff_needs_consent_and_gives_a_reference_with_a_status(intro_c
     assert slots_of(events)["handoff_stage"] is None
     status, _ = await run(ActionHandoffStatus(intro_context), tracker_factory("what happened to my request?", intent="handoff_status"))
     assert f"{stored.reference}: **open**" in status.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_need_read_as_a_request_for_a_person_is_searched(intro_context, tracker_factory):
+    dispatcher, events = await run(ActionHumanHandoff(intro_context), tracker_factory("human milk banks", intent="human_handoff"))
+    assert "Human milk bank network" in dispatcher.messages[0]["text"]
+    assert slots_of(events)["handoff_stage"] is None and slots_of(events)["last_query"] == "human milk banks"
+    assert intro_context.introductions.handoffs.asked_count() == 0
+    # asking for a person, even about a topic the catalogue covers, starts the hand-off
+    for text in ("human please", "I'd like to talk to someone about milk banks"):
+        dispatcher, events = await run(ActionHumanHandoff(intro_context), tracker_factory(text, intent="human_handoff"))
+        assert slots_of(events)["handoff_stage"] == "collecting", text

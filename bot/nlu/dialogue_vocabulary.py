@@ -1,5 +1,5 @@
 """DialogueVocabularyExtractor: after intent classification, the closed vocabularies of the dialogue
-(bot/nlu/closed_values.py) for the intents that use them: `operation` and `scope` for a filter
+(knowledge/closed_values.py) for the intents that use them: `operation` and `scope` for a filter
 change, `attribute` for a question about a record. Other intents get none, so a need that happens to
 say "where" or "only" carries no stray entities."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.closed_values import closed_entities
+from knowledge.closed_values import closed_entities
 
 # intent -> the entities of the closed vocabularies it uses
 USES = {"refine_search": ("operation", "scope"), "ask_record": ("attribute",)}

@@ -2,7 +2,7 @@
 (division key), `sdg` (1..17) and `ordinal` entities (a country, region or SDG the user moves away
 from gets the role `old`) with a spaCy EntityRuler built from the
 project's data files at train time (no statistical spaCy model is needed or downloadable), and the
-same entities in French, Russian and Arabic with their inflections (bot/nlu/gazetteer_i18n.py)."""
+same entities in French, Russian and Arabic with their inflections (knowledge/names_i18n.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +18,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.closed_values import assign_roles
-from bot.nlu.gazetteer_i18n import i18n_entities
+from knowledge.closed_values import assign_roles
+from knowledge.names_i18n import i18n_entities
 from bot.nlu.gazetteer_patterns import data_fingerprint, normalise, regex_entities, ruler_patterns
 
 PIPELINE_DIR = "spacy_gazetteer"

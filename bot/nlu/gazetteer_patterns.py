@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from knowledge import names_i18n
+from knowledge import closed_values, names_i18n
 from knowledge.geo import REGION_KEYS, fold, geography, sdgs
 from knowledge.settings import DATA_DIR
 
@@ -146,7 +146,7 @@ def data_fingerprint() -> str:
         path = DATA_DIR / name
         if path.exists():
             digest.update(path.read_bytes())
-    digest.update((Path(__file__).parent / "closed_values.py").read_bytes())
+    digest.update(Path(closed_values.__file__).read_bytes())
     digest.update(Path(names_i18n.__file__).read_bytes())
     return digest.hexdigest()[:16]
 

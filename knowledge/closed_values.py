@@ -1,7 +1,9 @@
 """The closed vocabularies of the dialogue: how a filter changes (`operation`), which filter it is about
 (`scope`) and which field of a record a question asks for (`attribute`), as phrase lists for the
 gazetteer's EntityRuler; plus the `old` role of a filter value the user moves away from ("Asia instead
-of Africa"). Kept free of Rasa imports so either virtual environment can test it.
+of Africa"). The NLU reads them (bot/nlu/gazetteer.py, bot/nlu/dialogue_vocabulary.py) and so do the
+actions, for a question about the opened record that the NLU read as something else. Kept free of
+Rasa imports so either virtual environment can use it.
 
 One phrase may stand for two entities ("anywhere" = remove + place); the pattern id lists both.
 """
