@@ -136,14 +136,18 @@ _CATEGORY = frozenset("kind kinds type types sort sorts similar such other other
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def asked_of_opened(text: str, state: DialogueState) -> list[str]:
+def asked_of_opened(text: str, state: DialogueState, *, pointing: bool = False) -> list[str]:
     """The fields a message asks of the record the user opened when it asks nothing else: a field
     phrase and at most one other content word when it points back ("who are the partners on it?",
-    "can u give me there email adress?"), none when it does not ("sources?"). [] otherwise, so "who
-    funds solar in Kenya?" stays a search."""
+    "can u give me there email adress?"), none when it does not ("sources?"); `pointing`: only when it
+    points back. [] otherwise, so "who funds solar in Kenya?" stays a search and "only SDG 5" or "any
+    other countries?" a filter change."""
     if not text or not state.selected or not state.was_shown(state.selected):
         return []
-    found = [e for e in closed_entities(text) if e["entity"] == "attribute" and e["value"] in ATTRIBUTES]
+    phrases = closed_entities(text)
+    if any(e["entity"] == "operation" for e in phrases) or re.search(r"\d", text):
+        return []
+    found = [e for e in phrases if e["entity"] == "attribute" and e["value"] in ATTRIBUTES]
     if not found:
         return []
     rest = text
@@ -153,6 +157,8 @@ def asked_of_opened(text: str, state: DialogueState) -> list[str]:
     if any(w in _CATEGORY for w in said):
         return []
     points_back = any(w in _BACK for w in _LETTERS.findall(text.casefold()))
+    if (pointing or any(e["entity"] == "scope" for e in phrases)) and not points_back:
+        return []  # "the country" may name a filter
     if len(tokens(rest)) > (1 if points_back else 0):
         return []
     if not points_back and len(_LETTERS.findall(text)) > 3:
@@ -160,11 +166,36 @@ def asked_of_opened(text: str, state: DialogueState) -> list[str]:
     return list(dict.fromkeys(str(e["value"]) for e in found))
 
 
-def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+_QUESTION_WORDS = frozenset("when which what who whom whose how where why did does do is was were are has have".split())
+
+
+def fields_asked(tracker: Tracker) -> list[str]:
+    """The fields an English question about a record asks ("when did the Bangladesh one start?",
+    "which SDGs is the religious leaders one about"); [] for a request to open it ("tell me about the
+    Kenya one") or for field words inside an entity the NLU found."""
+    text = latest_text(tracker)
+    if not text or Texts.of(tracker).language != "en":
+        return []
+    taken = [(e.get("start"), e.get("end")) for e in tracker.latest_message.get("entities") or [] if isinstance(e.get("start"), int)]
+    found = [
+        e for e in closed_entities(text)
+        if e["entity"] == "attribute" and e["value"] in ATTRIBUTES and not any(s < e["end"] and e["start"] < t for s, t in taken)
+    ]
+    opening = _LETTERS.findall(text.casefold())[:3]
+    # a question: a question mark, a question word first, or a field phrase that is one ("since when")
+    asking = text.rstrip().endswith("?") or any(w in _QUESTION_WORDS for w in opening) or any(
+        (_LETTERS.findall(text[e["start"] : e["end"]].casefold()) or [""])[0] in _QUESTION_WORDS | {"since"} for e in found
+    )
+    return list(dict.fromkeys(str(e["value"]) for e in found)) if asking else []
+
+
+def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, *, pointing: bool = False) -> list[dict[str, Any]] | None:
     """The answer from the opened record when the message only asks one of its fields, whatever
-    intent it was read as; None when it asks something else."""
+    intent it was read as; None when it asks something else (see `asked_of_opened`)."""
     state = DialogueState.of(tracker)
-    attributes = asked_of_opened(latest_text(tracker), state)
+    if any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
+        return None  # "partners in Kenya?": a search or a filter
+    attributes = asked_of_opened(latest_text(tracker), state, pointing=pointing)
     record = services.retriever.get(state.selected) if attributes and state.selected else None
     if record is None:
         return None

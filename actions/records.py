@@ -12,7 +12,7 @@ from actions.base import GalaxyAction, latest_entities, latest_text, text_withou
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, details_text, payload
 from actions.i18n import Texts
-from actions.record_questions import ATTRIBUTES, answer_fields, record_buttons
+from actions.record_questions import ATTRIBUTES, answer_fields, fields_asked, record_buttons
 from actions.references import Reference, choice_buttons, describes_something, resolve
 from actions.search import ranked_page, run_search, search_if_a_need
 from knowledge.catalogue import Record
@@ -72,6 +72,10 @@ class ActionShowDetails(GalaxyAction):
                     return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters, t=t)
             explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
+        asked = fields_asked(tracker)  # "when did the Bangladesh one start?" read as "open the Bangladesh one"
+        record = services.retriever.get(reference.record_id) if asked else None
+        if record is not None:
+            return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
         return show_record(services, dispatcher, state, reference.record_id, t)
 
     @staticmethod

@@ -2,6 +2,7 @@
 back after an aside. The dialogue state (actions/dialogue.py) changes only when a list is shown."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -219,9 +220,34 @@ class SearchAction(GalaxyAction):
         for name in ("country", "region"):
             if len(request.new.get(name) or []) > 1:
                 filters = replace(filters, **{name: None})
+        kind = self.kind
+        if kind == "partner" and not services.retriever.named_partners(topic):
+            if t.language == "en" and topic == text and not asks_for_partners(text):
+                # a bare need ("drones for disaster resilience") read as a partner search: solutions,
+                # as for every need that does not ask who, which agency, which fund…
+                kind = "solution"
         # a partner search no profile answers closely gets the solutions that do, unless it names a partner
-        instead = self.kind == "partner" and not services.retriever.named_partners(topic)
-        return run_search(services, dispatcher, state, topic=topic, kind=self.kind, filters=filters, t=t, solutions_instead=instead)
+        instead = kind == "partner" and not services.retriever.named_partners(topic)
+        return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=filters, t=t, solutions_instead=instead)
+
+
+# English words with which a message asks for organisations rather than solutions: who, an agency, a
+# fund, a donor… A need without any of them, naming no partner, is a search for solutions.
+_PARTNER_WORDS = frozenset(
+    """partner partners partnering partnership partnerships agency agencies organisation organisations
+    organization organizations org orgs who whom whose fund funds funder funders funding finance finances
+    financing financier financiers finance donor donors donnor donnors sponsor sponsors ngo ngos institution
+    institutions institute institutes ministry ministries bank banks foundation foundations university
+    universities government governments body bodies entity entities company companies firm firms provider
+    providers expert experts expertise collaborate collaborators cooperate connect contact introduce reach
+    actor actors stakeholder stakeholders players champion champions network networks team teams grant grants supporter supporters association associations union council
+    councils think tank tanks focal""".split()
+)
+
+
+def asks_for_partners(text: str) -> bool:
+    """Whether an English message asks for organisations (see _PARTNER_WORDS)."""
+    return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
 
 
 _POINTING_BACK = frozenset("this that these those it such same them".split())
@@ -327,6 +353,9 @@ class ActionRefineSearch(GalaxyAction):
         return "action_refine_search"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        answered = answer_if_about_opened(services, dispatcher, tracker, pointing=True)  # "which SDGs does it contribute to?"
+        if answered is not None:
+            return answered
         state = DialogueState.of(tracker)
         request = FilterRequest.of(tracker, latest_text(tracker))
         return await refine(services, dispatcher, tracker, state, request, kind=state.kind)

@@ -16,7 +16,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_ref, feedback_buttons
-from actions.record_questions import answer_if_about_opened
+from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked
 from actions.records import show_record
 from actions.references import describe_match
 from actions.filters import FilterRequest
@@ -92,6 +92,10 @@ class ActionClarify(GalaxyAction):
         # or a need the catalogue answers closely ("halal certification") is understood after all.
         described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
         if len(described) == 1:
+            asked = fields_asked(tracker)  # "which SDGs is the religious leaders one about"
+            record = services.retriever.get(described[0]) if asked else None
+            if record is not None:
+                return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
             return show_record(services, dispatcher, state, described[0], t)
         match = faq_best(services, text)
         if match is not None and match.covered:

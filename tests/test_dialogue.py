@@ -384,13 +384,15 @@ async def test_a_question_about_the_opened_record_read_as_a_search_or_faq_is_ans
 
 @pytest.mark.asyncio
 async def test_a_partner_search_no_profile_answers_shows_the_solutions_that_do(context, tracker_factory, domain):
-    text = "donated breast milk for premature babies"
+    text = "which organisations share donated breast milk for premature babies?"
     messages, events = await run(ActionSearchPartners(context), tracker_factory(text, intent="find_partner"), domain)
     assert messages[0]["text"].startswith("No partner profile answers that, but these solutions do")
     assert "Human milk bank network" in messages[0]["text"]
     assert slots_of(events)["last_kind"] == "solution"
-    # a need partners answer stays a partner search
+    # a bare need read as a partner search is a search for solutions; asking for organisations stays one
     messages, events = await run(ActionSearchPartners(context), tracker_factory("solar power for rural villages", intent="find_partner"), domain)
+    assert messages[0]["text"].startswith("Here are the solutions") and slots_of(events)["last_kind"] == "solution"
+    messages, events = await run(ActionSearchPartners(context), tracker_factory("organisations bringing solar power to rural villages", intent="find_partner"), domain)
     assert "Sunlight Villages Network" in messages[0]["text"] and slots_of(events)["last_kind"] == "partner"
 
 
@@ -407,3 +409,30 @@ async def test_a_tie_between_described_records_goes_to_the_one_whose_title_holds
     slots = {**SOLAR_LIST, "last_results": ["s-solar-mamas", "s-rainwater"], "shown_ids": ["s-solar-mamas", "s-rainwater"]}
     _, events = await run(ActionShowDetails(context), tracker_factory("the villages one", intent="show_details", slots=slots), domain)
     assert slots_of(events) == {"selected_id": "s-rainwater"}
+
+
+@pytest.mark.asyncio
+async def test_a_field_question_read_as_opening_a_record_answers_the_field(context, tracker_factory, domain):
+    text = "when did the solar one start?"
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots=SOLAR_LIST), domain)
+    assert "started in 2008" in messages[0]["text"] and slots_of(events) == {"selected_id": "s-solar-mamas"}
+    # opening it is still opening it
+    messages, events = await run(ActionShowDetails(context), tracker_factory("tell me about the solar one", intent="show_details", slots=SOLAR_LIST), domain)
+    assert messages[0]["text"].startswith("**Solar engineers trained in rural communities**") and "Countries:" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_field_question_read_as_a_filter_change_is_answered_and_filter_changes_stay_filter_changes(context, tracker_factory, domain):
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater"}
+    text = "which SDGs does it contribute to"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, intent="refine_search"), slots=opened), domain)
+    assert "contributes to these SDGs" in messages[0]["text"] and slots_of(events) == {"selected_id": "s-rainwater"}
+    for action, text in ((ActionRefineSearch, "only SDG 6"), (ActionSearchSolutions, "only SDG 6"), (ActionRefineSearch, "the country")):
+        messages, events = await run(action(context), tracker_factory(text, intent="refine_search", entities=understood(text, intent="refine_search"), slots=opened), domain)
+        assert "contributes to these SDGs" not in (messages[0].get("text") or ""), text
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_field_question_about_a_described_record_answers_the_field(context, tracker_factory, domain):
+    messages, events = await run(ActionClarify(context), tracker_factory("which SDGs is the solar one about", intent="nlu_fallback", slots=SOLAR_LIST), domain)
+    assert "contributes to these SDGs" in messages[0]["text"] and slots_of(events) == {"selected_id": "s-solar-mamas"}
