@@ -66,7 +66,8 @@ class ActionHumanHandoff(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = latest_text(tracker)
-        if text and Texts.of(tracker).language == "en" and not _ASKS_FOR_A_PERSON & set(re.findall(r"[a-z]+", text.casefold())):
+        said = set(re.findall(r"[a-z]+", text.casefold()))
+        if Texts.of(tracker).language == "en" and said - {"human", "humans", "a", "the", "please", "pls"} and not _ASKS_FOR_A_PERSON & said:
             # "human milk banks" read as "a human, please": the catalogue answers it closely, so it is a need
             found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:

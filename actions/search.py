@@ -236,7 +236,7 @@ class SearchAction(GalaxyAction):
 _PARTNER_WORDS = frozenset(
     """partner partners partnering partnership partnerships agency agencies organisation organisations
     organization organizations org orgs who whom whose fund funds funder funders funding finance finances
-    financing financier financiers finance donor donors donnor donnors sponsor sponsors ngo ngos institution
+    financing financier financiers donor donors donnor donnors sponsor sponsors ngo ngos institution
     institutions institute institutes ministry ministries bank banks foundation foundations university
     universities government governments body bodies entity entities company companies firm firms provider
     providers expert experts expertise collaborate collaborators cooperate connect contact introduce reach

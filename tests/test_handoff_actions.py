@@ -53,6 +53,6 @@ async def test_a_need_read_as_a_request_for_a_person_is_searched(intro_context, 
     assert slots_of(events)["handoff_stage"] is None and slots_of(events)["last_query"] == "human milk banks"
     assert intro_context.introductions.handoffs.asked_count() == 0
     # asking for a person, even about a topic the catalogue covers, starts the hand-off
-    for text in ("human please", "I'd like to talk to someone about milk banks"):
+    for text in ("human", "human please", "I'd like to talk to someone about milk banks"):
         dispatcher, events = await run(ActionHumanHandoff(intro_context), tracker_factory(text, intent="human_handoff"))
         assert slots_of(events)["handoff_stage"] == "collecting", text
