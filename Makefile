@@ -22,8 +22,9 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/
 CATALOGUE := knowledge/data/partners.jsonl knowledge/data/solutions.jsonl
 # NLU languages beside English, each with an independent held-out set tests/nlu/outside_xx.yml;
 # `make test` fails below these intent-accuracy floors (set under what fresh trainings measured: the
-# trainings of 2026-12-02 gave en 0.928-0.934 / 0.907-0.924, fr 0.890-0.944 / 0.889-0.920,
-# ru 0.888-0.952 / 0.921-0.956, ar 0.907-0.944 / 0.820-0.856 on outside / outside2)
+# trainings of 2026-12-02 gave en 0.928-0.936 / 0.893-0.931, fr 0.890-0.953 / 0.889-0.932,
+# ru 0.888-0.952 / 0.921-0.956, ar 0.879-0.953 / 0.787-0.856 on outside / outside2; the Arabic floor
+# leaves room for one training's swing on a 90-message set)
 NLU_LANGUAGES := fr ru ar
 # Two independent held-out sets per language: outside (2026-11) and outside2 (2026-12, by a helper that
 # had not seen the training data); tests/nlu/<set>.yml for English, <set>_xx.yml for the others.
@@ -31,7 +32,7 @@ NLU_HELD_OUT := outside outside2
 NLU_FLOOR_en := 0.86
 NLU_FLOOR_fr := 0.83
 NLU_FLOOR_ru := 0.82
-NLU_FLOOR_ar := 0.77
+NLU_FLOOR_ar := 0.75
 
 .PHONY: help run serve status chaos chat test test-fast validate train store store-ensure bench eval clean reset-data install system-deps widget eval-cv report margins
 

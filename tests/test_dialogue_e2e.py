@@ -63,8 +63,9 @@ def check_turn(number: int, turn: dict[str, Any], reply: list[dict[str, Any]], s
 
 
 # Turn pass rate measured on 2026-12-02: 0.791, then 0.675 after the catalogue merge and a retraining, 0.692 with the
-# fixes that followed; the floor sits below all three.
-PASS_RATE = 0.6
+# fixes that followed, 0.826 a session later; then 0.923-0.970 over four trainings once the actions answered what
+# a misread message asks. The floor sits below the lowest of those trainings.
+PASS_RATE = 0.85
 
 
 def run_conversation(stack, conversation: dict[str, Any]) -> list[list[str]]:
