@@ -397,13 +397,6 @@ async def test_a_partner_search_no_profile_answers_shows_the_solutions_that_do(c
 
 
 @pytest.mark.asyncio
-async def test_a_record_question_that_only_asks_is_not_searched(context, tracker_factory, domain):
-    text = "who funded it?"
-    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text)), domain)
-    assert events == [] and messages[0]["text"].startswith("Which record do you mean?")
-
-
-@pytest.mark.asyncio
 async def test_a_tie_between_described_records_goes_to_the_one_whose_title_holds_the_words(context, tracker_factory, domain):
     # both name villages: one in its title, the other through its provider ("Sunlight Villages Network")
     slots = {**SOLAR_LIST, "last_results": ["s-solar-mamas", "s-rainwater"], "shown_ids": ["s-solar-mamas", "s-rainwater"]}
