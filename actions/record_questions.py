@@ -181,11 +181,11 @@ def fields_asked(tracker: Tracker) -> list[str]:
         e for e in closed_entities(text)
         if e["entity"] == "attribute" and e["value"] in ATTRIBUTES and not any(s < e["end"] and e["start"] < t for s, t in taken)
     ]
-    opening = _LETTERS.findall(text.casefold())[:3]
+    def opens_with_a_question(span: str, words: int) -> bool:
+        return any(w in _QUESTION_WORDS | {"since"} for w in _LETTERS.findall(span.casefold())[:words])
+
     # a question: a question mark, a question word first, or a field phrase that is one ("since when")
-    asking = text.rstrip().endswith("?") or any(w in _QUESTION_WORDS for w in opening) or any(
-        (_LETTERS.findall(text[e["start"] : e["end"]].casefold()) or [""])[0] in _QUESTION_WORDS | {"since"} for e in found
-    )
+    asking = text.rstrip().endswith("?") or opens_with_a_question(text, 3) or any(opens_with_a_question(text[e["start"] : e["end"]], 1) for e in found)
     return list(dict.fromkeys(str(e["value"]) for e in found)) if asking else []
 
 
@@ -195,7 +195,7 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     state = DialogueState.of(tracker)
     if any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
         return None  # "partners in Kenya?": a search or a filter
-    attributes = asked_of_opened(latest_text(tracker), state, pointing=pointing)
+    attributes = asked_of_opened(latest_text(tracker), state, pointing=pointing)  # [] unless a record is open
     record = services.retriever.get(state.selected) if attributes and state.selected else None
     if record is None:
         return None

@@ -49,6 +49,16 @@ def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, s
     return [SlotSet("selected_id", record.id)]
 
 
+def open_or_answer(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
+    """The record the message points at: the fields it asks about ("when did the Bangladesh one
+    start?"), else the whole record ("tell me about the Kenya one")."""
+    asked = fields_asked(tracker)
+    record = services.retriever.get(record_id) if asked else None
+    if record is not None:
+        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
+    return show_record(services, dispatcher, state, record_id, t)
+
+
 class ActionShowDetails(GalaxyAction):
     def name(self) -> str:
         return "action_show_details"
@@ -72,11 +82,7 @@ class ActionShowDetails(GalaxyAction):
                     return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters, t=t)
             explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
-        asked = fields_asked(tracker)  # "when did the Bangladesh one start?" read as "open the Bangladesh one"
-        record = services.retriever.get(reference.record_id) if asked else None
-        if record is not None:
-            return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
-        return show_record(services, dispatcher, state, reference.record_id, t)
+        return open_or_answer(services, dispatcher, tracker, state, reference.record_id, t)
 
     @staticmethod
     def _linked(services: KnowledgeServices, tracker: Tracker) -> Record | None:

@@ -220,14 +220,13 @@ class SearchAction(GalaxyAction):
         for name in ("country", "region"):
             if len(request.new.get(name) or []) > 1:
                 filters = replace(filters, **{name: None})
-        kind = self.kind
-        if kind == "partner" and not services.retriever.named_partners(topic):
-            if t.language == "en" and topic == text and not asks_for_partners(text):
-                # a bare need ("drones for disaster resilience") read as a partner search: solutions,
-                # as for every need that does not ask who, which agency, which fund…
-                kind = "solution"
+        kind, names_a_partner = self.kind, bool(services.retriever.named_partners(topic))
+        if kind == "partner" and not names_a_partner and t.language == "en" and topic == text and not asks_for_partners(text):
+            # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
+            # every need that does not ask who, which agency, which fund…
+            kind = "solution"
         # a partner search no profile answers closely gets the solutions that do, unless it names a partner
-        instead = kind == "partner" and not services.retriever.named_partners(topic)
+        instead = kind == "partner" and not names_a_partner
         return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=filters, t=t, solutions_instead=instead)
 
 
@@ -240,8 +239,9 @@ _PARTNER_WORDS = frozenset(
     institutions institute institutes ministry ministries bank banks foundation foundations university
     universities government governments body bodies entity entities company companies firm firms provider
     providers expert experts expertise collaborate collaborators cooperate connect contact introduce reach
-    actor actors stakeholder stakeholders players champion champions network networks team teams grant grants supporter supporters association associations union council
-    councils think tank tanks focal""".split()
+    actor actors stakeholder stakeholders players champion champions network networks team teams grant
+    grants supporter supporters association associations union council councils think tank tanks
+    focal""".split()
 )
 
 

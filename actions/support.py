@@ -16,8 +16,8 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_ref, feedback_buttons
-from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked
-from actions.records import show_record
+from actions.record_questions import answer_if_about_opened
+from actions.records import open_or_answer
 from actions.references import describe_match
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, refine, search_if_a_need
@@ -91,12 +91,8 @@ class ActionClarify(GalaxyAction):
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
         # or a need the catalogue answers closely ("halal certification") is understood after all.
         described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
-        if len(described) == 1:
-            asked = fields_asked(tracker)  # "which SDGs is the religious leaders one about"
-            record = services.retriever.get(described[0]) if asked else None
-            if record is not None:
-                return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
-            return show_record(services, dispatcher, state, described[0], t)
+        if len(described) == 1:  # "the rainwater one", "which SDGs is the religious leaders one about"
+            return open_or_answer(services, dispatcher, tracker, state, described[0], t)
         match = faq_best(services, text)
         if match is not None and match.covered:
             dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
