@@ -167,6 +167,12 @@ def asked_of_opened(text: str, state: DialogueState, *, pointing: bool = False) 
 
 
 _QUESTION_WORDS = frozenset("when which what who whom whose how where why did does do is was were are has have".split())
+_FIELD_QUESTION_WORDS = _QUESTION_WORDS | {"since"}  # a field phrase that asks: "since when"
+
+
+def _opens_with(span: str, words: int, among: frozenset[str]) -> bool:
+    """Whether one of the first `words` words of `span` is in `among`."""
+    return any(w in among for w in _LETTERS.findall(span.casefold())[:words])
 
 
 def fields_asked(tracker: Tracker) -> list[str]:
@@ -181,11 +187,10 @@ def fields_asked(tracker: Tracker) -> list[str]:
         e for e in closed_entities(text)
         if e["entity"] == "attribute" and e["value"] in ATTRIBUTES and not any(s < e["end"] and e["start"] < t for s, t in taken)
     ]
-    def opens_with_a_question(span: str, words: int) -> bool:
-        return any(w in _QUESTION_WORDS | {"since"} for w in _LETTERS.findall(span.casefold())[:words])
-
     # a question: a question mark, a question word first, or a field phrase that is one ("since when")
-    asking = text.rstrip().endswith("?") or opens_with_a_question(text, 3) or any(opens_with_a_question(text[e["start"] : e["end"]], 1) for e in found)
+    asking = text.rstrip().endswith("?") or _opens_with(text, 3, _QUESTION_WORDS) or any(
+        _opens_with(text[e["start"] : e["end"]], 1, _FIELD_QUESTION_WORDS) for e in found
+    )
     return list(dict.fromkeys(str(e["value"]) for e in found)) if asking else []
 
 

@@ -220,7 +220,8 @@ class SearchAction(GalaxyAction):
         for name in ("country", "region"):
             if len(request.new.get(name) or []) > 1:
                 filters = replace(filters, **{name: None})
-        kind, names_a_partner = self.kind, bool(services.retriever.named_partners(topic))
+        kind = self.kind
+        names_a_partner = kind == "partner" and bool(services.retriever.named_partners(topic))
         if kind == "partner" and not names_a_partner and t.language == "en" and topic == text and not asks_for_partners(text):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
