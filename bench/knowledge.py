@@ -32,6 +32,8 @@ QUERIES = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "queri
 TARGET_FILTERED_P95_MS = 10.0
 TARGET_INGEST_SHARE = 0.9
 TARGET_ONNX_OVERHEAD = 1.2
+TARGET_RETRIEVER_MB = 300  # at 100k records (issue #13)
+TARGET_RETRIEVER_LOAD_S = 3.0
 
 
 def log(message: str) -> None:
@@ -50,6 +52,56 @@ def rss_mb() -> tuple[float, float]:
             if line.startswith("VmRSS:"):
                 current = int(line.split()[1]) / 1024
     return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory in MB: all of it, the private (anonymous) part and the part
+    backed by files (memory-mapped vectors and indexes, shared with every process mapping them)."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile"):
+                found[name] = int(value.split()[0]) / 1024
+    return found
+
+
+def retriever_memory(root: Path, queries: Sequence[str]) -> dict[str, float]:
+    """What one more process (a restart, another worker) pays for the store at `root`: load time,
+    and resident memory after searching every query with and without filters, in both kinds, as
+    measured in a fresh interpreter (`--memory-of`), so nothing this bench holds is counted."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.knowledge", "--memory-of", str(root), "--queries", str(len(queries))],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _memory_of(root: Path, queries: Sequence[str]) -> dict[str, float]:
+    from knowledge.embedder import MiniLmEmbedder
+    from knowledge.search import Filters, Retriever
+    from knowledge.store import KnowledgeStore
+
+    embedder = MiniLmEmbedder("onnx")
+    embedder.encode(["warm up"])
+    store = KnowledgeStore(root, embedder)
+    before = memory_mb()
+    started = time.perf_counter()
+    retriever = Retriever(store, embedder, multilingual=None)
+    load_seconds = time.perf_counter() - started
+    rng = random.Random(7)
+    for query in queries:
+        for filters in (Filters(), Filters(sdg=rng.randint(1, 17)), Filters(region=rng.choice(["africa", "asia_pacific", "arab_states"]))):
+            retriever.search(query, kind="solution", top_k=5, filters=filters)
+        retriever.search(query, kind="partner", top_k=5)
+    after = memory_mb()
+    return {
+        "load_seconds": round(load_seconds, 3),
+        "searches": 4 * len(queries),
+        **{key: round(after[key] - before[key], 1) for key in ("VmRSS", "RssAnon", "RssFile")},
+    }
 
 
 def disk_mb(path: Path) -> float:
@@ -305,6 +357,17 @@ def search_latency(embedder, queries: Sequence[str], sizes: Sequence[int], *, mi
             f"({reload_seconds:.1f} s again from the snapshot cache) "
             f"and holds {rss_retriever:.0f} MB; process RSS {current:.0f} MB (peak {peak:.0f} MB)"
         )
+        if not mixed:
+            fresh = retriever_memory(store.root, queries)
+            verdict = ""
+            if size >= 100_000:
+                met = fresh["VmRSS"] <= TARGET_RETRIEVER_MB and fresh["load_seconds"] <= TARGET_RETRIEVER_LOAD_S
+                verdict = f"; target <= {TARGET_RETRIEVER_MB} MB and <= {TARGET_RETRIEVER_LOAD_S:.0f} s: {'met' if met else 'MISSED'}"
+            print(
+                f"  {size:>8} one more process (a restart, another worker) loads it in {fresh['load_seconds']:.2f} s and, after "
+                f"{fresh['searches']} searches, holds {fresh['VmRSS']:.0f} MB more: {fresh['RssAnon']:.0f} MB private, "
+                f"{fresh['RssFile']:.0f} MB memory-mapped files shared by every process on the machine{verdict}"
+            )
         if mixed:
             from knowledge.evaluate import labelled_sets, score_queries
 
@@ -334,10 +397,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ingest", type=int, default=10_000, help="records for the ingestion measurement (0 skips it)")
     parser.add_argument("--queries", type=int, default=100, help="queries per latency row")
     parser.add_argument("--no-mixed", action="store_true", help="leave out the figures with the real catalogue mixed in")
+    parser.add_argument("--memory-of", type=Path, help=argparse.SUPPRESS)  # the fresh process of `retriever_memory`
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     queries = bench_queries(args.queries)
+    if args.memory_of:
+        print(json.dumps(_memory_of(args.memory_of, queries)))
+        return 0
     load = os.getloadavg()
     print(f"bench.knowledge on {os.cpu_count()} cores (load average {load[0]:.1f}, {load[1]:.1f}); state in {settings().state_dir}")
     started = time.perf_counter()

@@ -21,9 +21,12 @@ close in meaning.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import re
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -38,7 +41,7 @@ from knowledge.embedder import TextEmbedder
 from knowledge.geo import REGION_KEYS, fold, geography, sdg_name
 from knowledge.multilingual import ENGLISH, is_foreign, query_language, shared_encoder
 from knowledge.names_i18n import i18n_entities
-from knowledge.store import KnowledgeStore, Snapshot
+from knowledge.store import KnowledgeStore, RecordTable, Snapshot, layout_key, written_whole
 from knowledge.text import is_common_word, tokens, words
 
 # Dense and BM25 scores are fused by a convex combination of normalised scores (the cosine
@@ -65,9 +68,13 @@ NAMED_PARTNER = 1.0
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 CANDIDATES = 100  # depth of each ranking that enters the fusion
-ANN_THRESHOLD = 20_000  # above this many rows an unfiltered search uses Chroma's HNSW index
+# Above this many rows an unfiltered search uses Chroma's HNSW index. Below it, one exact pass over
+# the memory-mapped vectors (about 12 ms for 100k on this 2-core machine) finds the true top and
+# shares its pages between processes, where Chroma would load a private HNSW copy (+230 MB at 100k).
+ANN_THRESHOLD = 500_000
 MAX_QUERY_CHARS = 2_000  # longer queries are cut: MiniLM reads 256 tokens anyway
 MIN_RUN = 256  # consecutive rows scored in place rather than copied out
+EXPLAINED_KEPT = 20_000  # records whose words `why` keeps between searches
 
 
 class FilterError(ValueError):
@@ -210,6 +217,29 @@ class _Postings:
             for name, table in tables.items()
         }
 
+    def save(self, folder: Path) -> None:
+        """The lists as one .npz (array n) and their names as JSON (n -> table, kind, value)."""
+        names: list[list[Any]] = [["kind", kind, None] for kind in self.by_kind]
+        arrays = list(self.by_kind.values())
+        for table, lists in self._tables.items():
+            for (kind, value), rows in lists.items():
+                names.append([table, kind, value])
+                arrays.append(rows)
+        np.savez(folder / "postings.npz", **{str(n): rows for n, rows in enumerate(arrays)})
+        (folder / "postings.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "_Postings":
+        postings = cls([])
+        names = json.loads((folder / "postings.json").read_text(encoding="utf-8"))
+        with np.load(folder / "postings.npz", allow_pickle=False) as arrays:
+            for n, (table, kind, value) in enumerate(names):
+                if table == "kind":
+                    postings.by_kind[kind] = arrays[str(n)]
+                else:
+                    postings._tables[table][kind, value] = arrays[str(n)]
+        return postings
+
     def rows(self, kind: str, filters: Filters, *, country_table: str = "country") -> np.ndarray:
         empty = np.zeros(0, dtype=np.int64)
         lists: list[np.ndarray] = []
@@ -260,33 +290,58 @@ class Retriever:
         self._install(self.store.snapshot())
 
     def _install(self, snapshot: Snapshot) -> None:
-        # Rows are laid out by kind, then first region, then first goal, so most rows a region or
-        # SDG filter keeps sit in long runs that are scored in place instead of being copied.
-        order = sorted(range(len(snapshot.records)), key=lambda i: _layout_key(snapshot.records[i]))
-        self.records = [snapshot.records[i] for i in order]
-        self.embeddings = np.ascontiguousarray(snapshot.embeddings[order]) if order else snapshot.embeddings
+        # Rows are laid out by kind, then first region, then first goal (`layout_key`), so most rows a
+        # region or SDG filter keeps sit in long runs that are scored in place instead of being copied.
+        # A snapshot cache is written in that order: its records stay lazy, its vectors memory-mapped.
+        records = snapshot.records
+        if isinstance(records, RecordTable):
+            order = None
+        else:
+            keys = [layout_key(r) for r in records]
+            order = None if all(a <= b for a, b in zip(keys, keys[1:])) else sorted(range(len(records)), key=keys.__getitem__)
+        self.records = records if order is None else [records[i] for i in order]
+        self.embeddings = snapshot.embeddings if order is None else np.ascontiguousarray(snapshot.embeddings[order])
         # Further chunks of long records, with the (new) row of the record each belongs to.
+        new_row = _new_rows(order)
         chunks = snapshot.chunk_embeddings
         if chunks is not None and len(chunks):
-            new_row = np.empty(len(order), dtype=np.int64)
-            new_row[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
-            self.chunk_rows = new_row[snapshot.chunk_rows]
-            self.chunk_embeddings = np.ascontiguousarray(chunks, dtype=np.float32)
+            self.chunk_rows = new_row(snapshot.chunk_rows)
+            self.chunk_embeddings = chunks
         else:
             self.chunk_rows = np.zeros(0, dtype=np.int64)
             self.chunk_embeddings = np.zeros((0, self.embeddings.shape[1] if self.embeddings.ndim == 2 else 384), dtype=np.float32)
-        self.row_of = {r.id: i for i, r in enumerate(self.records)}
-        self.postings = _Postings(self.records)
-        self._bm25: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
-        for kind, rows in self.postings.by_kind.items():
-            index = bm25s.BM25()
-            index.index([tokens(self.records[i].text()) or ["_"] for i in rows], show_progress=False)
-            self._bm25[kind] = (index, rows)
-        self._aliases = _alias_table(self.records)
+        ids = self.records.ids if isinstance(self.records, RecordTable) else [r.id for r in self.records]
+        self.row_of = {rid: i for i, rid in enumerate(ids)}
+        self.postings, self._bm25, self._aliases = self._indexes(snapshot.folder)
         self._record_words = {}  # row -> set of stems, filled lazily for `why`
-        self._install_multilingual(snapshot, order)
+        self._install_multilingual(snapshot, new_row, order)
 
-    def _install_multilingual(self, snapshot: Snapshot, order: list[int]) -> None:
+    def _indexes(self, folder: Path | None) -> tuple["_Postings", dict[str, tuple[bm25s.BM25, np.ndarray]], dict]:
+        """Filter postings, one BM25 index per kind and the partner alias table: read from the
+        snapshot cache's folder when an earlier load saved them there (`_index_name`), otherwise
+        built from every record's text, and saved for the next load."""
+        where = folder / _index_name() if folder is not None else None
+        if where is not None and (where / "complete").exists():
+            try:
+                return _read_indexes(where)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                logging.getLogger(__name__).warning("unreadable search index %s (%s): building it again", where, exc)
+        records = list(self.records)  # one pass: a RecordTable decodes each record once, keeping none
+        postings = _Postings(records)
+        lexical: dict[str, tuple[bm25s.BM25, np.ndarray]] = {}
+        for kind, rows in postings.by_kind.items():
+            index = bm25s.BM25()
+            index.index([tokens(records[i].text()) or ["_"] for i in rows.tolist()], show_progress=False)
+            lexical[kind] = (index, rows)
+        aliases = _alias_table(records)
+        if where is not None:
+            try:
+                _write_indexes(where, postings, lexical, aliases)
+            except OSError as exc:  # a read-only store: the next load builds them again
+                logging.getLogger(__name__).warning("could not save the search index %s: %s", where, exc)
+        return postings, lexical, aliases
+
+    def _install_multilingual(self, snapshot: Snapshot, new_row, order: list[int] | None) -> None:
         """The multilingual encoder's vectors, laid out like MiniLM's (None: English-only)."""
         vectors = snapshot.multilingual
         choice = self._multilingual_choice
@@ -295,11 +350,9 @@ class Retriever:
             self.ml_embeddings = None
             return
         self.multilingual = shared_encoder() if isinstance(choice, str) else choice
-        self.ml_embeddings = np.ascontiguousarray(vectors.embeddings[order]) if order else vectors.embeddings
+        self.ml_embeddings = vectors.embeddings if order is None else np.ascontiguousarray(vectors.embeddings[order])
         if vectors.chunk_rows.size:
-            new_row = np.empty(len(order), dtype=np.int64)
-            new_row[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
-            self.ml_chunk_rows = new_row[vectors.chunk_rows]
+            self.ml_chunk_rows = new_row(vectors.chunk_rows)
             self.ml_chunk_embeddings = vectors.chunk_embeddings
         else:
             self.ml_chunk_rows = np.zeros(0, dtype=np.int64)
@@ -658,6 +711,8 @@ class Retriever:
         """`verbatim`: for a query in another language, the only words that may be cited."""
         record = self.records[row]
         if row not in self._record_words:
+            if len(self._record_words) >= EXPLAINED_KEPT:  # bounded: 100k records' words would not be
+                self._record_words.clear()
             pairs: dict[str, str] = {}
             for word in words(record.text()):
                 stem = tokens(word)
@@ -697,6 +752,54 @@ FOREIGN_SDG_MARGIN = 0.0
 MODES = ("hybrid", "dense", "bm25", "multilingual")
 
 
+def _new_rows(order: list[int] | None):
+    """Maps rows of the snapshot to rows of the layout (`order[new] = old`; None: the same rows)."""
+    if order is None:
+        return lambda rows: np.asarray(rows, dtype=np.int64)
+    new_row = np.empty(len(order), dtype=np.int64)
+    new_row[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+    return lambda rows: new_row[rows]
+
+
+INDEX_VERSION = 1  # of the saved search index's layout
+
+
+@lru_cache(maxsize=1)
+def _index_name() -> str:
+    """The saved search index's folder name: a digest of everything that shapes it (this module and
+    the tokeniser, folding and record code it uses, bm25s's version), so a change to any of them
+    builds it again instead of reading a stale one."""
+    digest = hashlib.sha256(f"{INDEX_VERSION} {bm25s.__version__}".encode())
+    for module in ("search.py", "text.py", "geo.py", "catalogue.py"):
+        digest.update((Path(__file__).resolve().parent / module).read_bytes())
+    return f"search-{digest.hexdigest()[:16]}"
+
+
+def _write_indexes(where: Path, postings: _Postings, lexical: dict[str, tuple[bm25s.BM25, np.ndarray]], aliases: dict) -> None:
+    if (where / "complete").exists():
+        return
+    with written_whole(where) as tmp:
+        postings.save(tmp)
+        for kind, (index, _) in lexical.items():
+            index.save(str(tmp / f"bm25-{kind}"), show_progress=False)
+        (tmp / "aliases.json").write_text(json.dumps(aliases, ensure_ascii=False), encoding="utf-8")
+        (tmp / "complete").write_text(json.dumps(sorted(lexical)), encoding="utf-8")
+    for stale in where.parent.glob("search-*"):  # indexes of earlier code
+        if stale.name != where.name:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _read_indexes(where: Path) -> tuple[_Postings, dict[str, tuple[bm25s.BM25, np.ndarray]], dict]:
+    postings = _Postings.load(where)
+    lexical = {}
+    for kind in json.loads((where / "complete").read_text(encoding="utf-8")):
+        # memory-mapped: a query reads the columns of its own words only
+        index = bm25s.BM25.load(str(where / f"bm25-{kind}"), mmap=True, show_progress=False)
+        lexical[kind] = (index, postings.by_kind[kind])
+    aliases = {alias: (bool(case), list(rows)) for alias, (case, rows) in json.loads((where / "aliases.json").read_text(encoding="utf-8")).items()}
+    return postings, lexical, aliases
+
+
 def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]:
     """alias -> (case-sensitive?, rows). Short upper-case acronyms (ABC, APC) match only as typed."""
     table: dict[str, tuple[bool, list[int]]] = {}
@@ -733,7 +836,7 @@ def _titles_name(records: list[Record], candidates: np.ndarray, query: str) -> n
     return np.fromiter((said <= _title_stems(records[row].title) for row in candidates.tolist()), dtype=bool, count=candidates.size)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def _title_stems(title: str) -> frozenset[str]:
     return frozenset(tokens(title))
 
@@ -786,10 +889,6 @@ def _sdg_texts() -> list[str]:
 
     goals = sdgs()
     return [f"{goals[n].name}. {goals[n].title}. {', '.join(goals[n].keywords[:12])}" for n in range(1, 18)]
-
-
-def _layout_key(record: Record) -> tuple[str, str, int]:
-    return (record.kind, record.regions[0] if record.regions else "", record.sdgs[0] if record.sdgs else 0)
 
 
 def _countries_of(record: Record) -> tuple[str, ...]:

@@ -23,9 +23,11 @@ import logging
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
@@ -114,15 +116,73 @@ def record_from_json(data: dict) -> Record:
     return Partner(**data, contact=Contact(**contact) if contact else None)
 
 
+def layout_key(record: Record) -> tuple[str, str, int]:
+    """The order of a snapshot's rows: by kind, then first region, then first goal, so most rows a
+    region or SDG filter keeps sit in long runs that search scores in place (`knowledge.search`)."""
+    return (record.kind, record.regions[0] if record.regions else "", record.sdgs[0] if record.sdgs else 0)
+
+
 @dataclass
 class Snapshot:
-    """Everything search needs from one generation, held in memory."""
+    """Everything search needs from one generation. Read from a snapshot cache (`folder`), the
+    records are a `RecordTable` and the vectors memory-mapped arrays, in `layout_key` order."""
 
-    records: list[Record]
+    records: Sequence[Record]
     embeddings: np.ndarray  # (n, dim) float32, L2-normalised, rows aligned with records (first chunk)
     chunk_embeddings: np.ndarray | None = None  # (m, dim): the further chunks of long records
     chunk_rows: np.ndarray | None = None  # (m,): the record row each further chunk belongs to
     multilingual: MultilingualVectors | None = None  # the multilingual encoder's vectors, when built
+    folder: Path | None = None  # the snapshot cache it was read from, where search keeps its own index
+
+
+RECORD_CACHE = 8192  # decoded records a RecordTable keeps (search reads a few hundred per query)
+
+
+class RecordTable(Sequence[Record]):
+    """The records of a snapshot cache, read from its JSON lines file when asked for (the last
+    RECORD_CACHE decoded kept), so a process holds the ids of 100k records but not their text.
+    Lines are read with pread, not mapped: a mapping's read-around would keep far more than the
+    few hundred lines a query reads resident in every process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.ids: list[str] = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        self._offsets = np.load(folder / "offsets.npy")
+        if len(self._offsets) != len(self.ids) + 1:
+            raise ValueError("snapshot cache offsets do not match its ids")
+        self._file = (folder / "records.jsonl").open("rb")
+        if os.fstat(self._file.fileno()).st_size != int(self._offsets[-1]):
+            self._file.close()
+            raise ValueError("snapshot cache records file does not match its offsets")
+        self._decoded = lru_cache(maxsize=RECORD_CACHE)(self._decode)
+
+    def _decode(self, row: int) -> Record:
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return record_from_json(json.loads(os.pread(self._file.fileno(), end - start, start)))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, row: int) -> Record: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[Record]: ...
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self._decoded(i) for i in range(*row.indices(len(self)))]
+        row = int(row)
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._decoded(row)
+
+    def __iter__(self) -> Iterator[Record]:  # a full pass decodes each record without caching it
+        return (self._decode(row) for row in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class StoreError(RuntimeError):
@@ -350,7 +410,7 @@ class KnowledgeStore:
             self._copy_remote(current.name, generation.name)
         elif current is not None:
             # The copy's contents will change: the serving generation's snapshot cache is not copied.
-            shutil.copytree(current, generation, ignore=shutil.ignore_patterns(SNAPSHOT, f".{SNAPSHOT}.*"))
+            shutil.copytree(current, generation, ignore=shutil.ignore_patterns(SNAPSHOT, f".{SNAPSHOT}.*", OLD_SNAPSHOT))
             for name in (FORMAT_FILE, ORIGIN_FILE):
                 (generation / name).unlink(missing_ok=True)
         # An older format's embeddings are not comparable (one cut text per record): re-embed all.
@@ -440,27 +500,28 @@ class KnowledgeStore:
     def snapshot(self) -> Snapshot:
         """All records and embeddings of the serving generation (empty when none was built).
 
-        Read from Chroma once per generation, then from a snapshot cache beside it (`_snapshot_dir`):
-        records as JSON lines, vectors as .npy files opened memory-mapped, so a second load (a restart,
-        another action server on the machine, a new generation's first reader after the first) skips
-        Chroma's paging and shares the vectors' pages through the OS cache."""
+        Read from Chroma once per generation into a snapshot cache beside it (`_snapshot_dir`), in
+        `layout_key` order: records as JSON lines decoded when search asks for them, vectors (MiniLM's
+        and the multilingual encoder's) as .npy files opened memory-mapped. Every load (a restart,
+        another action server on the machine) then skips Chroma's paging and the vectors' pages are
+        shared through the OS cache."""
         generation = self.current_generation()
         if generation is None:
             return Snapshot([], np.zeros((0, self.embedder.dimension), dtype=np.float32))
         cache = self._snapshot_dir(generation.name)
         if (cache / SNAPSHOT_DONE).exists():
             try:
-                cached = _read_snapshot(cache)
-                # The multilingual index is its own file of the generation, matched to the records by hash.
-                records = cached.records
-                cached.multilingual = load_index(generation, [r.id for r in records], lambda row: content_hash(records[row]))
-                return cached
+                return _read_snapshot(cache)
             except (OSError, ValueError, KeyError, TypeError):
                 logger.warning("unreadable snapshot cache %s: reading the generation from Chroma", cache)
+                shutil.rmtree(cache, ignore_errors=True)
         snapshot = self._snapshot_from_chroma(generation)
         try:
             _write_snapshot(cache, snapshot)
-        except OSError as exc:  # a read-only store still serves, only slower to load
+            if not self.remote:  # the cache of an older layout
+                shutil.rmtree(generation / OLD_SNAPSHOT, ignore_errors=True)
+            return _read_snapshot(cache)
+        except (OSError, ValueError) as exc:  # a read-only store still serves, from memory
             logger.warning("could not write the snapshot cache %s: %s", cache, exc)
         return snapshot
 
@@ -481,6 +542,8 @@ class KnowledgeStore:
                     records.append(record_from_json(json.loads(meta["record"])))
                     hashes.append(str(meta.get("hash")))
                     vectors.append(np.asarray(vector, dtype=np.float32))
+        order = sorted(range(len(records)), key=lambda i: layout_key(records[i]))
+        records, hashes, vectors = [records[i] for i in order], [hashes[i] for i in order], [vectors[i] for i in order]
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dimension), dtype=np.float32)
         row_of = {r.id: i for i, r in enumerate(records)}
         owners: list[int] = []
@@ -516,48 +579,71 @@ class KnowledgeStore:
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
 
-SNAPSHOT = "snapshot-v1"  # the cache of a local generation's snapshot, inside its folder
+SNAPSHOT = "snapshot-v2"  # the cache of a local generation's snapshot, inside its folder
+OLD_SNAPSHOT = "snapshot-v1"  # the cache before v2 (records in Chroma's order, read whole)
 SNAPSHOTS = "snapshots"  # server mode: <store dir>/snapshots/<generation>/
 SNAPSHOT_DONE = "complete"  # written last: a cache without it is ignored (and rewritten)
 
 
-def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
-    """Writes the cache into a temporary folder and renames it, so readers never see half of one."""
-    if (folder / SNAPSHOT_DONE).exists():
-        return
+@contextmanager
+def written_whole(folder: Path) -> Iterator[Path]:
+    """A temporary folder to write `folder`'s files into, renamed to `folder` at the end, so readers
+    never see half of one (when another process renamed its own first, theirs is kept: the same)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     tmp.mkdir()
     try:
-        with (tmp / "records.jsonl").open("w", encoding="utf-8") as out:
-            for record in snapshot.records:
-                out.write(json.dumps(record_to_json(record, private=True), ensure_ascii=False) + "\n")
-        np.save(tmp / "embeddings.npy", np.ascontiguousarray(snapshot.embeddings, dtype=np.float32))
-        chunks = snapshot.chunk_embeddings if snapshot.chunk_embeddings is not None else np.zeros((0, snapshot.embeddings.shape[1]), dtype=np.float32)
-        np.save(tmp / "chunk_embeddings.npy", np.ascontiguousarray(chunks, dtype=np.float32))
-        rows = snapshot.chunk_rows if snapshot.chunk_rows is not None else np.zeros(0, dtype=np.int64)
-        np.save(tmp / "chunk_rows.npy", np.asarray(rows, dtype=np.int64))
-        (tmp / SNAPSHOT_DONE).write_text(str(len(snapshot.records)), encoding="utf-8")
+        yield tmp
         try:
             os.rename(tmp, folder)
-        except OSError:  # another process wrote it first: theirs is as good
+        except OSError:  # another process's is there already
             pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
+    if (folder / SNAPSHOT_DONE).exists():
+        return
+    with written_whole(folder) as tmp:
+        offsets = [0]
+        with (tmp / "records.jsonl").open("wb") as out:
+            for record in snapshot.records:
+                line = (json.dumps(record_to_json(record, private=True), ensure_ascii=False) + "\n").encode("utf-8")
+                out.write(line)
+                offsets.append(offsets[-1] + len(line))
+        np.save(tmp / "offsets.npy", np.asarray(offsets, dtype=np.int64))
+        (tmp / "ids.json").write_text(json.dumps([r.id for r in snapshot.records], ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "embeddings.npy", np.ascontiguousarray(snapshot.embeddings, dtype=np.float32))
+        chunks = snapshot.chunk_embeddings if snapshot.chunk_embeddings is not None else np.zeros((0, snapshot.embeddings.shape[1]), dtype=np.float32)
+        np.save(tmp / "chunk_embeddings.npy", np.ascontiguousarray(chunks, dtype=np.float32))
+        rows = snapshot.chunk_rows if snapshot.chunk_rows is not None else np.zeros(0, dtype=np.int64)
+        np.save(tmp / "chunk_rows.npy", np.asarray(rows, dtype=np.int64))
+        if snapshot.multilingual is not None:
+            ml = snapshot.multilingual
+            np.save(tmp / "ml_embeddings.npy", np.ascontiguousarray(ml.embeddings, dtype=np.float32))
+            np.save(tmp / "ml_chunk_embeddings.npy", np.ascontiguousarray(ml.chunk_embeddings, dtype=np.float32))
+            np.save(tmp / "ml_chunk_rows.npy", np.asarray(ml.chunk_rows, dtype=np.int64))
+        (tmp / SNAPSHOT_DONE).write_text(str(len(snapshot.records)), encoding="utf-8")
+
+
 def _read_snapshot(folder: Path) -> Snapshot:
-    with (folder / "records.jsonl").open(encoding="utf-8") as lines:
-        records = [record_from_json(json.loads(line)) for line in lines if line.strip()]
-    embeddings = np.load(folder / "embeddings.npy", mmap_mode="r")
+    records = RecordTable(folder)
+    embeddings = _mapped(folder / "embeddings.npy")
     if len(records) != int((folder / SNAPSHOT_DONE).read_text(encoding="utf-8")) or embeddings.shape[0] != len(records):
         raise ValueError("snapshot cache does not match its record count")
-    return Snapshot(
-        records,
-        embeddings,
-        np.load(folder / "chunk_embeddings.npy", mmap_mode="r"),
-        np.load(folder / "chunk_rows.npy"),
-    )
+    multilingual = None
+    if (folder / "ml_embeddings.npy").exists():
+        multilingual = MultilingualVectors(
+            _mapped(folder / "ml_embeddings.npy"), _mapped(folder / "ml_chunk_embeddings.npy"), np.load(folder / "ml_chunk_rows.npy")
+        )
+        if len(multilingual.embeddings) != len(records):
+            raise ValueError("snapshot cache's multilingual vectors do not match its records")
+    return Snapshot(records, embeddings, _mapped(folder / "chunk_embeddings.npy"), np.load(folder / "chunk_rows.npy"), multilingual, folder)
+
+
+def _mapped(path: Path) -> np.ndarray:
+    return np.load(path, mmap_mode="r")
 
 
 def _metadata(record: Record) -> dict:

@@ -201,16 +201,25 @@ def iter_records(count: int, *, seed: int = SEED) -> Iterator[Record]:
 
 # -- cached stores for benchmarks and the recall check -------------------------------------------
 class _KnownVectors:
-    """An embedder that answers from vectors computed earlier (text -> vector)."""
+    """An embedder that answers from vectors computed earlier (text -> vector); a text it was not
+    given (a window of a record too long for one chunk) goes to `fallback`."""
 
     dimension = DIMENSION
 
-    def __init__(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+    def __init__(self, texts: Sequence[str], vectors: np.ndarray, fallback: TextEmbedder) -> None:
         self._rows = {text: row for row, text in enumerate(texts)}
         self._vectors = vectors
+        self._fallback = fallback
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        return self._vectors[[self._rows[t] for t in texts]]
+        out = np.empty((len(texts), self._vectors.shape[1]), dtype=np.float32)
+        unknown = [i for i, t in enumerate(texts) if t not in self._rows]
+        known = [i for i, t in enumerate(texts) if t in self._rows]
+        if known:
+            out[known] = self._vectors[[self._rows[texts[i]] for i in known]]
+        if unknown:
+            out[unknown] = self._fallback.encode([texts[i] for i in unknown], batch_size=batch_size)
+        return out
 
 
 def synthetic_vectors(count: int, embedder: TextEmbedder, *, seed: int = SEED, cache_dir: Path | None = None,
@@ -252,7 +261,7 @@ def synthetic_store(count: int, embedder: TextEmbedder, *, seed: int = SEED, roo
         vectors = synthetic_vectors(count, embedder, seed=seed, log=log)
         if log:
             log(f"building the {count}-record synthetic store in {root} (once)")
-        KnowledgeStore(root, _KnownVectors([r.text() for r in records], vectors)).ingest(records)
+        KnowledgeStore(root, _KnownVectors([r.text() for r in records], vectors, embedder)).ingest(records)
     return store
 
 

@@ -392,3 +392,58 @@ def test_a_short_query_naming_a_title_is_a_close_match_of_that_record(retriever)
     assert not _titles_name(records, rows, "heritage corridors along the old trade routes of central asia").any()  # long: the cosine judges
     (first, *_) = retriever.search("heritage corridors", top_k=3)
     assert first.id == "s-heritage" and first.close_match
+
+
+# -- the snapshot cache and the saved search index: what a restart or a second worker loads ---------
+def test_a_restart_loads_lazy_records_mapped_vectors_and_the_saved_search_index(tmp_path, embedder):
+    """The first load reads Chroma and writes the snapshot cache in layout order and the search index
+    beside it; a restart reads both: the vectors stay memory-mapped (one copy for every process on
+    the machine), records are decoded when asked for, and the results are the same."""
+    import numpy as np
+
+    from knowledge.store import RecordTable, layout_key
+
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    store.ingest(load_catalogue([MINI_CATALOGUE]))
+    first = Retriever(store, embedder)
+    cache = store.current_generation() / "snapshot-v2"
+    (saved,) = cache.glob("search-*")
+    assert (saved / "complete").exists() and (saved / "bm25-solution").is_dir()
+
+    again = Retriever(store, embedder)
+    assert isinstance(again.records, RecordTable) and isinstance(again.embeddings, np.memmap)
+    keys = [layout_key(r) for r in again.records]
+    assert keys == sorted(keys) and [r.id for r in again.records] == again.records.ids
+    for query, kind in [("our villages run dry every summer", "solution"), ("tell me about TIKA", "partner")]:
+        assert [(r.id, round(r.score, 5), r.why) for r in again.search(query, kind=kind, top_k=5)] == [
+            (r.id, round(r.score, 5), r.why) for r in first.search(query, kind=kind, top_k=5)
+        ]
+    assert again.search("rainwater", filters=Filters(sdg=6), top_k=1)[0].id == "s-rainwater"
+
+
+def test_a_damaged_search_index_or_snapshot_cache_is_rebuilt(tmp_path, embedder, caplog):
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    store.ingest(load_catalogue([MINI_CATALOGUE]))
+    expected = [r.id for r in Retriever(store, embedder).search("school meals from local farms", top_k=3)]
+    cache = store.current_generation() / "snapshot-v2"
+    (saved,) = cache.glob("search-*")
+    (saved / "postings.json").write_text("{not json", encoding="utf-8")
+    assert [r.id for r in Retriever(store, embedder).search("school meals from local farms", top_k=3)] == expected
+    assert "building it again" in caplog.text
+    (cache / "records.jsonl").write_bytes(b"cut short")
+    assert [r.id for r in Retriever(store, embedder).search("school meals from local farms", top_k=3)] == expected
+    assert "reading the generation from Chroma" in caplog.text
+
+
+def test_record_table_reads_rows_like_a_list(tmp_path, embedder):
+    from knowledge.store import RecordTable
+
+    store = KnowledgeStore(tmp_path / "store", embedder)
+    store.ingest(load_catalogue([MINI_CATALOGUE]))
+    table = store.snapshot().records
+    assert isinstance(table, RecordTable)
+    rows = list(table)
+    assert len(rows) == len(table) == len(load_catalogue([MINI_CATALOGUE]))
+    assert table[0] == rows[0] and table[-1] == rows[-1] and table[1:3] == rows[1:3] and table == rows
+    with pytest.raises(IndexError):
+        table[len(table)]
