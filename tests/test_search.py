@@ -142,6 +142,9 @@ def test_records_without_sdgs_are_tagged_on_import(tmp_path, capsys, embedder):
     store = tmp_path / "store"
     assert main(["ingest", str(path), "--store", str(store), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sdgs_inferred"] == 2
+    # the import leaves the serving caches written: an action server's first load reads them
+    cache = KnowledgeStore(store, embedder).current_generation() / "snapshot-v2"
+    assert (cache / "complete").exists() and [(p / "complete").exists() for p in cache.glob("search-*")] == [True]
     retriever = Retriever(KnowledgeStore(store, embedder), embedder)
     assert 7 in retriever.get("s-a").sdgs
     assert retriever.get("s-b").sdgs and set(retriever.get("s-b").sdgs) <= {13, 14, 15}
