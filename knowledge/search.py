@@ -711,7 +711,7 @@ class Retriever:
         """`verbatim`: for a query in another language, the only words that may be cited."""
         record = self.records[row]
         if row not in self._record_words:
-            if len(self._record_words) >= EXPLAINED_KEPT:  # bounded: 100k records' words would not be
+            if len(self._record_words) >= EXPLAINED_KEPT:  # bounded, or it would grow with every row explained
                 self._record_words.clear()
             pairs: dict[str, str] = {}
             for word in words(record.text()):
