@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from harness.action_calls import action_call
 from harness.stack import ROOT, free_port
-from tests.test_action_server import action_call
 
 QUERIES = ROOT / "knowledge" / "eval" / "queries.jsonl"
 TOKEN = "bench-action-server-token"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from harness.action_calls import action_call
 from harness.stack import ROOT, free_port
 from tests.conftest import MINI_CATALOGUE
 
@@ -27,41 +28,6 @@ NEW_SOLUTION = {
     "provider": "p-fund", "provider_name": "Poverty and Hunger Facility", "other_partners": [], "year": 2020,
     "status": "active", "source_url": "https://example.org/s/mangrove-honey", "sources": [], "updated_at": "2026-11-30",
 }
-
-
-def action_call(
-    action: str,
-    text: str,
-    sender: str = "visitor-1",
-    slots: dict[str, Any] | None = None,
-    *,
-    intent: str = "find_solution",
-    entities: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The body Rasa posts to /webhook: the whole tracker travels with the call."""
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.95},
-        "entities": entities or [],
-        "intent_ranking": [{"name": intent, "confidence": 0.95}],
-        "metadata": {},
-    }
-    return {
-        "next_action": action,
-        "sender_id": sender,
-        "version": "3.6.21",
-        "domain": {},
-        "tracker": {
-            "sender_id": sender,
-            "slots": slots or {},
-            "latest_message": latest,
-            "events": [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        },
-    }
 
 
 def _env(workdir: Path) -> dict[str, str]:
