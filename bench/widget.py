@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from pathlib import Path
 
 from bench.stack import SEARCHES, percentile, running_stack
+from harness.chromium import CHROMIUM, launch as launch_chromium
 from harness.stack import ROOT, Stack
 
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "bot" / "widget" / "dist" / "galaxy-widget.js"
 GREETINGS = ["hi", "hello", "good morning"]
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Records the widget's events with their performance.now() stamps (ms since navigation start).
 RECORD_EVENTS = """
 window.__widgetEvents = [];
@@ -102,7 +97,7 @@ def measure(stack: Stack, load_count: int, message_count: int) -> int:
     from playwright.sync_api import sync_playwright  # only when there is something to measure
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             first_reply_ms(browser, stack)  # warm-up: Rasa's and Chromium's first request are slower
             loads = [first_reply_ms(browser, stack) for _ in range(load_count)]

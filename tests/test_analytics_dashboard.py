@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from harness.chromium import CHROMIUM, launch as launch_chromium
 from harness.stack import free_port
 from knowledge.settings import PROJECT_ROOT, load_settings
 
@@ -23,11 +24,6 @@ import analytics_seed as seed  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 TOKEN = "test-dashboard-token-7f3a"
 PAGES = ("overview", "demand", "unmet", "introductions", "faq", "feedback")
 # Seeded facts that only a signed-in staff member may see.
@@ -73,7 +69,7 @@ def browser():
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: run `make system-deps` (make test does)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         try:
             yield launched
         finally:

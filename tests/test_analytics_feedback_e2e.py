@@ -8,6 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from harness.chromium import launch as launch_chromium
 from harness.fake_telegram import Bridge, keyboard_of, running_fake_api
 from harness.stack import ROOT
 from introductions.feedback import FeedbackStore
@@ -15,10 +16,6 @@ from knowledge.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 REPLY_TIMEOUT_MS = 90_000
 QUESTION = "what is the South-South Galaxy?"
 ASK_TO_RATE = "I want to rate that answer"
@@ -40,7 +37,7 @@ def _feedback(stack) -> list:
 
 def test_thumbs_down_with_a_reason_in_the_widget(stack):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
             page.goto(f"{stack.rasa_url}/widget/")

@@ -7,24 +7,18 @@ import re
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from knowledge.catalogue import Solution, load_catalogue, load_faq
+from harness.chromium import CHROMIUM, launch as launch_chromium
 from harness.socketio_wire import RawSocketIO
 from harness.stack import ROOT, SEED, Stack
+from knowledge.catalogue import Solution, load_catalogue, load_faq
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "bot" / "widget" / "dist" / "galaxy-widget.js"
-# Debian's Chromium, not a Playwright download; no network beyond loopback is needed.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 REPLY_TIMEOUT_MS = 90_000
 EMPTY_MESSAGE_REPLY = "I didn't receive any text"  # bot/channels/rest.py; not importable here (Rasa's venv)
 APOLOGY = "Sorry, something went wrong on my side"
@@ -41,7 +35,7 @@ def browser():
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: run `make system-deps` (make test does)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         try:
             yield launched
         finally:
