@@ -628,22 +628,19 @@ def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
 
 
 def _read_snapshot(folder: Path) -> Snapshot:
+    def mapped(name: str) -> np.ndarray:  # read-only, its pages shared through the OS cache
+        return np.load(folder / name, mmap_mode="r")
+
     records = RecordTable(folder)
-    embeddings = _mapped(folder / "embeddings.npy")
+    embeddings = mapped("embeddings.npy")
     if len(records) != int((folder / SNAPSHOT_DONE).read_text(encoding="utf-8")) or embeddings.shape[0] != len(records):
         raise ValueError("snapshot cache does not match its record count")
     multilingual = None
     if (folder / "ml_embeddings.npy").exists():
-        multilingual = MultilingualVectors(
-            _mapped(folder / "ml_embeddings.npy"), _mapped(folder / "ml_chunk_embeddings.npy"), np.load(folder / "ml_chunk_rows.npy")
-        )
+        multilingual = MultilingualVectors(mapped("ml_embeddings.npy"), mapped("ml_chunk_embeddings.npy"), np.load(folder / "ml_chunk_rows.npy"))
         if len(multilingual.embeddings) != len(records):
             raise ValueError("snapshot cache's multilingual vectors do not match its records")
-    return Snapshot(records, embeddings, _mapped(folder / "chunk_embeddings.npy"), np.load(folder / "chunk_rows.npy"), multilingual, folder)
-
-
-def _mapped(path: Path) -> np.ndarray:
-    return np.load(path, mmap_mode="r")
+    return Snapshot(records, embeddings, mapped("chunk_embeddings.npy"), np.load(folder / "chunk_rows.npy"), multilingual, folder)
 
 
 def _metadata(record: Record) -> dict:
