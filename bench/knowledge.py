@@ -46,12 +46,7 @@ def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
 
 def rss_mb() -> tuple[float, float]:
     """(current, peak) resident memory of this process in MB."""
-    current = 0.0
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return memory_mb()["VmRSS"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def memory_mb() -> dict[str, float]:
@@ -266,26 +261,6 @@ def filter_cases():
     ]
 
 
-class CachedVectors:
-    """Synthetic texts from the vector cache, everything else (the real catalogue) embedded."""
-
-    def __init__(self, embedder, texts: Sequence[str], vectors: np.ndarray) -> None:
-        self.dimension = embedder.dimension
-        self._embedder = embedder
-        self._rows = {t: i for i, t in enumerate(texts)}
-        self._vectors = vectors
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        unknown = [i for i, t in enumerate(texts) if t not in self._rows]
-        known = [i for i, t in enumerate(texts) if t in self._rows]
-        if known:
-            out[known] = self._vectors[[self._rows[texts[i]] for i in known]]
-        if unknown:
-            out[unknown] = self._embedder.encode([texts[i] for i in unknown], batch_size=batch_size)
-        return out
-
-
 def seed_records():
     from knowledge.catalogue import load_catalogue
 
@@ -297,7 +272,7 @@ def mixed_store(size: int, embedder, log=log):
     (a new directory when the catalogue changes)."""
     from knowledge.catalogue import content_hash
     from knowledge.store import KnowledgeStore
-    from knowledge.synthetic import SEED, generate, synthetic_vectors
+    from knowledge.synthetic import SEED, KnownVectors, generate, synthetic_vectors
 
     real = seed_records()
     tag = hashlib.sha256("".join(content_hash(r) for r in real).encode()).hexdigest()[:10]
@@ -308,7 +283,7 @@ def mixed_store(size: int, embedder, log=log):
         synthetic = generate(count)
         vectors = synthetic_vectors(count, embedder, log=log)
         log(f"building the {size}-record mixed store in {root} (once)")
-        KnowledgeStore(root, CachedVectors(embedder, [r.text() for r in synthetic], vectors)).ingest(real + synthetic)
+        KnowledgeStore(root, KnownVectors([r.text() for r in synthetic], vectors, embedder)).ingest(real + synthetic)
     return store
 
 

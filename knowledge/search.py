@@ -294,11 +294,9 @@ class Retriever:
         # region or SDG filter keeps sit in long runs that are scored in place instead of being copied.
         # A snapshot cache is written in that order: its records stay lazy, its vectors memory-mapped.
         records = snapshot.records
-        if isinstance(records, RecordTable):
+        order = None if isinstance(records, RecordTable) else sorted(range(len(records)), key=lambda i: layout_key(records[i]))
+        if order == list(range(len(records))):  # already laid out (a snapshot read from Chroma)
             order = None
-        else:
-            keys = [layout_key(r) for r in records]
-            order = None if all(a <= b for a, b in zip(keys, keys[1:])) else sorted(range(len(records)), key=keys.__getitem__)
         self.records = records if order is None else [records[i] for i in order]
         self.embeddings = snapshot.embeddings if order is None else np.ascontiguousarray(snapshot.embeddings[order])
         # Further chunks of long records, with the (new) row of the record each belongs to.

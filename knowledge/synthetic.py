@@ -200,9 +200,9 @@ def iter_records(count: int, *, seed: int = SEED) -> Iterator[Record]:
 
 
 # -- cached stores for benchmarks and the recall check -------------------------------------------
-class _KnownVectors:
+class KnownVectors:
     """An embedder that answers from vectors computed earlier (text -> vector); a text it was not
-    given (a window of a record too long for one chunk) goes to `fallback`."""
+    given (a window of a record too long for one chunk, a real record mixed in) goes to `fallback`."""
 
     dimension = DIMENSION
 
@@ -261,7 +261,7 @@ def synthetic_store(count: int, embedder: TextEmbedder, *, seed: int = SEED, roo
         vectors = synthetic_vectors(count, embedder, seed=seed, log=log)
         if log:
             log(f"building the {count}-record synthetic store in {root} (once)")
-        KnowledgeStore(root, _KnownVectors([r.text() for r in records], vectors, embedder)).ingest(records)
+        KnowledgeStore(root, KnownVectors([r.text() for r in records], vectors, embedder)).ingest(records)
     return store
 
 
