@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -143,6 +144,27 @@ class ServedStack:
     def pid(self, program: str) -> int:
         out = self.supervisorctl("pid", program)
         return int(out) if out.isdigit() else 0
+
+    def kill(self, program: str, timeout: float = 60) -> int:
+        """kill -9 of `program`'s process group, returned once the process has exited; returns its pid.
+
+        The signal is delivered at once but the exit is not: while the kernel frees a large process its
+        listening socket still completes handshakes, and a request written to it then is reset. nginx does
+        not resend a POST it has already written (the worker might have applied it), so a test that means
+        "after the worker died" waits for the death itself."""
+        pid = self.pid(program)
+        assert pid, f"{program} is not running:\n{self.supervisorctl('status')}"
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                return pid  # exited and reaped by supervisord
+            if fields and fields[0] in ("Z", "X"):
+                return pid  # exited, its files (and sockets) closed, not yet reaped
+            time.sleep(0.05)
+        raise AssertionError(f"{program} (pid {pid}) did not exit within {timeout}s of SIGKILL")
 
     def state(self, program: str) -> str:
         return self.supervisorctl("status", program).split()[1] if self.supervisorctl("status", program) else ""

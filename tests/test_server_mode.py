@@ -104,10 +104,9 @@ def test_a_conversation_carries_on_through_nginx_while_its_worker_is_killed_mid_
     served.send('/request_introduction{"ordinal": 1}', sender)
     assert "Which organisation" in texts(served.send("Amina Diallo", sender))
 
-    # Whichever worker served the turns, kill -9 one of them: nginx sends the next turn to a live worker,
-    # which reads the half-filled form from PostgreSQL.
-    old = served.pid("rasa:rasa-0")
-    os.killpg(old, signal.SIGKILL)
+    # Whichever worker served the turns, kill -9 one of them: once it has died, nginx sends the next turn to
+    # a live worker, which reads the half-filled form from PostgreSQL.
+    old = served.kill("rasa:rasa-0")
     reply = texts(served.send("Ministry of Water Resources", sender))
     # The form is still waiting for the organisation and goes on to the next question.
     assert "role" in reply.lower() and APOLOGY not in reply
