@@ -152,6 +152,12 @@ class DetailForm(FormValidationAction, ABC):
         return validate
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        several = several_details(tracker, by_slot(self.details))
+        if several:
+            # everything in one message: take each part for its question; the form asks what is left
+            return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in several] + [
+                SlotSet(slot, value) for slot, value in several.items()
+            ]
         found = correction(tracker, by_slot(self.details), self.fields)
         if found is None:
             return await super().run(dispatcher, tracker, domain)
@@ -159,6 +165,41 @@ class DetailForm(FormValidationAction, ABC):
         # Undo what the form took from this message for the question it asked.
         events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot != detail.slot]
         return events + apply_correction(detail, value, dispatcher, Texts.of(tracker))
+
+
+_PARTS = re.compile(r"\s*[,;\n،؛]\s*")
+_EMAIL_IN = re.compile(r"<?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+>?")
+
+
+def several_details(tracker: Tracker, details: dict[str, Detail]) -> dict[str, str]:
+    """The introduction's details when the answer to its first question gives them all in one go ("Amina
+    Diallo, Ministry of Energy Mali, rural electrification officer, amina@example.org, we want to train 20
+    women"): name, organisation and role before the email address, separated by commas, and a message
+    after it. Each part is checked by its validator; {} unless name, organisation and email all are."""
+    order = ("requester_name", "requester_organisation", "requester_role")
+    if tracker.get_slot("requested_slot") != "requester_name" or not all(s in details for s in (*order, "requester_email", "intro_message")):
+        return {}
+    text = (tracker.latest_message.get("text") or "").strip()
+    email = _EMAIL_IN.search(text)
+    if text.startswith("/") or email is None:
+        return {}
+    before = [part for part in _PARTS.split(text[: email.start()]) if part.strip()]
+    after = text[email.end() :].strip(" .,;:\n،؛")
+    if not 2 <= len(before) <= 3:
+        return {}
+    found: dict[str, str] = {}
+    try:
+        for slot, part in zip(order, before):
+            found[slot] = details[slot].clean(part.strip())
+        found["requester_email"] = details["requester_email"].clean(email.group())
+    except InvalidRequest:
+        return {}
+    if after:
+        try:
+            found["intro_message"] = details["intro_message"].clean(after)
+        except InvalidRequest:
+            pass  # asked again as its own question
+    return {slot: value for slot, value in found.items() if value}
 
 
 def apply_correction(detail: Detail, value: str | None, dispatcher: CollectingDispatcher, t: Texts | None = None) -> list[dict[str, Any]]:

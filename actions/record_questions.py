@@ -19,7 +19,7 @@ from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
 from knowledge.services import KnowledgeServices
-from knowledge.text import tokens
+from knowledge.text import STOPWORDS, tokens
 
 Lookup = Callable[[str], Record | None]
 ATTRIBUTES = (
@@ -157,6 +157,9 @@ def asked_of_opened(text: str, state: DialogueState, *, pointing: bool = False) 
     if any(w in _CATEGORY for w in said):
         return []
     points_back = any(w in _BACK for w in _LETTERS.findall(text.casefold()))
+    if all(w in _QUESTION_WORDS or w in STOPWORDS for w in said) and _opens_with(text, 3, _QUESTION_WORDS):
+        # nothing but a question about a field: "which countries?", "and where can I read more?"
+        return list(dict.fromkeys(str(e["value"]) for e in found))
     if (pointing or any(e["entity"] == "scope" for e in phrases)) and not points_back:
         return []  # "the country" may name a filter
     if len(tokens(rest)) > (1 if points_back else 0):

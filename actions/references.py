@@ -30,6 +30,7 @@ _POINTING = frozenset(
     )
 )
 Lookup = Callable[[str], Record | None]
+EARLIER_SHOWN = 12  # how many records shown before the list on screen a description can still reach
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,24 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     if not scores:
         return []
     best = max(scores.values())
-    return [i for i in ids if scores.get(i) == best]
+    tied = [i for i in ids if scores.get(i) == best]
+    if len(tied) > 1 and countries:
+        # "the Nepal one": the record about Nepal (its title names it, or Nepal is its only country), not
+        # a regional one that lists Nepal among eleven
+        specific = [i for i in tied if _about_only(lookup(i), countries, lookup)]
+        if specific:
+            return specific
+    return tied
+
+
+def _about_only(record: Record | None, countries: set[str], lookup: Lookup) -> bool:
+    if record is None:
+        return False
+    title = set(tokens(record.title))
+    if any(set(tokens(geography().country_name(code))) <= title for code in countries):
+        return True
+    where = set(record.countries) if isinstance(record, Solution) else ({record.country} if record.country else set())
+    return bool(where) and where <= countries
 
 
 def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *, describe: bool = True) -> Reference:
@@ -123,7 +141,14 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
     if number is not None:
         return Reference(out_of_range=number, explicit=True)
     if describe and text and ids:
-        matched = describe_match(text, tracker, ids, lookup)
+        # the list on screen first, then what was shown just before it (the first page after "show more",
+        # the list before an aside's search): "the Sudan one" on page two means the Sudan one on page one
+        earlier = [i for i in state.shown[-EARLIER_SHOWN:] if i not in ids]
+        matched = describe_match(text, tracker, ids + earlier, lookup)
+        on_screen = [i for i in matched if i in ids]
+        if matched and not on_screen and len(matched) > 1:
+            matched = []  # a tie among records no longer on screen: no buttons could offer them
+        matched = on_screen or matched
         if len(matched) == 1:
             return Reference(matched[0], explicit=True)
         if matched:

@@ -29,7 +29,7 @@ from actions.introductions import (
 )
 from actions.records import ActionAnswerRecordQuestion, ActionShowDetails
 from actions.search import ActionRefineSearch, ActionSearchPartners, ActionSearchSolutions, ActionShowMore, ActionShowResults
-from actions.support import ActionAnswerFaq, ActionClarify, ActionFaqFallback, ActionOutOfScope, ActionThank, ActionWebinarWelcome
+from actions.support import ActionAnswerFaq, ActionClarify, ActionFaqFallback, ActionGreet, ActionOutOfScope, ActionThank, ActionWebinarWelcome
 
 ACTION_CLASSES = (
     ActionSearchSolutions,
@@ -44,6 +44,7 @@ ACTION_CLASSES = (
     ActionFaqFallback,
     ActionOutOfScope,
     ActionThank,
+    ActionGreet,
     ActionHumanHandoff,
     ActionRequestIntroduction,
     ValidateIntroductionForm,

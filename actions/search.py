@@ -33,7 +33,21 @@ _REFINEMENT_WORDS = set(
     ones one those these more less there here okay ok yes no please thanks keep keeping leave stay
     change switch replace swap add plus too well everything nothing else results result list search
     searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
-    perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look""".split()
+    perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look back
+    anything specifically specificaly actualy actully""".split()
+    # the same steering words in French, Russian and Arabic ("ajoute un filtre ODD 6 et seulement
+    # l'Afrique", "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")
+    + """un une et le la les des de du au aux en à pour par dans sur ajoute ajouter ajoutez filtre filtres
+    seulement uniquement juste que montre montrez montrer affiche affichez voir aussi plutôt lieu enlève
+    enlever enlevez supprime supprimer retire retirer pays région régions odd objectif tout tous toutes
+    efface effacer réinitialiser merci plaît vous il maintenant alors encore change changer remplace
+    remplacer garde garder
+    покажи покажите показать что есть по только убери уберите убрать удали удалите фильтр фильтры
+    фильтра и а также вместо пожалуйста спасибо страна страны страну регион регионы цур цели все всё
+    сбрось сбросить очисти теперь тогда ещё еще в во на для из оставь оставить замени заменить добавь
+    добавить
+    من فضلك فقط أضف اضف احذف أزل ازل فلتر الفلتر عامل التصفية الدولة الدول البلد المنطقة أيضا ايضا
+    بدلا بدلاً شكرا أظهر اظهر اعرض أرني في على إلى الى عن""".split()
 )
 
 
@@ -47,6 +61,33 @@ def leftover_topic(text: str, tracker: Tracker) -> str:
     stripped = text_without(tracker, _STEERING, keep=lambda entity, said: not names_goal(entity, said)) if text else ""
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
+
+
+# Words of an opening that is no part of the need: a greeting, thanks, "ok, different thing", in the four
+# languages ("hi, looking for irrigation", "thanks, that's useful! also rice in West Africa",
+# "Здравствуйте. Нужны примеры…", "مرحبا، أبحث عن…").
+_OPENING_WORDS = frozenset(
+    """hi hello hey hiya greetings dear morning afternoon evening thanks thank thx ty cheers ok okay cool
+    great nice alright right sorry so well fine good also and then now different another other thing
+    question yes yeah yep sure lol haha hmm oh ah that thats that's this is was very really useful
+    helpful interesting perfect excellent wonderful awesome amazing much lot lots you
+    bonjour bonsoir salut merci bien alors accord très utile parfait super génial
+    здравствуйте привет добрый день вечер утро спасибо большое ладно хорошо итак отлично понятно ок
+    مرحبا مرحباً أهلا اهلا السلام عليكم شكرا شكراً جزيلا حسنا حسناً ممتاز""".split()
+)
+_OPENING_BREAK = re.compile(r"(?<=[.!?;:,،؛])\s+|\s+[-–—]\s+")
+
+
+def need_of(text: str) -> str:
+    """A need as the user typed it, without an opening that says nothing about it."""
+    text = text.strip()
+    start = 0
+    for boundary in _OPENING_BREAK.finditer(text):
+        opening = re.findall(r"[^\W\d_][\w'’]*", text[start : boundary.start()].casefold())
+        if not all(w.strip("'’") in _OPENING_WORDS for w in opening):
+            break
+        start = boundary.end()
+    return text[start:].strip() or text
 
 
 def filter_label(name: str, value: Any, t: Texts = ENGLISH) -> str:
@@ -131,7 +172,10 @@ def run_search(
     where = t("search.where_filters", filters=filters_text(filters, t)) if filters.any() else ""
     key = "search.header_match" if outcome == "match" else "search.header_nearest"
     header = t(key, note=note, noun=noun, topic=topic, where=where)
-    state = replace(previous, topic=topic, kind=kind, filters=filters, selected=None).with_list([r.id for r in shown], offset=0)
+    ids = [r.id for r in shown]
+    # the record the user opened stays open through a filter change that keeps it ("it" still means it)
+    selected = previous.selected if topic == previous.topic and kind == previous.kind and previous.selected in ids else None
+    state = replace(previous, topic=topic, kind=kind, filters=filters, selected=selected).with_list(ids, offset=0)
     _show_list(services, dispatcher, state, shown, header=header, more=more, t=t)
     if outcome == "no_close_match" and filters.any():
         intent = "find_solution" if kind == "solution" else "find_partner"
@@ -208,7 +252,11 @@ class SearchAction(GalaxyAction):
             # "who funds this kind of work?" after a solution search: partners for the same topic
             topic = f"{state.topic} {leftover_topic(text, tracker)}".strip()
         else:
-            topic = text
+            topic = need_of(text)
+            if "sdg" not in request.new and "sdg" not in request.old:
+                # a new need: the goal chosen for the previous one does not carry over (fish farming's
+                # SDG 14 is no filter for rice); the places the user works in do
+                state = replace(state, filters=replace(state.filters, sdg=None))
         if not words(topic or ""):
             dispatcher.utter_message(response="utter_ask_topic")
             return []
@@ -280,8 +328,10 @@ async def refine(
     request: FilterRequest,
     *,
     kind: str,
+    topic_words: bool = True,
 ) -> list[dict[str, Any]]:
-    """The current search with its filters (and maybe its topic) changed as the message asks."""
+    """The current search with its filters (and maybe its topic) changed as the message asks;
+    `topic_words`: whether the message's other words may change the topic."""
     t = Texts.of(tracker)
     text = latest_text(tracker)
     if request.operation == "list" and not request.changes_anything():
@@ -292,7 +342,7 @@ async def refine(
     outcome = apply(state.filters, request)
     if outcome.conflict:
         return ask_conflict(dispatcher, outcome, t)
-    extra = leftover_topic(text, tracker) if text else ""
+    extra = leftover_topic(text, tracker) if text and topic_words else ""
     topic = state.topic
     if extra:
         if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic:
@@ -367,6 +417,9 @@ class ActionShowMore(GalaxyAction):
         return "action_show_more"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        answered = answer_if_about_opened(services, dispatcher, tracker)  # "where can I read more?"
+        if answered is not None:
+            return answered
         t = Texts.of(tracker)
         state = DialogueState.of(tracker)
         if not state.topic:
@@ -394,6 +447,10 @@ class ActionShowResults(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
         state = DialogueState.of(tracker)
+        request = FilterRequest.of(tracker, latest_text(tracker))
+        if state.topic and request.new:
+            # "back to the list, anything in Kyrgyzstan?": the list, narrowed as asked
+            return await refine(services, dispatcher, tracker, state, replace(request, operation=request.operation or "add"), kind=state.kind, topic_words=False)
         if not state.results:
             dispatcher.utter_message(response="utter_nothing_to_detail")
             return []

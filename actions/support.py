@@ -250,6 +250,23 @@ class ActionWebinarWelcome(GalaxyAction):
         return []
 
 
+class ActionGreet(GalaxyAction):
+    """"Hi", "how are you?": the full greeting at the start; in the middle of a search, a short one that keeps
+    the results one tap away instead of starting over."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        state = DialogueState.of(tracker)
+        if state.results and state.topic:
+            t = Texts.of(tracker)
+            dispatcher.utter_message(text=t("greet.with_results", topic=state.topic), buttons=back_button(state, t))
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []
+
+
 class ActionThank(GalaxyAction):
     """"Thanks": you're welcome, with the results one tap away when there are some."""
 

@@ -429,3 +429,73 @@ async def test_a_field_question_read_as_a_filter_change_is_answered_and_filter_c
 async def test_an_unsure_field_question_about_a_described_record_answers_the_field(context, tracker_factory, domain):
     messages, events = await run(ActionClarify(context), tracker_factory("which SDGs is the solar one about", intent="nlu_fallback", slots=SOLAR_LIST), domain)
     assert "contributes to these SDGs" in messages[0]["text"] and slots_of(events) == {"selected_id": "s-solar-mamas"}
+
+
+PAGE_TWO = {**SOLAR_LIST, "last_results": ["s-e-gov", "s-milk-banks", "s-heritage"], "result_offset": 3.0,
+            "shown_ids": ["s-rainwater", "s-solar-mamas", "s-school-meals", "s-e-gov", "s-milk-banks", "s-heritage"]}
+
+
+@pytest.mark.asyncio
+async def test_a_description_reaches_the_page_shown_before_the_one_on_screen(context, tracker_factory, domain):
+    text = "open the Kenya one"
+    _, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Kenya", "country", "KEN")], slots=PAGE_TWO), domain)
+    assert slots_of(events) == {"selected_id": "s-rainwater"}
+    # what is on screen still wins a tie: "the Brazilian one" is the milk banks on page two, not page one's school meals
+    text = "the Brazilian one"
+    _, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Brazilian", "country", "BRA")], slots=PAGE_TWO), domain)
+    assert slots_of(events) == {"selected_id": "s-milk-banks"}
+
+
+def test_a_tie_on_a_country_goes_to_the_record_about_that_country_alone(context, tracker_factory):
+    from dataclasses import replace
+
+    from actions.references import describe_match
+
+    records = {i: context.services.retriever.get(i) for i in ("s-school-meals", "s-milk-banks")}
+    records["s-milk-banks"] = replace(records["s-milk-banks"], countries=["BRA"])
+    text = "the Brazilian one"
+    tracker = tracker_factory(text, intent="show_details", entities=[place(text, "Brazilian", "country", "BRA")])
+    assert describe_match(text, tracker, list(records), records.get) == ["s-milk-banks"]
+
+
+def test_a_bare_question_about_a_field_of_the_opened_record_is_for_the_record():
+    from actions.record_questions import asked_of_opened
+
+    opened = DialogueState(results=("s-rainwater", "s-solar-mamas"), shown=("s-rainwater", "s-solar-mamas"), selected="s-rainwater")
+    assert asked_of_opened("which countries?", opened, pointing=True) == ["countries"]
+    assert asked_of_opened("which countries", opened, pointing=True) == ["countries"]
+    assert asked_of_opened("and where can i read more", opened) == ["sources"]
+    assert asked_of_opened("any other countries?", opened, pointing=True) == []
+    assert asked_of_opened("which countries have solar projects?", opened, pointing=True) == []
+
+
+@pytest.mark.asyncio
+async def test_back_to_the_results_with_a_place_narrows_them(context, tracker_factory, domain):
+    text = "back to the list, anything in Kenya?"
+    messages, events = await run(ActionShowResults(context), tracker_factory(text, intent="show_results", entities=[place(text, "Kenya", "country", "KEN")], slots=SOLAR_LIST), domain)
+    assert slots_of(events)["country"] == "KEN" and slots_of(events)["last_query"] == "training in villages"
+    assert "Rainwater harvesting ponds" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(("text", "need"), [
+    ("hi, looking for rainwater ponds", "looking for rainwater ponds"),
+    ("thanks thats useful! also anything on school meals", "also anything on school meals"),
+    ("ok different thing. milk banks", "milk banks"),
+    ("Здравствуйте. Нужны примеры", "Нужны примеры"),
+    ("مرحبا، أبحث عن مشاريع", "أبحث عن مشاريع"),
+    ("sorry cat on keyboard. ok fisheries then", "sorry cat on keyboard. ok fisheries then"),
+    ("solar, wind and hydro", "solar, wind and hydro"),
+])
+def test_an_opening_that_says_nothing_about_the_need_is_not_its_topic(text, need):
+    from actions.search import need_of
+
+    assert need_of(text) == need
+
+
+@pytest.mark.asyncio
+async def test_a_new_need_drops_the_goal_chosen_for_the_last_one_and_keeps_the_place(context, tracker_factory, domain):
+    slots = {**SOLAR_LIST, "sdg": 7, "country": "BRA"}
+    text = "thanks! now school meals"
+    _, events = await run(ActionSearchSolutions(context), tracker_factory(text, intent="find_solution", slots=slots), domain)
+    assert slots_of(events)["sdg"] is None and slots_of(events)["country"] == "BRA"
+    assert slots_of(events)["last_query"] == "now school meals"

@@ -200,3 +200,27 @@ async def test_a_correction_while_the_form_runs_is_not_taken_as_the_answer(intro
     latest["entities"] = [{"entity": "field", "value": "requester_organisation"}]
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
     assert slots_of(result) == {"requester_email": None, "requester_organisation": None}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Amina Diallo, Ministry of Energy Mali, rural electrification officer, amina.diallo@example.org. we want to train 20 women",
+     {"requester_name": "Amina Diallo", "requester_organisation": "Ministry of Energy Mali", "requester_role": "rural electrification officer",
+      "requester_email": "amina.diallo@example.org", "intro_message": "we want to train 20 women"}),
+    ("Айгерим Садыкова, КазНУ, a.sadykova@example.kz",
+     {"requester_name": "Айгерим Садыкова", "requester_organisation": "КазНУ", "requester_email": "a.sadykova@example.kz"}),
+])
+async def test_all_the_details_in_one_answer_fill_their_questions(intro_context, text, expected):
+    latest = {"text": text, "intent": {"name": "inform", "confidence": 0.9}, "intent_ranking": [], "metadata": {}, "entities": []}
+    events = [{"event": "action", "name": "introduction_form"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest},
+              {"event": "slot", "name": "requester_name", "value": text}]
+    tracker = Tracker("test-user", {"requested_slot": "requester_name", "requester_name": text}, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result) == expected
+    # a name with a comma but no email address is one answer, to the question asked
+    text = "Diallo, Amina"
+    latest["text"] = text
+    events[-1]["value"] = text
+    tracker = Tracker("test-user", {"requested_slot": "requester_name", "requester_name": text}, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result).get("requester_name", text) == text and set(slots_of(result)) <= {"requester_name"}
