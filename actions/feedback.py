@@ -64,6 +64,22 @@ def _button_refs(event: dict[str, Any]) -> list[str]:
     return refs
 
 
+def faq_just_answered(tracker: Any) -> str | None:
+    """The FAQ entry the assistant's last message answered (its feedback buttons name it), None when the
+    last thing said was something else."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return None
+            seen_user = True  # the message being answered now; the bot's messages before it come next
+        elif kind == "bot" and seen_user:
+            refs = [r for r in _button_refs(event) if r.startswith("faq:")]
+            return refs[-1][len("faq:") :] if refs else None
+    return None
+
+
 def shown_answers(events: list[dict[str, Any]]) -> list[str]:
     """References of the answers this conversation was shown, oldest first: feedback buttons in its bot
     messages, FAQ answers it got (utter_faq/<key>), searches it ran (last_query set by a search action)."""

@@ -45,6 +45,7 @@ class FilterRequest:
     scopes: frozenset[str] = frozenset()
     new: dict[str, list[Any]] = field(default_factory=dict)  # filter name -> values, in the order said
     old: dict[str, list[Any]] = field(default_factory=dict)
+    operations: frozenset[str] = frozenset()  # every operation said ("remove Morocco, add Sudan": both)
 
     @classmethod
     def of(cls, tracker: Tracker, text: str) -> "FilterRequest":
@@ -63,7 +64,7 @@ class FilterRequest:
         # The strongest operation said wins: "clear everything" beats "only"; "instead" beats "also".
         operation = next((op for op in ("list", "clear", "remove", "replace", "add") if op in operations), None)
         scopes = frozenset(str(e.get("value")) for e in entities if e.get("entity") == "scope")
-        return cls(operation, scopes, new, old)
+        return cls(operation, scopes, new, old, frozenset(str(op) for op in operations))
 
     def changes_anything(self) -> bool:
         return bool(self.new or self.old or self.operation in ("clear", "remove"))
@@ -98,15 +99,25 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
     """The filters after this request."""
     sdg, country, region = current.sdg, current.country, current.region
     cleared: set[str] = set()
+    added = request.new if request.operation != "remove" else {}
     if request.operation == "clear" or (request.operation == "remove" and "all" in request.scopes and not request.old):
         cleared |= {"sdg", "country", "region"}
     elif request.operation == "remove":
         for scope in request.scopes:
             cleared |= set(SCOPES_OF.get(scope, ()))
-        # "remove Kenya" / "drop SDG 5": the values named (with or without the `old` role) go
-        for name, values in {**request.new, **request.old}.items():
-            cleared.add(name)
-        if not cleared:
+        # "remove Kenya" / "drop SDG 5": the values named (with or without the `old` role) go. A value that
+        # is not on goes on when the message also removes something else or says "add": "remove Morocco,
+        # add Sudan", "убери фильтр, покажи что есть по Таджикистану".
+        active = {name for name, values in request.new.items() if any(str(v) == str(getattr(current, name)) for v in values)}
+        inactive = {name: [v for v in values if str(v) != str(getattr(current, name))] for name, values in request.new.items()}
+        inactive = {name: values for name, values in inactive.items() if values}
+        if inactive and (active or request.old or request.scopes or request.operations & {"add", "replace"}):
+            added = inactive
+            cleared |= active | set(request.old)
+        else:
+            for name in {**request.new, **request.old}:
+                cleared.add(name)
+        if not cleared and not added:
             active = [n for n in ("country", "region", "sdg") if getattr(current, n) is not None]
             if len(active) == 1:
                 cleared.add(active[0])
@@ -120,19 +131,19 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
         country = None
     if "region" in cleared:
         region = None
-    if request.operation != "remove":
+    if added:
         for name in ("country", "region", "sdg"):
-            values = request.new.get(name) or []
+            values = added.get(name) or []
             if len(values) > 1:
                 return FilterOutcome(current, conflict="several", choices=tuple((name, v) for v in values))
-        if request.new.get("country"):
-            country = request.new["country"][0]
+        if added.get("country"):
+            country = added["country"][0]
             # a country inside the region stays meaningful; a region given with it is kept, else dropped
-            region = request.new["region"][0] if request.new.get("region") else None
-        elif request.new.get("region"):
-            region, country = request.new["region"][0], None
-        if request.new.get("sdg"):
-            sdg = request.new["sdg"][0]
+            region = added["region"][0] if added.get("region") else None
+        elif added.get("region"):
+            region, country = added["region"][0], None
+        if added.get("sdg"):
+            sdg = added["sdg"][0]
     try:
         sdg_value = int(sdg) if sdg not in (None, "") else None
     except (TypeError, ValueError):

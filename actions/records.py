@@ -105,6 +105,12 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         t = Texts.of(tracker)
         attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
+        if not reference.explicit:
+            from actions.support import answer_faq_follow_up  # support builds on this module
+
+            answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
+            if answered is not None:  # "who organised it?" right after the webinar's FAQ answer
+                return answered
         if reference.record_id is None:
             if not state.results:
                 # "halal certification" read as a question about a record, with none shown: a need

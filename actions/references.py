@@ -126,6 +126,20 @@ def _about_only(record: Record | None, countries: set[str], lookup: Lookup) -> b
     return bool(where) and where <= countries
 
 
+def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup) -> list[str]:
+    """The shown records the message describes best: the list on screen first, then what was shown just
+    before it (the first page after "show more", the list before an aside's search), so "the Sudan one"
+    on page two means the Sudan one on page one. A tie only among records no longer on screen is []:
+    no button could offer them."""
+    ids = list(state.results)
+    earlier = [i for i in state.shown[-EARLIER_SHOWN:] if i not in ids]
+    matched = describe_match(text, tracker, ids + earlier, lookup)
+    on_screen = [i for i in matched if i in ids]
+    if on_screen:
+        return on_screen
+    return matched if len(matched) == 1 else []
+
+
 def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *, describe: bool = True) -> Reference:
     """The record the latest message points at."""
     ids = list(state.results)
@@ -141,14 +155,7 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
     if number is not None:
         return Reference(out_of_range=number, explicit=True)
     if describe and text and ids:
-        # the list on screen first, then what was shown just before it (the first page after "show more",
-        # the list before an aside's search): "the Sudan one" on page two means the Sudan one on page one
-        earlier = [i for i in state.shown[-EARLIER_SHOWN:] if i not in ids]
-        matched = describe_match(text, tracker, ids + earlier, lookup)
-        on_screen = [i for i in matched if i in ids]
-        if matched and not on_screen and len(matched) > 1:
-            matched = []  # a tie among records no longer on screen: no buttons could offer them
-        matched = on_screen or matched
+        matched = described(text, tracker, state, lookup)
         if len(matched) == 1:
             return Reference(matched[0], explicit=True)
         if matched:

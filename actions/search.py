@@ -17,7 +17,8 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_if_about_opened
+from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked
+from actions.references import described
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -226,6 +227,25 @@ def _show_list(
     dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
 
 
+_THE_ONE = re.compile(r"\bones?\b", re.IGNORECASE)
+
+
+def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """A question about a field of an item described as "the … one" ("the Asian regional one, who
+    supports that?"), read as a search: the answer from that record. None unless the message says
+    "one", asks a field and describes exactly one shown record."""
+    text = latest_text(tracker)
+    if not text or not _THE_ONE.search(text):
+        return None
+    asked = fields_asked(tracker)
+    state = DialogueState.of(tracker)
+    matched = described(text_without(tracker, ("attribute", "operation", "scope")), tracker, state, services.retriever.get) if asked and state.shown else []
+    record = services.retriever.get(matched[0]) if len(matched) == 1 else None
+    if record is None:
+        return None
+    return answer_fields(dispatcher, record, asked, state, services.retriever.get, Texts.of(tracker))
+
+
 class SearchAction(GalaxyAction):
     """A new search: the message is the need. A message that only changes filters ("only in Asia")
     refines the current search instead."""
@@ -235,6 +255,8 @@ class SearchAction(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
+        if answered is None:
+            answered = answer_about_described(services, dispatcher, tracker)  # "the Asian regional one, who supports it?"
         if answered is not None:
             return answered
         return records_note(dispatcher, tracker, t, await self._search(services, dispatcher, tracker, t))

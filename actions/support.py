@@ -15,10 +15,10 @@ from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
-from actions.feedback import faq_ref, feedback_buttons
+from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
 from actions.record_questions import answer_if_about_opened
 from actions.records import open_or_answer
-from actions.references import describe_match
+from actions.references import described as described_records
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
@@ -48,6 +48,30 @@ def faq_reply(match: FaqMatch, contact: str, t: Texts = ENGLISH) -> str:
     if match.covered:
         return faq_text(match.entry, t)
     return t("faq.nearest", question=match.entry.question, answer=faq_text(match.entry, t), contact=contact)
+
+
+_POINTS_BACK = re.compile(r"\b(it|its|that|they|them|their)\b", re.IGNORECASE)
+
+
+def faq_follow_up(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | None:
+    """A question right after an FAQ answer that points back at its subject ("who organised it?" after the
+    webinar's answer): the entry that covers it once its subject is put in, None otherwise."""
+    text = latest_text(tracker)
+    entry_id = faq_just_answered(tracker)
+    entry = services.faq.get(entry_id) if entry_id and services.faq is not None else None
+    if entry is None or not entry.topics or not text or not _POINTS_BACK.search(text):
+        return None
+    match = faq_best(services, _POINTS_BACK.sub(entry.topics[0], text, count=1))
+    return match if match is not None and match.covered else None
+
+
+def answer_faq_follow_up(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, contact: str) -> list[dict[str, Any]] | None:
+    match = faq_follow_up(services, tracker)
+    if match is None:
+        return None
+    t = Texts.of(tracker)
+    dispatcher.utter_message(text=faq_reply(match, contact, t), buttons=back_button(DialogueState.of(tracker), t) + feedback_buttons(faq_ref(match.entry.id)))
+    return [SlotSet("faq_outcome", "answered")]
 
 
 def recent_fallbacks(tracker: Tracker) -> int:
@@ -90,7 +114,7 @@ class ActionClarify(GalaxyAction):
             return answered
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
         # or a need the catalogue answers closely ("halal certification") is understood after all.
-        described = describe_match(text, tracker, list(state.results), services.retriever.get) if state.results else []
+        described = described_records(text, tracker, state, services.retriever.get) if state.results else []
         if len(described) == 1:  # "the rainwater one", "which SDGs is the religious leaders one about"
             return open_or_answer(services, dispatcher, tracker, state, described[0], t)
         match = faq_best(services, text)
@@ -138,7 +162,9 @@ class ActionAnswerFaq(GalaxyAction):
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "can you give me their email?"
         if answered is not None:
             return answered
-        match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None
+        match = faq_follow_up(services, tracker)  # "when was it?" after the webinar's answer
+        if match is None and services.faq is not None and text:
+            match = services.faq.check(text, entry_id, confidence)
         if match is None and not text and services.faq is not None:
             entry = services.faq.get(entry_id)  # a button payload: the entry it names
             match = FaqMatch(entry, 1.0) if entry else None

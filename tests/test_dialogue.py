@@ -499,3 +499,43 @@ async def test_a_new_need_drops_the_goal_chosen_for_the_last_one_and_keeps_the_p
     _, events = await run(ActionSearchSolutions(context), tracker_factory(text, intent="find_solution", slots=slots), domain)
     assert slots_of(events)["sdg"] is None and slots_of(events)["country"] == "BRA"
     assert slots_of(events)["last_query"] == "now school meals"
+
+
+def test_remove_one_value_and_put_another_on_in_one_message():
+    text = "remove Morocco, add Sudan"
+    req = request(text, place(text, "Morocco", "country", "MAR"), place(text, "Sudan", "country", "SDN"))
+    assert apply(Filters(country="MAR"), req).filters == Filters(country="SDN")
+    # "remove the filter, show Tajikistan": the filter on goes, the one named comes on
+    text = "remove the filter, show me Tajikistan"
+    req = request(text, place(text, "Tajikistan", "country", "TJK"))
+    assert apply(Filters(country="UZB"), req).filters == Filters(country="TJK")
+    # removing a value that is not on changes nothing
+    text = "remove Kenya"
+    assert apply(Filters(sdg=5), request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(sdg=5)
+
+
+@pytest.mark.asyncio
+async def test_a_field_question_about_the_item_described_as_the_one_is_answered_not_searched(context, tracker_factory, domain):
+    text = "and the solar one, who funded it?"
+    messages, events = await run(ActionSearchPartners(context), tracker_factory(text, intent="find_partner", entities=understood(text, intent="find_partner"), slots=SOLAR_LIST), domain)
+    assert slots_of(events) == {"selected_id": "s-solar-mamas"}
+    assert "Here are the" not in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_question_pointing_back_at_the_faq_just_answered_gets_that_subjects_entry(context, tracker_factory, domain):
+    from rasa_sdk import Tracker
+
+    text = "who organised it?"
+    latest = {"text": text, "intent": {"name": "ask_record", "confidence": 0.9}, "entities": [], "intent_ranking": [], "metadata": {}}
+    events = [
+        {"event": "user", "text": "what was the rollout webinar?"},
+        {"event": "bot", "text": "It was an online session…", "data": {"buttons": [{"title": "👍", "payload": '/feedback{"rating":"up","answer":"faq:rollout_webinar_overview"}'}]}},
+        {"event": "user", "text": text, "parse_data": latest},
+    ]
+    tracker = Tracker("test-user", {}, latest, events, False, None, {}, "action_listen")
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker, domain)
+    assert "faq:rollout_webinar_organiser" in str(messages[0]["buttons"])
+    # without an FAQ answer just before, it asks which record
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record"), domain)
+    assert "Which record do you mean?" in messages[0]["text"]
