@@ -28,6 +28,7 @@ from actions.i18n import Texts
 from actions.dialogue import DialogueState
 from actions.records import explain_reference
 from actions.references import resolve
+from actions.search import search_if_a_need
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution
 from knowledge.services import KnowledgeServices
@@ -285,6 +286,10 @@ class ActionCorrectDetail(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         if tracker.get_slot("intro_stage") != "confirming":
+            # nothing to correct: a need read as a correction ("Нужны примеры адаптации…") is searched
+            found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+            if found is not None:
+                return found + [SlotSet("intro_stage", None)]
             dispatcher.utter_message(response="utter_nothing_to_correct")
             return [SlotSet("intro_stage", None)]
         return correct_at_summary(services, dispatcher, tracker, DETAILS, None, "intro_stage", "intro_summary_digest", show_summary)

@@ -126,6 +126,13 @@ def _about_only(record: Record | None, countries: set[str], lookup: Lookup) -> b
     return bool(where) and where <= countries
 
 
+def _names_other_country(tracker: Tracker, selected: str | None, lookup: Lookup) -> bool:
+    """Whether the message names a country the opened record has nothing to do with."""
+    named = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"}
+    record = lookup(selected) if named and selected else None
+    return record is not None and not named & _record_countries(record, lookup)
+
+
 def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup) -> list[str]:
     """The shown records the message describes best: the list on screen first, then what was shown just
     before it (the first page after "show more", the list before an aside's search), so "the Sudan one"
@@ -160,6 +167,8 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
             return Reference(matched[0], explicit=True)
         if matched:
             return Reference(candidates=tuple(matched), explicit=True)
+    if describe and text and _names_other_country(tracker, state.selected, lookup):
+        return Reference()  # "the Liberia one" with no Liberian record shown is not the one opened
     if state.selected and state.was_shown(state.selected):
         return Reference(state.selected)
     if len(ids) == 1:

@@ -18,7 +18,7 @@ from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked
-from actions.references import described
+from actions.references import described, describes_something
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -444,6 +444,13 @@ class ActionShowMore(GalaxyAction):
             return answered
         t = Texts.of(tracker)
         state = DialogueState.of(tracker)
+        text = latest_text(tracker)
+        if text and state.shown and describes_something(text):
+            matched = described(text, tracker, state, services.retriever.get)
+            if len(matched) == 1:  # "tell me more about Kollo": that record, not the next page
+                from actions.records import open_or_answer  # records builds on this module
+
+                return open_or_answer(services, dispatcher, tracker, state, matched[0], t)
         if not state.topic:
             dispatcher.utter_message(response="utter_nothing_to_page")
             return []

@@ -20,7 +20,7 @@ from actions.record_questions import answer_if_about_opened
 from actions.records import open_or_answer
 from actions.references import described as described_records
 from actions.filters import FilterRequest
-from actions.search import ActionSearchPartners, back_button, leftover_topic, refine, search_if_a_need
+from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
@@ -110,6 +110,8 @@ class ActionClarify(GalaxyAction):
             tell_unsupported(dispatcher)
             return []
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "sources?"
+        if answered is None:  # "who organised it?" right after the webinar's FAQ answer
+            answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
         if answered is not None:
             return answered
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
@@ -162,9 +164,9 @@ class ActionAnswerFaq(GalaxyAction):
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "can you give me their email?"
         if answered is not None:
             return answered
-        match = faq_follow_up(services, tracker)  # "when was it?" after the webinar's answer
-        if match is None and services.faq is not None and text:
-            match = services.faq.check(text, entry_id, confidence)
+        match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None
+        if match is None or not match.covered:
+            match = faq_follow_up(services, tracker) or match  # "when was it?" after the webinar's answer
         if match is None and not text and services.faq is not None:
             entry = services.faq.get(entry_id)  # a button payload: the entry it names
             match = FaqMatch(entry, 1.0) if entry else None
@@ -300,5 +302,11 @@ class ActionThank(GalaxyAction):
         return "action_thank"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        if text and need_of(text) != text:
+            # "thanks, that's useful! also anything on rice in West Africa?": the need after the thanks
+            found = await search_if_a_need(self, services, dispatcher, tracker, domain)
+            if found is not None:
+                return found
         dispatcher.utter_message(response="utter_thank", buttons=back_button(DialogueState.of(tracker), Texts.of(tracker)))
         return []

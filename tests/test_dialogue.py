@@ -539,3 +539,41 @@ async def test_a_question_pointing_back_at_the_faq_just_answered_gets_that_subje
     # without an FAQ answer just before, it asks which record
     messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record"), domain)
     assert "Which record do you mean?" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_need_after_thanks_is_searched_and_thanks_alone_is_welcomed(context, tracker_factory, domain):
+    from actions.support import ActionThank
+
+    messages, events = await run(ActionThank(context), tracker_factory("thanks, that's useful! also anything on human milk banks?", intent="thank", slots=SOLAR_LIST), domain)
+    assert "Human milk bank network" in messages[0]["text"] and slots_of(events)["last_query"] == "also anything on human milk banks?"
+    messages, events = await run(ActionThank(context), tracker_factory("thanks a lot, that was helpful", intent="thank", slots=SOLAR_LIST), domain)
+    assert messages[0]["response"] == "utter_thank" and events == []
+
+
+@pytest.mark.asyncio
+async def test_a_need_read_as_a_correction_with_nothing_to_correct_is_searched(context, tracker_factory, domain):
+    from actions.introductions import ActionCorrectDetail
+
+    messages, events = await run(ActionCorrectDetail(context), tracker_factory("human milk banks for premature babies", intent="correct_detail"), domain)
+    assert "Human milk bank network" in messages[0]["text"]
+    messages, events = await run(ActionCorrectDetail(context), tracker_factory("my email is wrong", intent="correct_detail"), domain)
+    assert messages[0]["response"] == "utter_nothing_to_correct"
+
+
+@pytest.mark.asyncio
+async def test_more_about_a_described_item_opens_it_and_more_alone_pages(context, tracker_factory, domain):
+    from actions.search import ActionShowMore
+
+    messages, events = await run(ActionShowMore(context), tracker_factory("tell me more about the rainwater ponds", intent="show_more", slots=SOLAR_LIST), domain)
+    assert slots_of(events) == {"selected_id": "s-rainwater"} and messages[0]["text"].startswith("**Rainwater harvesting ponds")
+    messages, events = await run(ActionShowMore(context), tracker_factory("show me more", intent="show_more", slots=SOLAR_LIST), domain)
+    assert "selected_id" not in slots_of(events) and not messages[0]["text"].startswith("**")
+
+
+@pytest.mark.asyncio
+async def test_a_country_the_opened_record_has_nothing_to_do_with_is_not_the_opened_record(context, tracker_factory, domain):
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater"}
+    text = "the Liberia one - what were the results"
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=[place(text, "Liberia", "country", "LBR"), {"entity": "attribute", "value": "results"}], slots=opened), domain)
+    assert events == [] and "Rainwater" not in messages[0]["text"]
