@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import date
@@ -60,6 +61,13 @@ def _partner_of(services: KnowledgeServices, record: Solution | Partner | None) 
     return None
 
 
+# English words with which a message asks to meet someone rather than describing a need.
+_ASKS_FOR_SOMEONE = re.compile(
+    r"\b(introduc\w*|connect\w*|contact\w*|touch|reach|meet|talk|speak|someone|somebody|anyone|people|person|team|partner\w*)\b",
+    re.IGNORECASE,
+)
+
+
 class IntroductionAction(GalaxyAction, ABC):
     """An action that needs the introductions store; an apology when it is unavailable.
     Never registered itself."""
@@ -100,6 +108,13 @@ class ActionRequestIntroduction(IntroductionAction):
                 return [SlotSet("intro_stage", None)]
             record = services.retriever.get(described.record_id) if described.record_id else None
         if record is None:
+            # nobody to introduce: a need read as a request ("smallholder rice production") is searched;
+            # a request that asks for an introduction ("introduce me to someone who knows water") is asked back
+            text = latest_text(tracker)
+            bare_need = Texts.of(tracker).language == "en" and not _ASKS_FOR_SOMEONE.search(text)
+            found = await search_if_a_need(self, services, dispatcher, tracker, {}) if bare_need else None
+            if found is not None:
+                return found + [SlotSet("intro_stage", None)]
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]
         partner = _partner_of(services, record)

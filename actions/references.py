@@ -108,8 +108,8 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     best = max(scores.values())
     tied = [i for i in ids if scores.get(i) == best]
     if len(tied) > 1 and countries:
-        # "the Nepal one": the record about Nepal (its title names it, or Nepal is its only country), not
-        # a regional one that lists Nepal among eleven
+        # "the Nepal one": the record whose work is in Nepal alone, not a regional one that lists Nepal
+        # among eleven
         specific = [i for i in tied if _about_only(lookup(i), countries, lookup)]
         if specific:
             return specific
@@ -119,9 +119,6 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
 def _about_only(record: Record | None, countries: set[str], lookup: Lookup) -> bool:
     if record is None:
         return False
-    title = set(tokens(record.title))
-    if any(set(tokens(geography().country_name(code))) <= title for code in countries):
-        return True
     where = set(record.countries) if isinstance(record, Solution) else ({record.country} if record.country else set())
     return bool(where) and where <= countries
 

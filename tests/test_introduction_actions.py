@@ -224,3 +224,11 @@ async def test_all_the_details_in_one_answer_fill_their_questions(intro_context,
     tracker = Tracker("test-user", {"requested_slot": "requester_name", "requester_name": text}, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
     assert slots_of(result).get("requester_name", text) == text and set(slots_of(result)) <= {"requester_name"}
+
+
+@pytest.mark.asyncio
+async def test_a_need_read_as_an_introduction_request_with_nobody_named_is_searched(intro_context, tracker_factory):
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("human milk banks for premature babies", intent="request_introduction"))
+    assert "Human milk bank network" in dispatcher.messages[0]["text"]
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("connect me with someone", intent="request_introduction"))
+    assert dispatcher.messages[0]["response"] == "utter_which_partner"
