@@ -231,19 +231,25 @@ _THE_ONE = re.compile(r"\bones?\b", re.IGNORECASE)
 
 
 def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
-    """A question about a field of an item described as "the … one" ("the Asian regional one, who
-    supports that?"), read as a search: the answer from that record. None unless the message says
-    "one", asks a field and describes exactly one shown record."""
+    """A question about a field of an item described as "the … one" or named by its acronym ("the Asian
+    regional one, who supports that?", "who built MOSIP?"), read as a search: the answer from that
+    record. None unless the message asks a field and describes exactly one shown record."""
     text = latest_text(tracker)
-    if not text or not _THE_ONE.search(text):
+    if not text:
         return None
     asked = fields_asked(tracker)
     state = DialogueState.of(tracker)
     matched = described(text_without(tracker, ("attribute", "operation", "scope")), tracker, state, services.retriever.get) if asked and state.shown else []
     record = services.retriever.get(matched[0]) if len(matched) == 1 else None
-    if record is None:
+    if record is None or not (_THE_ONE.search(text) or _names_acronym(text, record.title)):
         return None
     return answer_fields(dispatcher, record, asked, state, services.retriever.get, Texts.of(tracker))
+
+
+def _names_acronym(text: str, title: str) -> bool:
+    """Whether the message names the record by an acronym of its title ("who funds MOSIP?", "PAA Africa")."""
+    acronyms = {w.casefold() for w in re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", title)}
+    return bool(acronyms & set(re.findall(r"\w+", text.casefold())))
 
 
 class SearchAction(GalaxyAction):

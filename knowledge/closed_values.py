@@ -86,7 +86,7 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
         "result", "results", "impact", "impacts", "outcome", "outcomes", "achieve", "achieved", "achievements",
         "did it work", "does it work", "work out", "worked", "success", "successful", "effect", "effects",
         "beneficiaries", "benefit", "benefited", "how many people", "evidence", "difference", "accomplish",
-        "accomplished", "deliver", "delivered", "helped",
+        "accomplished", "deliver", "delivered", "helped", "how many",
     ),
     "budget": ("budget", "cost", "costs", "costed", "how much", "price", "amount", "spent", "spend", "expensive", "dollars", "usd"),
     "sdgs": ("which sdgs", "what sdgs", "which goals", "what goals", "sdg", "sdgs", "goal", "goals", "global goals"),
@@ -196,7 +196,7 @@ I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
         "résultats", "résultat", "impact", "a marché", "succès", "réussi", "bénéficiaires", "effets",
         "результаты", "результат", "сработало", "сработал", "успешно", "успех", "эффект", "влияние", "добился",
         "бенефициары",
-        "نتائج", "نتائجه", "نجح", "ناجح", "ناجحا", "أثر", "حقق", "مستفيدين",
+        "نتائج", "نتائجه", "نجح", "ناجح", "ناجحا", "أثر", "حقق", "مستفيدين", "كم عدد", "combien de",
     ),
     "budget": (
         "coût", "coûté", "coute", "combien", "budget", "prix", "montant", "dépensé",
@@ -263,7 +263,8 @@ _OLD_CUE_I18N = re.compile(
 ROLE_ENTITIES = ("country", "region", "sdg")
 
 
-_TOKEN = re.compile(r"[\w'’-]+")
+# Arabic diacritics (shadda, harakat) are no word boundary: "موّل" is one word, read as "مول".
+_TOKEN = re.compile(r"[\w'’\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed-]+")
 
 
 def _phrase_tables() -> dict[str, dict[tuple[str, ...], str]]:

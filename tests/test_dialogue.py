@@ -38,6 +38,9 @@ def found(text):
         ("how long did that one run?", {("attribute", "duration")}),
         ("did it work?", {("attribute", "results")}),
         ("where can I check this", {("attribute", "sources")}),
+        ("how many schools did it reach", {("attribute", "results")}),
+        ("من موّل المشروع الأول؟", {("attribute", "funders")}),  # a shadda inside the word
+        ("كم عدد المزارعين؟", {("attribute", "results")}),
     ],
 )
 def test_the_closed_vocabularies_find_operations_scopes_and_attributes(text, expected):
