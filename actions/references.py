@@ -110,13 +110,13 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     if len(tied) > 1 and countries:
         # "the Nepal one": the record whose work is in Nepal alone, not a regional one that lists Nepal
         # among eleven
-        specific = [i for i in tied if _about_only(lookup(i), countries, lookup)]
+        specific = [i for i in tied if _about_only(lookup(i), countries)]
         if specific:
             return specific
     return tied
 
 
-def _about_only(record: Record | None, countries: set[str], lookup: Lookup) -> bool:
+def _about_only(record: Record | None, countries: set[str]) -> bool:
     if record is None:
         return False
     where = set(record.countries) if isinstance(record, Solution) else ({record.country} if record.country else set())
