@@ -62,7 +62,12 @@ def faq_follow_up(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | N
     if entry is None or not entry.topics or not text or not _POINTS_BACK.search(text):
         return None
     match = faq_best(services, _POINTS_BACK.sub(entry.topics[0], text, count=1))
-    return match if match is not None and match.covered else None
+    if match is None or not match.covered:
+        return None
+    # the follow-up reading only when it fits better than the question read alone: "how many solutions
+    # and orgs are on it?" after the webinar's answer is the figures question, not about the webinar
+    plain = faq_best(services, text)
+    return match if plain is None or not plain.covered or plain.similarity < match.similarity else None
 
 
 def answer_faq_follow_up(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, contact: str) -> list[dict[str, Any]] | None:

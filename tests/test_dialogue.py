@@ -580,3 +580,22 @@ async def test_a_country_the_opened_record_has_nothing_to_do_with_is_not_the_ope
     text = "the Liberia one - what were the results"
     messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=[place(text, "Liberia", "country", "LBR"), {"entity": "attribute", "value": "results"}], slots=opened), domain)
     assert events == [] and "Rainwater" not in messages[0]["text"]
+
+
+def test_a_question_with_its_own_subject_after_an_faq_answer_keeps_it(context, tracker_factory):
+    from rasa_sdk import Tracker
+
+    from actions.support import faq_follow_up
+
+    def after_webinar(text):
+        latest = {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": [], "intent_ranking": [], "metadata": {}}
+        events = [
+            {"event": "user", "text": "what was the rollout webinar?"},
+            {"event": "bot", "text": "…", "data": {"buttons": [{"payload": '/feedback{"rating":"up","answer":"faq:rollout_webinar_overview"}'}]}},
+            {"event": "user", "text": text, "parse_data": latest},
+        ]
+        return Tracker("test-user", {}, latest, events, False, None, {}, "action_listen")
+
+    assert faq_follow_up(context.services, after_webinar("who organised it?")).entry.id == "rollout_webinar_organiser"
+    follow = faq_follow_up(context.services, after_webinar("how many solutions and organisations are on it?"))
+    assert follow is None or follow.entry.id == "galaxy_figures"
