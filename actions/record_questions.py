@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import latest_text
 from actions.dialogue import DialogueState
-from actions.formatting import ENGLISH, connectable, countries_text, partner_type_name, payload, provider_text, sdgs_text
+from actions.formatting import ENGLISH, connectable, countries_text, details_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
@@ -208,3 +208,22 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     if record is None:
         return None
     return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker))
+
+
+def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
+    record = services.retriever.get(record_id)
+    if record is None:
+        dispatcher.utter_message(text=t("records.gone"))
+        return []
+    dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
+    return [SlotSet("selected_id", record.id)]
+
+
+def open_or_answer(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
+    """The record the message points at: the fields it asks about ("when did the Bangladesh one
+    start?"), else the whole record ("tell me about the Kenya one")."""
+    asked = fields_asked(tracker)
+    record = services.retriever.get(record_id) if asked else None
+    if record is not None:
+        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
+    return show_record(services, dispatcher, state, record_id, t)

@@ -12,9 +12,10 @@ from actions.base import GalaxyAction, latest_entities, latest_text, text_withou
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, details_text, payload
 from actions.i18n import Texts
-from actions.record_questions import ATTRIBUTES, answer_fields, fields_asked, record_buttons
+from actions.record_questions import ATTRIBUTES, answer_fields, open_or_answer, record_buttons
 from actions.references import Reference, choice_buttons, describes_something, resolve
 from actions.search import ranked_page, run_search, search_if_a_need
+from actions.support import answer_faq_follow_up
 from knowledge.catalogue import Record
 from knowledge.services import KnowledgeServices
 
@@ -38,25 +39,6 @@ def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServi
         )
     else:
         dispatcher.utter_message(response="utter_nothing_to_detail")
-
-
-def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
-    record = services.retriever.get(record_id)
-    if record is None:
-        dispatcher.utter_message(text=t("records.gone"))
-        return []
-    dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
-    return [SlotSet("selected_id", record.id)]
-
-
-def open_or_answer(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
-    """The record the message points at: the fields it asks about ("when did the Bangladesh one
-    start?"), else the whole record ("tell me about the Kenya one")."""
-    asked = fields_asked(tracker)
-    record = services.retriever.get(record_id) if asked else None
-    if record is not None:
-        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
-    return show_record(services, dispatcher, state, record_id, t)
 
 
 class ActionShowDetails(GalaxyAction):
@@ -106,8 +88,6 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
         if not reference.explicit:
-            from actions.support import answer_faq_follow_up  # support builds on this module
-
             answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
             if answered is not None:  # "who organised it?" right after the webinar's FAQ answer
                 return answered

@@ -17,8 +17,9 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked
+from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer
 from actions.references import described, describes_something
+from knowledge.closed_values import closed_entities
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -36,19 +37,15 @@ _REFINEMENT_WORDS = set(
     searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
     perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look back
     anything specifically specificaly actualy actully""".split()
-    # the same steering words in French, Russian and Arabic ("ajoute un filtre ODD 6 et seulement
-    # l'Afrique", "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")
-    + """un une et le la les des de du au aux en à pour par dans sur ajoute ajouter ajoutez filtre filtres
-    seulement uniquement juste que montre montrez montrer affiche affichez voir aussi plutôt lieu enlève
-    enlever enlevez supprime supprimer retire retirer pays région régions odd objectif tout tous toutes
-    efface effacer réinitialiser merci plaît vous il maintenant alors encore change changer remplace
-    remplacer garde garder
-    покажи покажите показать что есть по только убери уберите убрать удали удалите фильтр фильтры
-    фильтра и а также вместо пожалуйста спасибо страна страны страну регион регионы цур цели все всё
-    сбрось сбросить очисти теперь тогда ещё еще в во на для из оставь оставить замени заменить добавь
-    добавить
-    من فضلك فقط أضف اضف احذف أزل ازل فلتر الفلتر عامل التصفية الدولة الدول البلد المنطقة أيضا ايضا
-    بدلا بدلاً شكرا أظهر اظهر اعرض أرني في على إلى الى عن""".split()
+    # French, Russian and Arabic words around a filter change that the closed vocabulary (operations and
+    # scopes, blanked by `leftover_topic`) does not hold ("ajoute un filtre ODD 6 et seulement l'Afrique",
+    # "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")
+    + """un une et le la les des de du au aux en à pour par dans sur que montre montrez montrer affiche
+    affichez voir tous toutes efface effacer merci plaît vous il maintenant alors encore change changer
+    garde garder
+    покажи покажите показать что есть по фильтра и а пожалуйста спасибо очисти теперь тогда в во на для из
+    оставь оставить
+    من فضلك عامل التصفية الدول شكرا أظهر اظهر اعرض أرني في على إلى الى عن""".split()
 )
 
 
@@ -60,6 +57,10 @@ _STEERING = ("country", "region", "sdg", "operation", "scope", "ordinal")
 def leftover_topic(text: str, tracker: Tracker) -> str:
     """The words of a message that are neither entities nor steering words: a new topic, if any."""
     stripped = text_without(tracker, _STEERING, keep=lambda entity, said: not names_goal(entity, said)) if text else ""
+    # the operation and scope phrases of every language, also when the NLU attached none (a filter
+    # change read as another intent)
+    for phrase in sorted((e for e in closed_entities(stripped) if e["entity"] in ("operation", "scope")), key=lambda e: e["start"], reverse=True):
+        stripped = stripped[: phrase["start"]] + " " + stripped[phrase["end"] :]
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
 
@@ -454,8 +455,6 @@ class ActionShowMore(GalaxyAction):
         if text and state.shown and describes_something(text):
             matched = described(text, tracker, state, services.retriever.get)
             if len(matched) == 1:  # "tell me more about Kollo": that record, not the next page
-                from actions.records import open_or_answer  # records builds on this module
-
                 return open_or_answer(services, dispatcher, tracker, state, matched[0], t)
         if not state.topic:
             dispatcher.utter_message(response="utter_nothing_to_page")

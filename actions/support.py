@@ -16,8 +16,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
-from actions.record_questions import answer_if_about_opened
-from actions.records import open_or_answer
+from actions.record_questions import answer_if_about_opened, open_or_answer
 from actions.references import described as described_records
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need

@@ -7,8 +7,6 @@ apology) and carry on where it was, and supervisord must have brought the proces
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import threading
 import time
 import uuid
@@ -38,18 +36,12 @@ def first_good_turn(stack: ServedStack, message: str, sender: str, attempts: int
     return "", failures
 
 
-def kill(stack: ServedStack, program: str) -> int:
-    pid = stack.pid(program)
-    os.killpg(pid, signal.SIGKILL)
-    return pid
-
-
 def step_rasa(stack: ServedStack) -> tuple[bool, str]:
     sender = f"chaos-form-{uuid.uuid4().hex[:6]}"
     stack.send("tell me about AMEXCID", sender)
     stack.send('/request_introduction{"ordinal": 1}', sender)
     stack.send("Amina Diallo", sender)
-    old = kill(stack, "rasa:rasa-0")
+    old = stack.kill("rasa:rasa-0", wait=False)
     reply, failed = first_good_turn(stack, "Ministry of Water Resources", sender)
     stack.wait_restarted("rasa:rasa-0", old)
     return "role" in reply.lower(), f"form went on to the next question; failed tries {failed}; rasa-0 restarted"
@@ -62,7 +54,7 @@ def step_actions(stack: ServedStack) -> tuple[bool, str]:
     turn = threading.Thread(target=lambda: result.update(reply=texts(stack.send("find a solution for water scarcity", sender))))
     turn.start()
     time.sleep(0.3)  # the turn is in Rasa's NLU or already in the action server
-    old = kill(stack, "actions:actions-0")
+    old = stack.kill("actions:actions-0", wait=False)
     turn.join(timeout=180)
     during = "answered" if answered(result.get("reply", "")) else "apology"
     reply, failed = first_good_turn(stack, "show more", sender)
@@ -71,7 +63,7 @@ def step_actions(stack: ServedStack) -> tuple[bool, str]:
 
 
 def step_outbox(stack: ServedStack) -> tuple[bool, str]:
-    old = kill(stack, "outbox")
+    old = stack.kill("outbox", wait=False)
     new = stack.wait_restarted("outbox", old)
     return new != old, "outbox worker restarted (the outbox is a table: nothing held in the process)"
 
