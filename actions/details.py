@@ -143,6 +143,9 @@ class DetailForm(FormValidationAction, ABC):
 
     def _validator(self, detail: Detail):
         def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+            if value is None:
+                # the slot was emptied (the action that starts the form resets it): not an answer to check
+                return {detail.slot: None}
             try:
                 return {detail.slot: detail.clean(value)}
             except InvalidRequest as exc:

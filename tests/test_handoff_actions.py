@@ -56,3 +56,25 @@ async def test_a_need_read_as_a_request_for_a_person_is_searched(intro_context, 
     for text in ("human", "human please", "I'd like to talk to someone about milk banks"):
         dispatcher, events = await run(ActionHumanHandoff(intro_context), tracker_factory(text, intent="human_handoff"))
         assert slots_of(events)["handoff_stage"] == "collecting", text
+
+
+@pytest.mark.asyncio
+async def test_the_form_asks_its_first_question_without_a_hint(intro_context):
+    """The hand-off starts by emptying the topic: that reset is not an answer, so the form must not answer
+    it with "please write a sentence or two" before it has asked anything. A real empty answer still is."""
+    from rasa_sdk import Tracker
+
+    from actions.handoffs import ValidateHandoffForm
+
+    def started(events_after: list[dict]) -> Tracker:
+        events = [{"event": "user", "text": "I'd like to talk to someone at UNOSSC", "parse_data": {}}, *events_after]
+        latest = {"text": "I'd like to talk to someone at UNOSSC", "intent": {"name": "human_handoff", "confidence": 0.9}, "entities": []}
+        return Tracker("form-user", {"handoff_stage": "collecting", "requested_slot": None}, latest, events, False, None, {"name": "handoff_form"}, "action_human_handoff")
+
+    reset = [{"event": "slot", "name": "handoff_stage", "value": "collecting"}, {"event": "slot", "name": "handoff_topic", "value": None}]
+    dispatcher, events = await run(ValidateHandoffForm(intro_context), started(reset), {"forms": {"handoff_form": {"required_slots": ["handoff_topic", "handoff_email"]}}})
+    assert dispatcher.messages == [] and slots_of(events).get("handoff_topic") is None
+
+    blank = [{"event": "slot", "name": "handoff_topic", "value": "  "}]
+    dispatcher, events = await run(ValidateHandoffForm(intro_context), started(blank), {"forms": {"handoff_form": {"required_slots": ["handoff_topic", "handoff_email"]}}})
+    assert "sentence or two" in dispatcher.messages[0]["text"] and slots_of(events)["handoff_topic"] is None
