@@ -13,7 +13,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from knowledge.geo import fold, sdgs
+from knowledge.geo import fold, sdgs, subregions
 from knowledge.search import FilterError, Filters
 
 SCOPES_OF = {"country": ("country",), "region": ("region",), "place": ("country", "region"), "sdg": ("sdg",), "all": ("country", "region", "sdg")}
@@ -37,6 +37,32 @@ def names_goal(entity: dict[str, Any], text: str) -> bool:
     return goal is not None and fold(span) == fold(goal.name)
 
 
+def with_subregions(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The entities with each region the text names more narrowly made that sub-region: the NLU gives
+    "West Africa" or "Центральной Азии" as their division (africa, europe_cis); the filter keeps the
+    countries of the sub-region. A sub-region the NLU did not see as a region at all is added, unless a
+    country or region entity covers its words."""
+    mentions = subregions().mentions(text) if text and not text.startswith("/") else []  # not a button's payload
+    if not mentions:
+        return entities
+    result: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for entity in entities:
+        start, end = entity.get("start"), entity.get("end")
+        if entity.get("entity") == "region" and isinstance(start, int) and isinstance(end, int):
+            for i, mention in enumerate(mentions):
+                if mention.start < end and start < mention.end:
+                    entity = {**entity, "value": mention.key}
+                    used.add(i)
+                    break
+        result.append(entity)
+    spans = [(e["start"], e["end"]) for e in entities if e.get("entity") in ("country", "region") and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
+    for i, mention in enumerate(mentions):
+        if i not in used and not any(s < mention.end and mention.start < t for s, t in spans):
+            result.append({"entity": "region", "value": mention.key, "start": mention.start, "end": mention.end, "extractor": "subregions"})
+    return result
+
+
 @dataclass(frozen=True)
 class FilterRequest:
     """What one message asks of the filters."""
@@ -49,7 +75,7 @@ class FilterRequest:
 
     @classmethod
     def of(cls, tracker: Tracker, text: str) -> "FilterRequest":
-        entities = tracker.latest_message.get("entities") or []
+        entities = with_subregions(tracker.latest_message.get("entities") or [], text)
         new: dict[str, list[Any]] = {}
         old: dict[str, list[Any]] = {}
         for entity in entities:

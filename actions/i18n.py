@@ -77,8 +77,12 @@ def sdg_label(goal: int, language: str) -> str:
 
 
 def region_label(region: str, language: str) -> str:
-    from knowledge.geo import REGION_LABELS
+    """A division's or a sub-region's name ("Africa", "West Africa") in the conversation's language."""
+    from knowledge.geo import REGION_LABELS, subregions
 
+    subregion = subregions().get(region)
+    if subregion is not None:
+        return subregion.label(normalise(language))
     names = catalogue(normalise(language)).get("names") or {}
     return str(names.get(f"region.{region}") or REGION_LABELS.get(region, region))
 

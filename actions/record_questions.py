@@ -18,6 +18,7 @@ from actions.formatting import ENGLISH, connectable, countries_text, details_tex
 from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
+from knowledge.passages import Rarity, passage
 from knowledge.services import KnowledgeServices
 from knowledge.text import STOPWORDS, tokens
 
@@ -122,9 +123,41 @@ def record_buttons(record: Record, state: DialogueState, lookup: Lookup, t: Text
     return buttons
 
 
-def answer_fields(dispatcher: CollectingDispatcher, record: Record, attributes: list[str], state: DialogueState, lookup: Lookup, t: Texts = ENGLISH) -> list[dict[str, Any]]:
-    """The answers to up to three fields of one record, in one message under its buttons."""
-    replies = [answer(record, attribute, lookup, t)[0] for attribute in list(dict.fromkeys(attributes))[:3]]
+# "does it link with banks?", "is it linked to the health system?": "link" is the verb, not the sources.
+_LINK_VERB = re.compile(r"\blink(?:s|ed|ing)?\s+(?:up\s+)?(?:with|to|into)\b", re.IGNORECASE)
+
+
+def answer_fields(
+    dispatcher: CollectingDispatcher,
+    record: Record,
+    attributes: list[str],
+    state: DialogueState,
+    lookup: Lookup,
+    t: Texts = ENGLISH,
+    *,
+    question: str = "",
+    shares: Rarity | None = None,
+) -> list[dict[str, Any]]:
+    """The answers to up to three fields of one record, in one message under its buttons. With the
+    `question` and the catalogue's word `shares`, a sentence of the record that shares the question's
+    rare words is quoted after a field the catalogue lacks, and alone when no field was asked ("does it
+    link with banks?"); with neither a field nor such a sentence, the whole record."""
+    attributes = list(dict.fromkeys(attributes))
+    if question and "sources" in attributes and _LINK_VERB.search(question):
+        attributes.remove("sources")
+    quote = None
+    if question and shares is not None:
+        asked_phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"]
+        quote = passage(record, question, shares, ignore=asked_phrases)
+    if not attributes:
+        text = t("record.description_answer", name=record.name, quote=quote) if quote else details_text(record, lookup, t)
+        dispatcher.utter_message(text=text, buttons=record_buttons(record, state, lookup, t))
+        return [SlotSet("selected_id", record.id)]
+    answers = [answer(record, attribute, lookup, t) for attribute in attributes[:3]]
+    replies = [reply for reply, _ in answers]
+    # the quote goes with a field the catalogue lacks: beside a field it has, it would be noise
+    if quote and not all(found for _, found in answers) and not any(quote.rstrip("…") in reply for reply in replies):
+        replies.append(t("record.description_says", quote=quote))
     dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, lookup, t))
     return [SlotSet("selected_id", record.id)]
 
@@ -207,7 +240,7 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     record = services.retriever.get(state.selected) if attributes and state.selected else None
     if record is None:
         return None
-    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker))
+    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker), question=latest_text(tracker), shares=services.retriever.word_counts)
 
 
 def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
@@ -225,5 +258,5 @@ def open_or_answer(services: KnowledgeServices, dispatcher: CollectingDispatcher
     asked = fields_asked(tracker)
     record = services.retriever.get(record_id) if asked else None
     if record is not None:
-        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t)
+        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t, question=latest_text(tracker), shares=services.retriever.word_counts)
     return show_record(services, dispatcher, state, record_id, t)

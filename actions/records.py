@@ -107,7 +107,4 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         if record is None:
             dispatcher.utter_message(text=t("records.gone"))
             return []
-        if not attributes:
-            dispatcher.utter_message(text=details_text(record, services.retriever.get, t), buttons=record_buttons(record, state, services.retriever.get, t))
-            return [SlotSet("selected_id", record.id)]
-        return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t)
+        return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t, question=latest_text(tracker), shares=services.retriever.word_counts)

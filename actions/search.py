@@ -20,6 +20,7 @@ from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer
 from actions.references import described, describes_something
 from knowledge.closed_values import closed_entities
+from knowledge.geo import subregions
 from knowledge.search import Filters, SearchResult
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -183,9 +184,17 @@ def run_search(
         intent = "find_solution" if kind == "solution" else "find_partner"
         dispatcher.utter_message(
             text=t("search.wider"),
-            buttons=[{"title": t("button.without_filters"), "payload": payload(intent, topic=topic, operation="clear")}],
+            buttons=[*_division_button(intent, topic, filters, t), {"title": t("button.without_filters"), "payload": payload(intent, topic=topic, operation="clear")}],
         )
     return state.events() + [SlotSet("search_outcome", outcome)]
+
+
+def _division_button(intent: str, topic: str, filters: Filters, t: Texts) -> list[dict[str, str]]:
+    """With a sub-region filter ("West Africa"), the same search over its whole division ("All of Africa")."""
+    subregion = subregions().get(filters.region)
+    if subregion is None:
+        return []
+    return [{"title": t("button.whole_division", region=region_label(subregion.division, t.language)), "payload": payload(intent, topic=topic, region=subregion.division, operation="replace")}]
 
 
 def _nothing(dispatcher: CollectingDispatcher, previous: DialogueState, *, topic: str, kind: str, filters: Filters, note: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:
@@ -195,6 +204,7 @@ def _nothing(dispatcher: CollectingDispatcher, previous: DialogueState, *, topic
     buttons: list[dict[str, str]] = []
     if filters.any():
         intent = "find_solution" if kind == "solution" else "find_partner"
+        buttons += _division_button(intent, topic, filters, t)
         buttons.append({"title": t("button.without_filters"), "payload": payload(intent, topic=topic, operation="clear")})
     if previous.results and previous.topic:
         text += t("search.nothing_earlier", topic=previous.topic)

@@ -189,8 +189,16 @@ def _country_label(code: str) -> str:
 
 
 def _region_of(region: str, country: str) -> str:
+    """The UNOSSC division a search was about: its region filter (a sub-region counts for its division),
+    else the division of its country filter."""
     if region:
-        return region
+        try:
+            from knowledge.geo import subregions
+
+            subregion = subregions().get(region)
+        except Exception:  # noqa: BLE001
+            subregion = None
+        return subregion.division if subregion is not None else region
     if country:
         try:
             return _geography().division(country) or "unspecified"

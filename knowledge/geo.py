@@ -142,6 +142,98 @@ def geography() -> Geography:
     return Geography()
 
 
+# --- Sub-regions inside the divisions ("West Africa", "Central Asia", "the Gulf") ---
+@dataclass(frozen=True)
+class Subregion:
+    key: str
+    division: str  # the division the NLU's region entity gives for its names
+    labels: dict[str, str]  # language -> name
+    countries: frozenset[str]  # ISO3: what a filter on it keeps
+    source: str
+
+    def label(self, language: str = "en") -> str:
+        return self.labels.get(language) or self.labels["en"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    key: str
+    start: int
+    end: int
+
+
+def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` and, for each of its characters, the index of the character of `text` it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        folded = fold(char) if not char.isspace() else " "
+        out.append(folded)
+        where.extend([i] * len(folded))
+    return "".join(out), where
+
+
+# Arabic attaches "and", "in/with", "to", "like" to the next word ("بغرب أفريقيا", "ولدول الخليج").
+_ARABIC_PREFIX = "(?:و|ف)?(?:ب|ل|ك)?"
+_OF_AFTER = re.compile(r"\s+of\s")
+
+
+def _alias_pattern(alias: str, language: str) -> str:
+    words = [re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "") for word in re.split(r"[\s\-]+", fold(alias)) if word]
+    body = r"[\s\-]*".join(words)  # "South-East", "South East" and "Southeast" alike
+    return (_ARABIC_PREFIX if language == "ar" else "") + body
+
+
+class Subregions:
+    """The sub-regions of `subregions.json` and where a text names them. A name inside a longer
+    division name ("the Caribbean" in "Latin America and the Caribbean", "North Africa" in "Middle East
+    and North Africa") is the division, not the sub-region."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        path = data_dir / "subregions.json"
+        raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        self.by_key: dict[str, Subregion] = {}
+        patterns: list[tuple[str, str]] = []
+        for item in raw.get("subregions", []):
+            if item["division"] not in REGION_KEYS:
+                raise ValueError(f"subregion {item['key']}: unknown division {item['division']!r}")
+            self.by_key[item["key"]] = Subregion(item["key"], item["division"], dict(item["labels"]), frozenset(item["countries"]), item.get("source", ""))
+            for language, names in item.get("aliases", {}).items():
+                patterns.extend((item["key"], _alias_pattern(name, language)) for name in [*names, item["labels"].get(language, "")] if name)
+        # longest names first, so "South-East Asia" is not read as "East Asia"
+        patterns.sort(key=lambda kp: -len(kp[1]))
+        self._patterns = [(key, re.compile(rf"(?<!\w){pattern}(?!\w)")) for key, pattern in patterns]
+        geo = geography()
+        division_names = sorted({fold(n) for names in geo.region_aliases.values() for n in names}, key=len, reverse=True)
+        self._division_pattern = re.compile(r"(?<!\w)(?:" + "|".join(r"[\s\-]+".join(map(re.escape, n.split())) for n in division_names) + r")(?!\w)") if division_names else None
+
+    def get(self, key: str | None) -> Subregion | None:
+        return self.by_key.get(key) if key else None
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The sub-regions the text names, in order, each span once (offsets into `text`)."""
+        if not text or not self._patterns:
+            return []
+        folded, where = _folded_with_offsets(text)
+        taken = [False] * len(folded)
+        found: list[tuple[int, int, str]] = []
+        for key, pattern in self._patterns:
+            for match in pattern.finditer(folded):
+                if any(taken[match.start() : match.end()]) or _OF_AFTER.match(folded, match.end()):
+                    continue  # taken by a longer name, or another place: "the Gulf of Guinea"
+                taken[match.start() : match.end()] = [True] * (match.end() - match.start())
+                found.append((match.start(), match.end(), key))
+        if self._division_pattern is not None:
+            longer = [(m.start(), m.end()) for m in self._division_pattern.finditer(folded)]
+            found = [f for f in found if not any(s <= f[0] and f[1] <= e and (e - s) > (f[1] - f[0]) for s, e in longer)]
+        return [Mention(key, where[start], where[end - 1] + 1) for start, end, key in sorted(found)]
+
+
+@lru_cache(maxsize=1)
+def subregions() -> Subregions:
+    return Subregions()
+
+
 @lru_cache(maxsize=1)
 def sdgs() -> dict[int, Sdg]:
     """The 17 goals with names, aliases, keywords and official targets."""

@@ -38,7 +38,7 @@ import numpy as np
 
 from knowledge.catalogue import Partner, Record, Solution, record_to_json
 from knowledge.embedder import TextEmbedder
-from knowledge.geo import REGION_KEYS, fold, geography, sdg_name
+from knowledge.geo import REGION_KEYS, fold, geography, sdg_name, subregions
 from knowledge.multilingual import ENGLISH, is_foreign, query_language, shared_encoder
 from knowledge.names_i18n import i18n_entities
 from knowledge.store import KnowledgeStore, RecordTable, Snapshot, layout_key, written_whole
@@ -98,7 +98,7 @@ class Filters:
                 raise FilterError(f"unknown country {country!r}; use an ISO 3166-1 alpha-3 code such as KEN")
             country = code
         region = self.region
-        if region is not None:
+        if region is not None and subregions().get(region) is None:  # a sub-region's key stays as it is
             key = geography().region_key(region)
             if key is None:
                 raise FilterError(f"unknown region {region!r}; use one of {', '.join(REGION_KEYS)}")
@@ -243,14 +243,18 @@ class _Postings:
     def rows(self, kind: str, filters: Filters, *, country_table: str = "country") -> np.ndarray:
         empty = np.zeros(0, dtype=np.int64)
         lists: list[np.ndarray] = []
+        subregion = subregions().get(filters.region)
         for name, value in (
             ("sdg", filters.sdg),
             (country_table, filters.country),
-            ("region", filters.region),
+            ("region", filters.region if subregion is None else None),
             ("type", filters.partner_type),
         ):
             if value is not None:
                 lists.append(self._tables[name].get((kind, value), empty))
+        if subregion is not None:  # the records of any of its countries
+            parts = [self._tables[country_table].get((kind, code), empty) for code in sorted(subregion.countries)]
+            lists.append(np.unique(np.concatenate(parts)) if parts else empty)
         if not lists:
             return self.by_kind.get(kind, empty)
         lists.sort(key=len)
@@ -662,6 +666,20 @@ class Retriever:
         """Partners the text names outright (name, acronym or alias), without any embedding."""
         return [self.records[row] for row in self._named_partners(text, "partner")]
 
+    def word_counts(self, kind: str, stems: list[str]) -> tuple[int, dict[str, int]]:
+        """How many records of a kind there are, and how many hold each stem in their text (0 for one
+        none holds), read off the BM25 index: a token's column of its score matrix lists those records."""
+        if kind not in self._bm25:
+            return 0, {stem: 0 for stem in stems}
+        index, rows = self._bm25[kind]
+        indptr = index.scores["indptr"]
+        vocab = getattr(index, "vocab_dict", None) or {}
+        counts = {}
+        for stem in stems:
+            token = vocab.get(stem)
+            counts[stem] = 0 if token is None else int(indptr[token + 1] - indptr[token])
+        return int(rows.size), counts
+
     def matches(self, record_id: str, filters: Filters) -> bool:
         """Whether a record passes the filters (an already validated Filters)."""
         row = self.row_of.get(record_id)
@@ -724,7 +742,9 @@ class Retriever:
         if shared:
             parts.append(", ".join(f"SDG {g} ({sdg_name(g)})" for g in shared))
         countries = record.countries if isinstance(record, Solution) else ([record.country] if record.country else [])
-        in_countries = [geography().country_name(c) for c in countries if c in query_countries]
+        subregion = subregions().get(filters.region)
+        wanted = set(query_countries) | (subregion.countries if subregion is not None else set())
+        in_countries = [geography().country_name(c) for c in countries if c in wanted]
         if in_countries:
             parts.append("in " + ", ".join(in_countries))
         in_regions = [r for r in record.regions if r == filters.region or r in query_regions]

@@ -149,6 +149,23 @@ async def test_questions_about_the_opened_record_are_answered_from_its_fields(co
 
 
 @pytest.mark.asyncio
+async def test_a_question_no_field_answers_quotes_the_sentence_of_the_record_that_does(context, tracker_factory, domain):
+    opened = {"last_query": "migrant workers", "last_results": ["s-e-gov", "s-rainwater"], "shown_ids": ["s-e-gov", "s-rainwater"], "selected_id": "s-e-gov"}
+    for text in ("does it link with banks?", "are insurers part of it?"):
+        messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+        assert messages[0]["text"].startswith("From the description of **One-stop digital registry for migrant workers**: “Agencies, recruiters, insurers and banks"), text
+        assert "Sources for" not in messages[0]["text"] and slots_of(events) == {"selected_id": "s-e-gov"}
+    # a field the catalogue lacks, and a sentence that holds the question's rare word: both
+    text = "who funded it, the banks?"
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+    assert messages[0]["text"].startswith("The catalogue doesn't record who funded it") and "Its description says: “Agencies, recruiters, insurers and banks" in messages[0]["text"]
+    # words that only name the record (its title, countries) or that many records hold are not evidence
+    for text in ("does the migrant workers one use drones?", "does it help people?"):
+        messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+        assert "From the description" not in messages[0]["text"] and "One-stop digital registry" in messages[0]["text"], text
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(("language", "started", "missing"), [
     ("fr", "a commencé en 2017", "Le catalogue n'indique pas ses bailleurs de fonds"),
     ("ru", "начало в 2017 году", "В каталоге не указаны источники финансирования"),

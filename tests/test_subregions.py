@@ -1,0 +1,84 @@
+"""Sub-regions inside the divisions ("West Africa", "Central Asia", "the Gulf"): named in four languages,
+kept apart from the division names that contain them, and filtering on their countries."""
+from __future__ import annotations
+
+import pytest
+
+from actions.filters import apply
+from actions.search import ActionRefineSearch, ActionSearchSolutions
+from knowledge.geo import REGION_KEYS, geography, subregions
+from knowledge.search import Filters
+from tests.nlu_entities import place
+from tests.test_dialogue import SOLAR_LIST, request, run, slots_of
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("solar pumps in West Africa", ["west_africa"]),
+        ("only Pacific", ["pacific"]),
+        ("swap for South Asia", ["south_asia"]),
+        ("anything in South-East Asia or the Gulf?", ["southeast_asia", "gulf"]),
+        ("Asie centrale et Afrique de l'Ouest", ["central_asia", "west_africa"]),
+        ("проекты в Центральной Азии", ["central_asia"]),
+        ("что есть по Юго-Восточной Азии", ["southeast_asia"]),
+        ("مشاريع في غرب أفريقيا", ["west_africa"]),
+        ("بدول الخليج", ["gulf"]),
+        # a division's own name is the division, and a country is a country
+        ("Latin America and the Caribbean", []),
+        ("Middle East and North Africa", []),
+        ("Asia and the Pacific", []),
+        ("Asia-Pacific", []),
+        ("South Africa", []),
+        ("the Gulf of Guinea", []),
+    ],
+)
+def test_subregions_are_found_in_four_languages_and_never_inside_a_division_name(text, expected):
+    assert [m.key for m in subregions().mentions(text)] == expected
+
+
+def test_every_subregion_has_a_division_names_in_four_languages_and_known_countries():
+    geo = geography()
+    assert len(subregions().by_key) >= 20
+    for subregion in subregions().by_key.values():
+        assert subregion.division in REGION_KEYS and subregion.source
+        assert set(subregion.labels) == {"en", "fr", "ru", "ar"}
+        assert subregion.countries and all(geo.is_country(code) for code in subregion.countries), subregion.key
+
+
+def test_the_nlu_division_becomes_the_subregion_the_user_named():
+    text = "only West Africa"
+    req = request(text, place(text, "West Africa", "region", "africa"))
+    assert req.new == {"region": ["west_africa"]}
+    assert apply(Filters(sdg=6), req).filters == Filters(sdg=6, region="west_africa")
+    # named in a language the NLU did not read as a region at all
+    assert request("seulement l'Asie centrale").new == {"region": ["central_asia"]}
+    # moving away from a sub-region, and a bare division, still work
+    text = "Asia instead of East Africa"
+    req = request(text, place(text, "Asia", "region", "asia_pacific"), {**place(text, "East Africa", "region", "africa"), "role": "old"})
+    assert req.new == {"region": ["asia_pacific"]} and req.old == {"region": ["east_africa"]}
+    assert apply(Filters(region="east_africa"), req).filters == Filters(region="asia_pacific")
+    assert Filters(region="central_asia").validated().region == "central_asia"
+    assert Filters(region="West Africa").validated().region == "africa"  # a name, as before: the division
+
+
+def test_a_subregion_filter_keeps_the_records_of_its_countries(retriever):
+    found = {r.record.id for r in retriever.search("community projects", kind="solution", filters=Filters(region="central_asia"), top_k=10)}
+    assert found == {"s-heritage"}
+    east = retriever.search("water for villages", kind="solution", filters=Filters(region="east_africa"), top_k=10)
+    assert {r.record.id for r in east} == {"s-rainwater", "s-solar-mamas", "s-milk-banks"}  # Kenya/Ethiopia, Tanzania, Mozambique
+    assert "in Kenya, Ethiopia" in next(r for r in east if r.record.id == "s-rainwater").why
+
+
+@pytest.mark.asyncio
+async def test_narrowing_to_a_subregion_says_so_and_widening_offers_the_division(context, tracker_factory, domain):
+    text = "only East Africa"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=[place(text, "East Africa", "region", "africa")], slots=SOLAR_LIST), domain)
+    assert slots_of(events)["region"] == "east_africa" and "East Africa" in messages[0]["text"]
+    assert set(slots_of(events)["last_results"]) <= {"s-rainwater", "s-solar-mamas", "s-milk-banks"}
+    # a need nothing in the sub-region answers: the whole division is one tap away
+    text = "silk road heritage tourism in East Africa"
+    messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, entities=[place(text, "East Africa", "region", "africa")]), domain)
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert '/find_solution{"topic":"silk road heritage tourism in East Africa","region":"africa","operation":"replace"}' in payloads
+    assert any(b["title"] == "All of Africa" for m in messages for b in m.get("buttons") or [])
