@@ -204,8 +204,11 @@ class Subregions:
         patterns.sort(key=lambda kp: -len(kp[1]))
         self._patterns = [(key, re.compile(rf"(?<!\w){pattern}(?!\w)")) for key, pattern in patterns]
         geo = geography()
-        division_names = sorted({fold(n) for names in geo.region_aliases.values() for n in names}, key=len, reverse=True)
-        self._division_pattern = re.compile(r"(?<!\w)(?:" + "|".join(r"[\s\-]+".join(map(re.escape, n.split())) for n in division_names) + r")(?!\w)") if division_names else None
+        names = [n for names in geo.region_aliases.values() for n in names]
+        names += [n for named in i18n_names()["region"].values() for _, n in named]  # "Amérique latine et Caraïbes"
+        names += [n for by_language in raw.get("division_names", {}).values() for named in by_language.values() for n in named]
+        division_names = sorted({fold(n) for n in names}, key=len, reverse=True)
+        self._division_pattern = re.compile(r"(?<!\w)(?:" + "|".join(r"[\s\-]+".join(map(re.escape, re.split(r"[\s\-]+", n))) for n in division_names) + r")(?!\w)") if division_names else None
 
     def get(self, key: str | None) -> Subregion | None:
         return self.by_key.get(key) if key else None
