@@ -305,8 +305,9 @@ async def _load(context: PartnerWebContext) -> None:
 
     def build() -> IntroductionService | None:
         started = time.perf_counter()
-        # The catalogue names partners and finds similar ones for a declined request.
-        services = build_services(context.settings)
+        # The catalogue names partners (a look-up) and finds similar ones for a declined request (a
+        # search, seldom): the encoders load on that first search, not with the pages.
+        services = build_services(context.settings, deferred=True)
         service = build_introductions(context.settings, services.retriever)
         logger.info("partner web app ready in %.1fs", time.perf_counter() - started)
         return service

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -87,20 +89,35 @@ class MiniLmEmbedder:
         self.encode(["warm up the South-South Galaxy embedder"])
 
 
-class _DeferredEmbedder:
-    """Loads the model only if Chroma ever embeds text itself; we always hand it vectors."""
+class DeferredEmbedder:
+    """An encoder built on its first `encode` (once, thread-safe): a process that may never embed text
+    (the partner web app, until a declined request asks for similar partners; Chroma, which we always
+    hand vectors) does not hold the model."""
 
-    dimension = DIMENSION
+    def __init__(self, build: Callable[[], Any], dimension: int = DIMENSION) -> None:
+        self._build = build
+        self._encoder: Any = None
+        self._lock = threading.Lock()
+        self.dimension = dimension
 
-    def __init__(self) -> None:
-        self._embedder: MiniLmEmbedder | None = None
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    def encoder(self) -> Any:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = self._build()
+            return self._encoder
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        if self._embedder is None:
-            from knowledge.settings import settings
+        return self.encoder().encode(texts, batch_size=batch_size, progress=progress)
 
-            self._embedder = MiniLmEmbedder(settings().embed_backend)
-        return self._embedder.encode(texts, batch_size=batch_size, progress=progress)
+
+def _minilm_from_settings() -> MiniLmEmbedder:
+    from knowledge.settings import settings
+
+    return MiniLmEmbedder(settings().embed_backend)
 
 
 class ChromaEmbeddingFunction:
@@ -138,7 +155,7 @@ class ChromaEmbeddingFunction:
     def build_from_config(config: dict[str, Any]) -> "ChromaEmbeddingFunction":
         # Chroma rebuilds the function from the stored config on every upsert (to look for sparse
         # embedding targets); loading a model there cost about a second per upsert batch.
-        return ChromaEmbeddingFunction(_DeferredEmbedder())
+        return ChromaEmbeddingFunction(DeferredEmbedder(_minilm_from_settings))
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.embedder import MiniLmEmbedder, TextEmbedder
+from knowledge.embedder import DeferredEmbedder, MiniLmEmbedder, TextEmbedder
 from knowledge.faq import FaqIndex
 from knowledge.sdg import SdgTagger
 from knowledge.search import Retriever
@@ -74,22 +74,41 @@ class KnowledgeServices:
             self._refreshing.release()
 
 
+class DeferredTagger:
+    """The SDG tagger, built (with the embedder it needs) on its first `tag`."""
+
+    def __init__(self, embedder: TextEmbedder) -> None:
+        self._embedder = embedder
+        self._tagger: SdgTagger | None = None
+        self._lock = threading.Lock()
+
+    def tag(self, text: str, top_k: int = 3) -> list[tuple[int, float]]:
+        with self._lock:
+            if self._tagger is None:
+                self._tagger = _tagger(self._embedder)
+        return self._tagger.tag(text, top_k=top_k)
+
+
 def build_services(
     settings: Settings,
     *,
     store_dir: Path | None = None,
     embedder: TextEmbedder | None = None,
     warm: bool = True,
+    deferred: bool = False,
 ) -> KnowledgeServices:
+    """`deferred`: for a process that mostly looks records up and seldom searches (the partner web app):
+    the encoders and the SDG tagger load on the first search, and there is no FAQ index."""
     started = time.perf_counter()
-    embedder = embedder or MiniLmEmbedder(settings.embed_backend)
+    if embedder is None:
+        embedder = DeferredEmbedder(lambda: MiniLmEmbedder(settings.embed_backend)) if deferred else MiniLmEmbedder(settings.embed_backend)
     store = KnowledgeStore(store_dir or settings.store_dir, embedder, chroma_url=settings.chroma_url)
-    tagger = _tagger(embedder)
+    tagger = DeferredTagger(embedder) if deferred else _tagger(embedder)
     # The generation is read before the records, so a switch during the load is seen by the next refresh.
     generation = store.serving_generation()
     retriever = Retriever(store, embedder, tagger=tagger)
-    faq = _faq_index(settings, embedder)
-    if warm:
+    faq = None if deferred else _faq_index(settings, embedder)
+    if warm and not deferred:
         retriever.warm()
     logger.info("knowledge ready: %d records in %.1fs", len(retriever), time.perf_counter() - started)
     return KnowledgeServices(

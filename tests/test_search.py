@@ -450,3 +450,18 @@ def test_record_table_reads_rows_like_a_list(tmp_path, embedder):
     assert table[0] == rows[0] and table[-1] == rows[-1] and table[1:3] == rows[1:3] and table == rows
     with pytest.raises(IndexError):
         table[len(table)]
+
+
+def test_a_deferred_retriever_loads_its_encoder_and_tagger_on_the_first_search(mini_store, embedder, retriever):
+    """The partner web app looks records up for its pages and searches only for a declined request:
+    its encoders load on that search, and rank as the eager ones do."""
+    from knowledge.embedder import DeferredEmbedder
+    from knowledge.search import Retriever
+    from knowledge.services import DeferredTagger
+
+    deferred = DeferredEmbedder(lambda: embedder)
+    lazy = Retriever(mini_store, deferred, tagger=DeferredTagger(deferred), multilingual=None)
+    assert lazy.get("s-rainwater").title.startswith("Rainwater") and not deferred.loaded
+    found = lazy.search("water for dry villages", kind="solution", top_k=3)
+    assert deferred.loaded
+    assert [r.record.id for r in found] == [r.record.id for r in retriever.search("water for dry villages", kind="solution", top_k=3)]
