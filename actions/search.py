@@ -21,7 +21,7 @@ from actions.record_questions import answer_fields, answer_if_about_opened, fiel
 from actions.references import described, describes_something
 from knowledge.closed_values import closed_entities
 from knowledge.geo import subregions
-from knowledge.search import Filters, SearchResult
+from knowledge.search import Filters, SearchResult, place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -359,6 +359,25 @@ def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Te
     return []
 
 
+_PLACE_LEAD = re.compile(r"(?:\b(?:in|for|from|across|around|within|of|on)\s+)?(?:the\s+)?$", re.IGNORECASE)
+
+
+def without_places(topic: str, now: Filters, before: Filters) -> str:
+    """The topic without the places a filter change moved away from: "water projects in Central Asia"
+    with the region changed to the Pacific is "water projects" in the Pacific, not a search for Central
+    Asia inside it. Places still filtered on, and topics that are nothing but a place, stay."""
+    if (now.country, now.region) == (before.country, before.region):
+        return topic
+    gone = {("country", before.country), ("region", before.region)} - {("country", now.country), ("region", now.region)}
+    kept = topic
+    for start, end, kind, value in reversed(place_spans(topic)):
+        if (kind, value) in gone:
+            lead = _PLACE_LEAD.search(kept[:start])
+            kept = kept[: lead.start() if lead else start].rstrip() + " " + kept[end:].lstrip()
+    kept = re.sub(r"\s+", " ", kept).strip(" ,;-")
+    return kept if words(kept) else topic
+
+
 async def refine(
     services: KnowledgeServices,
     dispatcher: CollectingDispatcher,
@@ -382,7 +401,7 @@ async def refine(
     if outcome.conflict:
         return ask_conflict(dispatcher, outcome, t)
     extra = leftover_topic(text, tracker) if text and topic_words else ""
-    topic = state.topic
+    topic = without_places(state.topic, outcome.filters, state.filters) if state.topic else state.topic
     if extra:
         if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic:
             topic = extra

@@ -901,6 +901,30 @@ def _mentions(query: str, foreign: bool = False) -> tuple[frozenset[str], frozen
     return frozenset(countries), frozenset(regions)
 
 
+def place_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """Where an English text names a place: (start, end, "country" or "region", ISO3, division or
+    sub-region key), longest names first ("Papua New Guinea", "West Africa" as the sub-region); in
+    other languages, the sub-regions only."""
+    geo = geography()
+    found: list[tuple[int, int, str, str]] = [(m.start, m.end, "region", m.key) for m in subregions().mentions(text)]
+    words_at = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\W\d_][\w'\-]*", text)]
+    used = [any(s <= a < e for s, e, _, _ in found) for a, _, _ in words_at]
+    for size in (4, 3, 2, 1):
+        for first in range(len(words_at) - size + 1):
+            if any(used[first : first + size]):
+                continue
+            start, end = words_at[first][0], words_at[first + size - 1][1]
+            span = text[start:end]
+            if len(span) <= 3:
+                continue  # "and", "ID": see _mentions
+            code = geo.country_code(span) if size <= 3 else None
+            region = None if code else geo.region_key(span)
+            if code or region:
+                found.append((start, end, "country" if code else "region", code or region))
+                used[first : first + size] = [True] * size
+    return sorted(found)
+
+
 def _sdg_texts() -> list[str]:
     """One text per goal, in order: official name, title and themes (the encoder reads English)."""
     from knowledge.geo import sdgs

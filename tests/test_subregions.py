@@ -87,3 +87,22 @@ async def test_narrowing_to_a_subregion_says_so_and_widening_offers_the_division
     payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
     assert '/find_solution{"topic":"silk road heritage tourism in East Africa","region":"africa","operation":"replace"}' in payloads
     assert any(b["title"] == "All of Africa" for m in messages for b in m.get("buttons") or [])
+
+
+def test_a_place_the_filters_move_away_from_leaves_the_topic():
+    from actions.search import without_places
+
+    central, pacific = Filters(region="central_asia"), Filters(region="pacific")
+    assert without_places("water projects in Central Asia", pacific, central) == "water projects"
+    assert without_places("solar for schools in Kenya", Filters(region="asia_pacific"), Filters(country="KEN")) == "solar for schools"
+    assert without_places("rice in West Africa", Filters(region="west_africa", sdg=2), Filters(region="west_africa")) == "rice in West Africa"
+    assert without_places("Kenya", Filters(country="UGA"), Filters(country="KEN")) == "Kenya"  # nothing else to search
+
+
+@pytest.mark.asyncio
+async def test_changing_the_place_searches_the_need_there_not_the_old_place(context, tracker_factory, domain):
+    slots = {**SOLAR_LIST, "last_query": "silk road heritage tourism in Kenya", "country": "KEN"}
+    text = "only Central Asia"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=[place(text, "Central Asia", "region", "europe_cis")], slots=slots), domain)
+    assert slots_of(events)["last_query"] == "silk road heritage tourism" and slots_of(events)["region"] == "central_asia" and slots_of(events)["country"] is None
+    assert slots_of(events)["last_results"] == ["s-heritage"] and '"silk road heritage tourism"' in messages[0]["text"]
