@@ -79,12 +79,23 @@ def answer_faq_follow_up(services: KnowledgeServices, dispatcher: CollectingDisp
 
 
 def recent_fallbacks(tracker: Tracker) -> int:
-    """How many clarifications in a row came just before this one (user turns in between count)."""
+    """How many misses in a row came just before this one (user turns in between count). A clarification
+    that understood the message after all (it searched, answered or opened something: it set slots) was
+    no miss, so "zzxqv" after a need the clarification searched is a first miss, not "still"."""
+    actions: list[list[Any]] = []  # [name, whether it set slots], in order
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "action" and event.get("name") not in ("action_listen", None):
+            actions.append([event.get("name"), False])
+        elif kind == "slot" and actions:
+            actions[-1][1] = True
+        elif kind == "user" and actions:
+            actions.append([None, False])  # slots set from the user's message belong to no action
     count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "action" or event.get("name") in ("action_listen", None):
+    for name, set_slots in reversed(actions):
+        if name is None:
             continue
-        if event.get("name") in ("action_clarify", "action_default_fallback", "action_out_of_scope"):
+        if name in ("action_default_fallback", "action_out_of_scope") or (name == "action_clarify" and not set_slots):
             count += 1
         else:
             break

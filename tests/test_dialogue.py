@@ -330,6 +330,15 @@ async def test_repeated_fallbacks_vary_and_offer_a_person(context, tracker_facto
     second, _ = await run(ActionClarify(context), tracker, domain)
     assert first[0]["text"] != second[0]["text"]
     assert "/human_handoff" in [b["payload"] for b in second[0]["buttons"]]
+    # a clarification that understood its message after all (it searched: slots set) was no miss
+    tracker = tracker_factory("zzxqv", intent="nlu_fallback")
+    tracker.events.extend([
+        {"event": "user", "text": "mother to child transmission of HIV"}, {"event": "action", "name": "action_clarify"},
+        {"event": "slot", "name": "last_query", "value": "mother to child transmission of HIV"}, {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "zzxqv"}, {"event": "slot", "name": "language", "value": "en"},
+    ])
+    again, _ = await run(ActionClarify(context), tracker, domain)
+    assert again[0]["text"] == first[0]["text"]
 
 
 @pytest.mark.asyncio

@@ -1,7 +1,8 @@
 """NoTextClassifier: marks messages with no letter or digit (emoji only, punctuation, empty) as
 `nlu_fallback`, so the assistant asks for words instead of guessing an intent from noise; and a
 message that is only an email address (the answer to "what email should they use?") is never read
-as a refusal, which would cancel the form that asked for it."""
+as a refusal, which would cancel the form that asked for it; and keyboard noise ("zzxqv", "sdfgh": one
+lower-case Latin word of four letters or more without a vowel) is not read as a yes, a no or a thank-you."""
 from __future__ import annotations
 
 import re
@@ -20,6 +21,15 @@ EMAIL_ONLY = re.compile(r"^\s*<?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?\s*$")
 NOT_AN_EMAIL = frozenset({"deny", "affirm", "skip", "greet", "goodbye", "thank"})
 
 
+# One lower-case Latin "word" of 4+ letters with no vowel (y counts): no word of English, French or the
+# transliterations users type; acronyms are typed in capitals and stay as they are.
+NOISE = re.compile(r"^\s*[b-df-hj-np-tv-xz]{4,}\s*[.!?]*\s*$")
+
+
+def is_noise(text: str | None) -> bool:
+    return bool(text) and NOISE.match(text) is not None
+
+
 def has_words(text: str | None) -> bool:
     return bool(text) and any(ch.isalnum() for ch in text)
 
@@ -35,7 +45,8 @@ class NoTextClassifier(GraphComponent):
             text = message.get(TEXT)
             if text is None:
                 continue  # not a user message
-            if not has_words(text) and not (text or "").startswith("/"):
+            short_reply = (message.get(INTENT) or {}).get("name") in NOT_AN_EMAIL
+            if (not has_words(text) or (is_noise(text) and short_reply)) and not (text or "").startswith("/"):
                 intent = {"name": FALLBACK, "confidence": 1.0}
                 ranking = [intent] + [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != FALLBACK]
                 message.set(INTENT, intent, add_to_output=True)
