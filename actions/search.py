@@ -359,7 +359,12 @@ def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Te
     return []
 
 
-_PLACE_LEAD = re.compile(r"(?:\b(?:in|for|from|across|around|within|of|on)\s+)?(?:the\s+)?$", re.IGNORECASE)
+# "in the", "en", "dans l'", "в", "في": the words that lead into a place name, in the four languages
+_PLACE_LEAD = re.compile(
+    r"(?:\b(?:in|for|from|across|around|within|of|on|en|au|aux|dans|pour|de|du|des|в|во|по|для|из|на|في|من)\s+|\bd['’])?"
+    r"(?:(?:the|la|le|les)\s+|l['’])?$",
+    re.IGNORECASE,
+)
 
 
 def without_places(topic: str, now: Filters, before: Filters) -> str:

@@ -97,6 +97,10 @@ def test_a_place_the_filters_move_away_from_leaves_the_topic():
     assert without_places("solar for schools in Kenya", Filters(region="asia_pacific"), Filters(country="KEN")) == "solar for schools"
     assert without_places("rice in West Africa", Filters(region="west_africa", sdg=2), Filters(region="west_africa")) == "rice in West Africa"
     assert without_places("Kenya", Filters(country="UGA"), Filters(country="KEN")) == "Kenya"  # nothing else to search
+    west = Filters(region="west_africa")
+    assert without_places("Je cherche des projets d'irrigation en Afrique de l'Ouest", central, west) == "Je cherche des projets d'irrigation"
+    assert without_places("нужны проекты по водоснабжению в Центральной Азии", pacific, central) == "нужны проекты по водоснабжению"
+    assert without_places("أبحث عن مشاريع الطاقة الشمسية في غرب أفريقيا", central, west) == "أبحث عن مشاريع الطاقة الشمسية"
 
 
 @pytest.mark.asyncio
