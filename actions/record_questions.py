@@ -18,7 +18,7 @@ from actions.formatting import ENGLISH, connectable, countries_text, details_tex
 from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
-from knowledge.passages import Rarity, passage
+from knowledge.passages import Rarity, asks_beyond, passage
 from knowledge.services import KnowledgeServices
 from knowledge.text import STOPWORDS, tokens
 
@@ -123,6 +123,18 @@ def record_buttons(record: Record, state: DialogueState, lookup: Lookup, t: Text
     return buttons
 
 
+# Words of a question about a record that ask for more of it, or point at it, rather than about a subject.
+_GENERIC = tuple(
+    """everything anything more details detail info information overview summary describe explain all full
+    whole again exactly actually really basically first second third fourth fifth sixth seventh eighth
+    ninth tenth last next previous former latter top bottom above below earlier other ones one's""".split()
+)
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or _opens_with(text, 2, _QUESTION_WORDS)
+
+
 # "does it link with banks?", "is it linked to the health system?": "link" is the verb, not the sources.
 _LINK_VERB = re.compile(r"\blink(?:s|ed|ing)?\s+(?:up\s+)?(?:with|to|into)\b", re.IGNORECASE)
 
@@ -146,11 +158,16 @@ def answer_fields(
     if question and "sources" in attributes and _LINK_VERB.search(question):
         attributes.remove("sources")
     quote = None
+    asked_phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"] if question else []
     if question and shares is not None:
-        asked_phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"]
         quote = passage(record, question, shares, ignore=asked_phrases)
     if not attributes:
-        text = t("record.description_answer", name=record.name, quote=quote) if quote else details_text(record, lookup, t)
+        if quote:
+            text = t("record.description_answer", name=record.name, quote=quote)
+        elif question and t.language == "en" and _is_question(question) and asks_beyond(record, question, ignore=[*asked_phrases, *_GENERIC]):
+            text = t("record.not_mentioned", name=record.name, source=_sources(record)[0])  # "is biometrics part of it?"
+        else:
+            text = details_text(record, lookup, t)
         dispatcher.utter_message(text=text, buttons=record_buttons(record, state, lookup, t))
         return [SlotSet("selected_id", record.id)]
     answers = [answer(record, attribute, lookup, t) for attribute in attributes[:3]]

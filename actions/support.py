@@ -80,8 +80,9 @@ def answer_faq_follow_up(services: KnowledgeServices, dispatcher: CollectingDisp
 
 def recent_fallbacks(tracker: Tracker) -> int:
     """How many misses in a row came just before this one (user turns in between count). A clarification
-    that understood the message after all (it searched, answered or opened something: it set slots) was
-    no miss, so "zzxqv" after a need the clarification searched is a first miss, not "still"."""
+    or an out-of-scope reply that understood the message after all (it searched, answered or opened
+    something: it set slots) was no miss, so "zzxqv" after a need read as out of scope and searched
+    is a first miss, not "still"."""
     actions: list[list[Any]] = []  # [name, whether it set slots], in order
     for event in tracker.events:
         kind = event.get("event")
@@ -95,7 +96,7 @@ def recent_fallbacks(tracker: Tracker) -> int:
     for name, set_slots in reversed(actions):
         if name is None:
             continue
-        if name in ("action_default_fallback", "action_out_of_scope") or (name == "action_clarify" and not set_slots):
+        if name == "action_default_fallback" or (name in ("action_clarify", "action_out_of_scope") and not set_slots):
             count += 1
         else:
             break

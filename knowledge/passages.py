@@ -78,3 +78,15 @@ def passage(record: Record, question: str, rarity: Rarity, *, ignore: Iterable[s
     if best is None:
         return None
     return best if len(best) <= MAX_CHARS else best[: MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def asks_beyond(record: Record, question: str, *, ignore: Iterable[str] = ()) -> bool:
+    """Whether the question asks about something the record's text never mentions ("is biometrics part
+    of it?" of a record that says nothing of biometrics): a content word that neither names the record
+    nor appears anywhere in it."""
+    ignored = _pointing_stems(record) | {stem for phrase in ignore for stem in tokens(phrase)}
+    asked = {stem for stem in tokens(question) if stem not in ignored}
+    if not asked:
+        return False
+    held = {stem for text in (*_texts(record), record.text()) for stem in tokens(text)}
+    return bool(asked - held)

@@ -159,10 +159,15 @@ async def test_a_question_no_field_answers_quotes_the_sentence_of_the_record_tha
     text = "who funded it, the banks?"
     messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
     assert messages[0]["text"].startswith("The catalogue doesn't record who funded it") and "Its description says: “Agencies, recruiters, insurers and banks" in messages[0]["text"]
-    # words that only name the record (its title, countries) or that many records hold are not evidence
-    for text in ("does the migrant workers one use drones?", "does it help people?"):
+    # words that only name the record (its title) are not evidence; a subject the record never mentions
+    # is said to be missing, with the source; a question that only points at the record opens it
+    text = "does the migrant workers one use drones?"
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
+    assert messages[0]["text"].startswith("I can't find anything about that in the catalogue's record of **One-stop digital registry for migrant workers**")
+    assert "From the description" not in messages[0]["text"]
+    for text in ("and what about this one?", "more details on the first one?"):
         messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
-        assert "From the description" not in messages[0]["text"] and "One-stop digital registry" in messages[0]["text"], text
+        assert "Countries:" in messages[0]["text"] and "can't find" not in messages[0]["text"], text
 
 
 @pytest.mark.asyncio
@@ -330,10 +335,11 @@ async def test_repeated_fallbacks_vary_and_offer_a_person(context, tracker_facto
     second, _ = await run(ActionClarify(context), tracker, domain)
     assert first[0]["text"] != second[0]["text"]
     assert "/human_handoff" in [b["payload"] for b in second[0]["buttons"]]
-    # a clarification that understood its message after all (it searched: slots set) was no miss
+    # an out-of-scope reply (or a clarification) that understood its message after all (it searched: slots
+    # set) was no miss
     tracker = tracker_factory("zzxqv", intent="nlu_fallback")
     tracker.events.extend([
-        {"event": "user", "text": "mother to child transmission of HIV"}, {"event": "action", "name": "action_clarify"},
+        {"event": "user", "text": "mother to child transmission of HIV"}, {"event": "action", "name": "action_out_of_scope"},
         {"event": "slot", "name": "last_query", "value": "mother to child transmission of HIV"}, {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "zzxqv"}, {"event": "slot", "name": "language", "value": "en"},
     ])
