@@ -155,10 +155,13 @@ def answer_fields(
     rare words is quoted after a field the catalogue lacks, and alone when no field was asked ("does it
     link with banks?"); with neither a field nor such a sentence, the whole record."""
     attributes = list(dict.fromkeys(attributes))
-    if question and "sources" in attributes and _LINK_VERB.search(question):
+    linked = _LINK_VERB.search(question) if question else None
+    if linked and "sources" in attributes:
         attributes.remove("sources")
     quote = None
     asked_phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"] if question else []
+    if linked:
+        asked_phrases.append(linked.group())  # "linked to" asks nothing itself
     if question and shares is not None:
         quote = passage(record, question, shares, ignore=asked_phrases)
     if not attributes:
@@ -258,6 +261,34 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     if record is None:
         return None
     return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker), question=latest_text(tracker), shares=services.retriever.word_counts)
+
+
+def quote_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """A question that points back at the opened record and that one of its sentences answers, read as a
+    search ("do they buy from smallholder farmers?" with PAA Africa open): that sentence. None otherwise,
+    so "who funds this kind of work?", "any of these in Asia?" or a new need stay searches."""
+    state = DialogueState.of(tracker)
+    text = latest_text(tracker)
+    t = Texts.of(tracker)
+    if not text or t.language != "en" or not state.selected or not state.was_shown(state.selected) or not _is_question(text):
+        return None
+    said = _LETTERS.findall(text.casefold())
+    if not any(w in _BACK for w in said) or any(w in _CATEGORY for w in said):
+        return None
+    if any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
+        return None
+    phrases = closed_entities(text)
+    if any(e["entity"] == "operation" for e in phrases):
+        return None
+    record = services.retriever.get(state.selected)
+    if record is None:
+        return None
+    asked = [text[e["start"] : e["end"]] for e in phrases if e["entity"] == "attribute"]
+    quote = passage(record, text, services.retriever.word_counts, ignore=[*asked, *_GENERIC])
+    if quote is None:
+        return None
+    dispatcher.utter_message(text=t("record.description_answer", name=record.name, quote=quote), buttons=record_buttons(record, state, services.retriever.get, t))
+    return [SlotSet("selected_id", record.id)]
 
 
 def show_record(services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, record_id: str, t: Texts = ENGLISH) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer
+from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer, quote_about_opened
 from actions.references import described, describes_something
 from knowledge.closed_values import closed_entities
 from knowledge.geo import subregions
@@ -272,6 +272,8 @@ class SearchAction(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
+        if answered is None:
+            answered = quote_about_opened(services, dispatcher, tracker)  # "do they buy from smallholders?"
         if answered is None:
             answered = answer_about_described(services, dispatcher, tracker)  # "the Asian regional one, who supports it?"
         if answered is not None:

@@ -22,6 +22,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[A-Z0-9])")
 # small catalogue, a word two records share still counts).
 MAX_SHARE = 0.15
 MIN_COUNTED = 2
+MIN_COVERED = 0.5  # share of the question's word weight (idf) the quoted sentence must hold
 MAX_CHARS = 360
 
 # (kind, stems) -> (records of that kind, how many of them hold each stem): `Retriever.word_counts`
@@ -61,8 +62,9 @@ def passage(record: Record, question: str, rarity: Rarity, *, ignore: Iterable[s
     if total <= 0:
         return None
     most = max(MIN_COUNTED, MAX_SHARE * total)
-    weights = {stem: math.log((total + 1) / (held_by.get(stem, 0) + 0.5)) for stem in asked if held_by.get(stem, 0) <= most}
-    if not weights:
+    weights = {stem: math.log((total + 1) / (held_by.get(stem, 0) + 0.5)) for stem in asked}
+    rare = {stem for stem in asked if held_by.get(stem, 0) <= most}
+    if not rare:
         return None
     best, best_score = None, 0.0
     seen: set[str] = set()
@@ -72,10 +74,14 @@ def passage(record: Record, question: str, rarity: Rarity, *, ignore: Iterable[s
                 continue
             seen.add(sentence)
             held = set(tokens(sentence))
+            if not rare & held:
+                continue  # common words alone say nothing about this record
             score = sum(w for stem, w in weights.items() if stem in held)
             if score > best_score:
                 best, best_score = sentence, score
-    if best is None:
+    # the sentence must hold most of what is asked: "the health ministry" is not answered by a
+    # sentence that only says "ministry" when "health" weighs as much
+    if best is None or best_score < MIN_COVERED * sum(weights.values()):
         return None
     return best if len(best) <= MAX_CHARS else best[: MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
