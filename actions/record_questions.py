@@ -131,6 +131,13 @@ _GENERIC = tuple(
 )
 
 
+def _asked_phrases(question: str) -> list[str]:
+    """The words of a question that name a field, and a "linked to" that asks nothing itself."""
+    phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"]
+    linked = _LINK_VERB.search(question)
+    return phrases + [linked.group()] if linked else phrases
+
+
 def _is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or _opens_with(text, 2, _QUESTION_WORDS)
 
@@ -159,9 +166,7 @@ def answer_fields(
     if linked and "sources" in attributes:
         attributes.remove("sources")
     quote = None
-    asked_phrases = [question[e["start"] : e["end"]] for e in closed_entities(question) if e["entity"] == "attribute"] if question else []
-    if linked:
-        asked_phrases.append(linked.group())  # "linked to" asks nothing itself
+    asked_phrases = _asked_phrases(question) if question else []
     if question and shares is not None:
         quote = passage(record, question, shares, ignore=asked_phrases)
     if not attributes:
@@ -283,8 +288,7 @@ def quote_about_opened(services: KnowledgeServices, dispatcher: CollectingDispat
     record = services.retriever.get(state.selected)
     if record is None:
         return None
-    asked = [text[e["start"] : e["end"]] for e in phrases if e["entity"] == "attribute"]
-    quote = passage(record, text, services.retriever.word_counts, ignore=[*asked, *_GENERIC])
+    quote = passage(record, text, services.retriever.word_counts, ignore=[*_asked_phrases(text), *_GENERIC])
     if quote is None:
         return None
     dispatcher.utter_message(text=t("record.description_answer", name=record.name, quote=quote), buttons=record_buttons(record, state, services.retriever.get, t))

@@ -16,7 +16,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
-from actions.record_questions import answer_if_about_opened, open_or_answer
+from actions.record_questions import answer_if_about_opened, open_or_answer, quote_about_opened
 from actions.references import described as described_records
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need
@@ -128,6 +128,8 @@ class ActionClarify(GalaxyAction):
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "sources?"
         if answered is None:  # "who organised it?" right after the webinar's FAQ answer
             answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
+        if answered is None:  # "do they buy from local smallholders?" with a record open
+            answered = quote_about_opened(services, dispatcher, tracker)
         if answered is not None:
             return answered
         # Before asking back: a description of an item on screen, a question the FAQ clearly covers,
@@ -258,6 +260,8 @@ class ActionOutOfScope(GalaxyAction):
             # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
             return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
         answered = answer_if_about_opened(services, dispatcher, tracker)
+        if answered is None:  # "do they buy from local smallholders?" with a record open
+            answered = quote_about_opened(services, dispatcher, tracker)
         if answered is not None:
             return answered
         found = await search_if_a_need(self, services, dispatcher, tracker, domain)  # "coffee growing"

@@ -168,9 +168,10 @@ async def test_a_question_no_field_answers_quotes_the_sentence_of_the_record_tha
     for text in ("and what about this one?", "more details on the first one?"):
         messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=opened), domain)
         assert "Countries:" in messages[0]["text"] and "can't find" not in messages[0]["text"], text
-    # the same kind of question read as a search, when it points back at the opened record
-    messages, events = await run(ActionSearchSolutions(context), tracker_factory("do they share it with insurers?", slots=opened), domain)
-    assert messages[0]["text"].startswith("From the description of **One-stop digital registry") and slots_of(events) == {"selected_id": "s-e-gov"}
+    # the same kind of question read as a search or as out of scope, when it points back at the opened record
+    for action in (ActionSearchSolutions, ActionOutOfScope):
+        messages, events = await run(action(context), tracker_factory("do they share it with insurers?", slots=opened), domain)
+        assert messages[0]["text"].startswith("From the description of **One-stop digital registry") and slots_of(events) == {"selected_id": "s-e-gov"}
     # a need, or a question about a kind of thing, stays a search
     for text in ("insurers for migrant workers?", "who insures this kind of work?"):
         _, events = await run(ActionSearchSolutions(context), tracker_factory(text, slots=opened), domain)
