@@ -1,6 +1,7 @@
 """Answers to questions about one record ("who paid for it?", "did it work?", "how long did the Kenya
 one run?") from its catalogue fields; when the catalogue lacks the field, it says so and gives the
-source link. Never a new search. A question about the opened record that the NLU read as a search
+source link. A question no field answers ("does it link with banks?") gets the record's own sentence
+that does, or is told the record never mentions it. Never a new search. A question about the opened record that the NLU read as a search
 or an FAQ question ("who are the partners on it?", "sources?") is recognised here too."""
 from __future__ import annotations
 
@@ -155,10 +156,10 @@ def answer_fields(
     t: Texts = ENGLISH,
     *,
     question: str = "",
-    shares: Rarity | None = None,
+    counts: Rarity | None = None,
 ) -> list[dict[str, Any]]:
     """The answers to up to three fields of one record, in one message under its buttons. With the
-    `question` and the catalogue's word `shares`, a sentence of the record that shares the question's
+    `question` and the catalogue's word `counts` (`Retriever.word_counts`), a sentence of the record that shares the question's
     rare words is quoted after a field the catalogue lacks, and alone when no field was asked ("does it
     link with banks?"); with neither a field nor such a sentence, the whole record."""
     attributes = list(dict.fromkeys(attributes))
@@ -167,8 +168,8 @@ def answer_fields(
         attributes.remove("sources")
     quote = None
     asked_phrases = _asked_phrases(question) if question else []
-    if question and shares is not None:
-        quote = passage(record, question, shares, ignore=asked_phrases)
+    if question and counts is not None:
+        quote = passage(record, question, counts, ignore=[*asked_phrases, *_GENERIC])
     if not attributes:
         if quote:
             text = t("record.description_answer", name=record.name, quote=quote)
@@ -265,7 +266,7 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     record = services.retriever.get(state.selected) if attributes and state.selected else None
     if record is None:
         return None
-    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker), question=latest_text(tracker), shares=services.retriever.word_counts)
+    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, Texts.of(tracker), question=latest_text(tracker), counts=services.retriever.word_counts)
 
 
 def quote_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
@@ -310,5 +311,5 @@ def open_or_answer(services: KnowledgeServices, dispatcher: CollectingDispatcher
     asked = fields_asked(tracker)
     record = services.retriever.get(record_id) if asked else None
     if record is not None:
-        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t, question=latest_text(tracker), shares=services.retriever.word_counts)
+        return answer_fields(dispatcher, record, asked, state, services.retriever.get, t, question=latest_text(tracker), counts=services.retriever.word_counts)
     return show_record(services, dispatcher, state, record_id, t)

@@ -107,4 +107,4 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         if record is None:
             dispatcher.utter_message(text=t("records.gone"))
             return []
-        return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t, question=latest_text(tracker), shares=services.retriever.word_counts)
+        return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t, question=latest_text(tracker), counts=services.retriever.word_counts)

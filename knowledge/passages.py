@@ -1,8 +1,9 @@
 """The sentence of a record that answers a question its fields do not ("does it work with banks?",
 "is mobile money part of it?"): the record's own words, quoted, never a summary we make up.
 
-A sentence is chosen by the question's content words it shares, each weighted by how rare the word is
-in the catalogue, so "banks" can pick a sentence and "work" or "people" cannot. Words that only point at
+A sentence is chosen by the question's content words it holds, each weighted by how rare the word is in
+the catalogue (idf); it must hold a rare one (so "banks" can pick a sentence and "people" cannot) and
+most of the question's weight. Words that only point at
 the record (its title, countries, themes, provider) are not evidence: "the Kenya one" names the record,
 it does not ask about Kenya."""
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _texts(record: Record) -> list[str]:
 
 
 def passage(record: Record, question: str, rarity: Rarity, *, ignore: Iterable[str] = ()) -> str | None:
-    """The record's sentence that best shares the question's rare content words, or None when no
-    sentence shares one. `ignore`: phrases of the question already answered (a field's words)."""
+    """The record's sentence that holds most of what the question asks, or None. `ignore`: phrases of
+    the question that ask nothing of the text (a field's words, "linked to", "the first one")."""
     ignored = _pointing_stems(record) | {stem for phrase in ignore for stem in tokens(phrase)}
     asked = [stem for stem in dict.fromkeys(tokens(question)) if stem not in ignored]
     if not asked:

@@ -357,3 +357,10 @@ def test_an_erased_conversation_leaves_the_next_report(tmp_path):
     assert not any("lithium" in row[0] for row in after["unmet"]["unmet_themes"]["rows"])
     assert after["demand"]["kpis"]["searches"] == str(seed.EXPECTED["searches"] - 2)
     assert _table(after, "overview", "languages") == {"en": 6}
+
+
+def test_a_subregion_filter_counts_for_its_division():
+    from analytics.report import _region_of
+
+    assert _region_of("central_asia", "") == "europe_cis" and _region_of("west_africa", "GHA") == "africa"
+    assert _region_of("", "KEN") == "africa" and _region_of("arab_states", "") == "arab_states"
