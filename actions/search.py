@@ -62,6 +62,9 @@ def leftover_topic(text: str, tracker: Tracker) -> str:
     # change read as another intent)
     for phrase in sorted((e for e in closed_entities(stripped) if e["entity"] in ("operation", "scope")), key=lambda e: e["start"], reverse=True):
         stripped = stripped[: phrase["start"]] + " " + stripped[phrase["end"] :]
+    # a sub-region the NLU did not tag ("what about the Gulf instead?") is a filter, not a topic
+    for mention in reversed(subregions().mentions(stripped)):
+        stripped = stripped[: mention.start] + " " + stripped[mention.end :]
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
 
@@ -362,6 +365,20 @@ def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Te
 
 
 # "in the", "en", "dans l'", "в", "في": the words that lead into a place name, in the four languages
+def failed_need(tracker: Tracker) -> str | None:
+    """The need of the message just before this one when its search found nothing ("solar in the
+    Maghreb"): that search kept no list, so the state does not hold it. None otherwise."""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    previous, current = users[-2], users[-1]
+    text = str(tracker.events[previous].get("text") or "")
+    if not text or text.startswith("/"):
+        return None
+    nothing = any(e.get("event") == "slot" and e.get("name") == "search_outcome" and e.get("value") == "nothing" for e in tracker.events[previous:current])
+    return need_of(text) if nothing else None
+
+
 _PLACE_LEAD = re.compile(
     r"(?:\b(?:in|for|from|across|around|within|of|on|en|au|aux|dans|pour|de|du|des|в|во|по|для|из|на|في|من)\s+|\bd['’])?"
     r"(?:(?:the|la|le|les)\s+|l['’])?$",
@@ -369,16 +386,18 @@ _PLACE_LEAD = re.compile(
 )
 
 
-def without_places(topic: str, now: Filters, before: Filters) -> str:
+def without_places(topic: str, now: Filters, before: Filters | None) -> str:
     """The topic without the places a filter change moved away from: "water projects in Central Asia"
     with the region changed to the Pacific is "water projects" in the Pacific, not a search for Central
-    Asia inside it. Places still filtered on, and topics that are nothing but a place, stay."""
-    if (now.country, now.region) == (before.country, before.region):
+    Asia inside it. Places still filtered on, and topics that are nothing but a place, stay.
+    `before` None: every place the filters do not keep goes."""
+    now_places = {("country", now.country), ("region", now.region)}
+    if before is not None and (now.country, now.region) == (before.country, before.region):
         return topic
-    gone = {("country", before.country), ("region", before.region)} - {("country", now.country), ("region", now.region)}
     kept = topic
     for start, end, kind, value in reversed(place_spans(topic)):
-        if (kind, value) in gone:
+        gone = (kind, value) not in now_places if before is None else (kind, value) in {("country", before.country), ("region", before.region)} - now_places
+        if gone:
             lead = _PLACE_LEAD.search(kept[:start])
             kept = kept[: lead.start() if lead else start].rstrip() + " " + kept[end:].lstrip()
     kept = re.sub(r"\s+", " ", kept).strip(" ,;-")
@@ -409,6 +428,12 @@ async def refine(
         return ask_conflict(dispatcher, outcome, t)
     extra = leftover_topic(text, tracker) if text and topic_words else ""
     topic = without_places(state.topic, outcome.filters, state.filters) if state.topic else state.topic
+    places = {"country", "region"}
+    failed = failed_need(tracker) if not extra and places & (set(request.new) | set(request.old)) else None
+    if failed:
+        # "solar in the Maghreb" found nothing (its list was not kept), then "what about the Gulf
+        # instead?": the filter change is for that need, not for the list still on screen
+        topic = without_places(failed, outcome.filters, None)
     if extra:
         if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic:
             topic = extra

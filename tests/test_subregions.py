@@ -86,7 +86,7 @@ async def test_narrowing_to_a_subregion_says_so_and_widening_offers_the_division
     messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, entities=[place(text, "East Africa", "region", "africa")]), domain)
     payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
     assert '/find_solution{"topic":"silk road heritage tourism in East Africa","region":"africa","operation":"replace"}' in payloads
-    assert any(b["title"] == "All of Africa" for m in messages for b in m.get("buttons") or [])
+    assert any(b["title"] == "Whole region: Africa" for m in messages for b in m.get("buttons") or [])
 
 
 def test_a_place_the_filters_move_away_from_leaves_the_topic():
@@ -110,3 +110,25 @@ async def test_changing_the_place_searches_the_need_there_not_the_old_place(cont
     messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=[place(text, "Central Asia", "region", "europe_cis")], slots=slots), domain)
     assert slots_of(events)["last_query"] == "silk road heritage tourism" and slots_of(events)["region"] == "central_asia" and slots_of(events)["country"] is None
     assert slots_of(events)["last_results"] == ["s-heritage"] and '"silk road heritage tourism"' in messages[0]["text"]
+
+
+def test_a_subregion_the_nlu_did_not_tag_is_no_topic_word():
+    from actions.search import leftover_topic
+    from tests.conftest import make_tracker
+
+    text = "what about the Gulf instead?"
+    assert "gulf" not in leftover_topic(text, make_tracker(text, intent="refine_search", entities=[]))
+
+
+@pytest.mark.asyncio
+async def test_a_filter_change_after_a_search_that_found_nothing_is_for_that_need(context, tracker_factory, domain):
+    text = "what about Central Asia instead?"
+    tracker = tracker_factory(text, intent="refine_search", entities=[place(text, "Central Asia", "region", "europe_cis"), {"entity": "operation", "value": "replace", "start": 23, "end": 30}], slots=SOLAR_LIST)
+    tracker.events.extend([
+        {"event": "user", "text": "silk road heritage tourism in East Africa"}, {"event": "action", "name": "action_search_solutions"},
+        {"event": "slot", "name": "search_outcome", "value": "nothing"}, {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ])
+    messages, events = await run(ActionRefineSearch(context), tracker, domain)
+    assert slots_of(events)["last_query"] == "silk road heritage tourism" and slots_of(events)["region"] == "central_asia"
+    assert slots_of(events)["last_results"] == ["s-heritage"]
