@@ -366,17 +366,22 @@ def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Te
 
 # "in the", "en", "dans l'", "в", "في": the words that lead into a place name, in the four languages
 def failed_need(tracker: Tracker) -> str | None:
-    """The need of the message just before this one when its search found nothing ("solar in the
-    Maghreb"): that search kept no list, so the state does not hold it. None otherwise."""
+    """The need of the last search when it found nothing ("solar in the Maghreb"): such a search keeps no
+    list, so the state does not hold it. Read back over the messages just before this one while each
+    found nothing, past those that only changed filters ("what about the Gulf instead?"). None when the
+    message before this one found something."""
     users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    previous, current = users[-2], users[-1]
-    text = str(tracker.events[previous].get("text") or "")
-    if not text or text.startswith("/"):
-        return None
-    nothing = any(e.get("event") == "slot" and e.get("name") == "search_outcome" and e.get("value") == "nothing" for e in tracker.events[previous:current])
-    return need_of(text) if nothing else None
+    for back in range(2, min(len(users), 4) + 1):
+        previous, after = users[-back], users[-back + 1]
+        nothing = any(e.get("event") == "slot" and e.get("name") == "search_outcome" and e.get("value") == "nothing" for e in tracker.events[previous:after])
+        text = str(tracker.events[previous].get("text") or "")
+        if not nothing or not text or text.startswith("/"):
+            return None
+        parsed = tracker.events[previous].get("parse_data") or {}
+        said = Tracker(tracker.sender_id, {}, {**parsed, "text": text}, [], False, None, {}, "")
+        if leftover_topic(text, said):  # words beyond places and steering: the need
+            return need_of(text)
+    return None
 
 
 _PLACE_LEAD = re.compile(

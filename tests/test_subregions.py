@@ -132,3 +132,12 @@ async def test_a_filter_change_after_a_search_that_found_nothing_is_for_that_nee
     messages, events = await run(ActionRefineSearch(context), tracker, domain)
     assert slots_of(events)["last_query"] == "silk road heritage tourism" and slots_of(events)["region"] == "central_asia"
     assert slots_of(events)["last_results"] == ["s-heritage"]
+
+    # and past a filter change that found nothing either
+    tracker.events.extend([
+        {"event": "action", "name": "action_refine_search"}, {"event": "slot", "name": "search_outcome", "value": "nothing"},
+        {"event": "action", "name": "action_listen"}, {"event": "user", "text": "and in West Africa?"},
+    ])
+    tracker.latest_message.update(text="and in West Africa?", entities=[place("and in West Africa?", "West Africa", "region", "africa")])
+    messages, _ = await run(ActionRefineSearch(context), tracker, domain)
+    assert '"silk road heritage tourism"' in messages[0]["text"] and "West Africa" in messages[0]["text"]
