@@ -902,9 +902,10 @@ def _mentions(query: str, foreign: bool = False) -> tuple[frozenset[str], frozen
 
 
 def place_spans(text: str) -> list[tuple[int, int, str, str]]:
-    """Where an English text names a place: (start, end, "country" or "region", ISO3, division or
-    sub-region key), longest names first ("Papua New Guinea", "West Africa" as the sub-region); in
-    other languages, the sub-regions only."""
+    """Where a text names a place, in order: (start, end, kind, value) with kind "country" (value: ISO3)
+    or "region" (a division's or a sub-region's key). Longer names win ("Papua New Guinea", "West
+    Africa" as the sub-region); countries and divisions are read in English, sub-regions in the four
+    languages."""
     geo = geography()
     found: list[tuple[int, int, str, str]] = [(m.start, m.end, "region", m.key) for m in subregions().mentions(text)]
     words_at = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\W\d_][\w'\-]*", text)]
