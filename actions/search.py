@@ -47,6 +47,11 @@ _REFINEMENT_WORDS = set(
     покажи покажите показать что есть по фильтра и а пожалуйста спасибо очисти теперь тогда в во на для из
     оставь оставить
     من فضلك عامل التصفية الدول شكرا أظهر اظهر اعرض أرني في على إلى الى عن""".split()
+    # and around a move elsewhere or a widening ("et plutôt en Afrique centrale ?", "а если вместо этого
+    # Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "ok widen it to the whole region")
+    + """widen widening broaden expand whole entire it plutôt plutot quoi sinon côté cote élargis élargir
+    élargissez tout toute если как насчёт насчет ну этого это вместо расширь расширить весь всего всей
+    всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل""".split()
 )
 
 
@@ -405,7 +410,7 @@ def without_places(topic: str, now: Filters, before: Filters | None) -> str:
         if gone:
             lead = _PLACE_LEAD.search(kept[:start])
             kept = kept[: lead.start() if lead else start].rstrip() + " " + kept[end:].lstrip()
-    kept = re.sub(r"\s+", " ", kept).strip(" ,;-")
+    kept = re.sub(r"\s+([.,;:!?؟»])", r"\1", re.sub(r"\s+", " ", kept)).strip(" ,;-")  # "health ." -> "health."
     return kept if words(kept) else topic
 
 

@@ -141,3 +141,18 @@ async def test_a_filter_change_after_a_search_that_found_nothing_is_for_that_nee
     tracker.latest_message.update(text="and in West Africa?", entities=[place("and in West Africa?", "West Africa", "region", "africa")])
     messages, _ = await run(ActionRefineSearch(context), tracker, domain)
     assert '"silk road heritage tourism"' in messages[0]["text"] and "West Africa" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["А если вместо этого Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "Et plutôt en Afrique centrale ?", "ok widen it to the whole region then"])
+def test_moving_elsewhere_or_widening_adds_no_topic_words(text):
+    from actions.search import leftover_topic
+    from tests.conftest import make_tracker
+
+    assert leftover_topic(text, make_tracker(text, intent="refine_search", entities=[])) == ""
+
+
+def test_a_place_taken_out_of_a_sentence_leaves_no_stray_space():
+    from actions.search import without_places
+
+    topic = "Solar power for rural villages in the Sahel. What have other Southern countries done?"
+    assert without_places(topic, Filters(country="NER"), Filters(region="sahel")) == "Solar power for rural villages. What have other Southern countries done?"
