@@ -73,6 +73,14 @@ CANDIDATES = 100  # depth of each ranking that enters the fusion
 # shares its pages between processes, where Chroma would load a private HNSW copy (+230 MB at 100k).
 ANN_THRESHOLD = 500_000
 MAX_QUERY_CHARS = 2_000  # longer queries are cut: MiniLM reads 256 tokens anyway
+# A result far below the best close match, with next to none of its words, is not a close match
+# itself: "solar power for rural villages" in Mali lists the solar project, not every Mali record
+# whose cosine the place and "rural" lift over the floor. Measured on knowledge/eval (queries.jsonl
+# and the dev sets in fr/ru/ar): at these values no expected record below the top is dropped in
+# English, 1 of 4 in Russian; about a quarter of the other results are.
+PADDING_MARGIN = 0.12  # cosine below the best close match
+PADDING_MARGIN_FOREIGN = 0.15  # a need in another language shares no words with a record
+PADDING_LEXICAL_SHARE = 0.25  # BM25 at most this share of the best close match's
 MIN_RUN = 256  # consecutive rows scored in place rather than copied out
 EXPLAINED_KEPT = 20_000  # records whose words `why` keeps between searches
 
@@ -521,23 +529,41 @@ class Retriever:
             absolute, floor, judged = ml_cosine, self.relevance.foreign_floor, True
         else:
             absolute, floor, judged = cosine, self.relevance.floor, query_vector is not None
+            core = need_core(query, filters) if mode == "hybrid" and query_vector is not None else query
+            if core != query:
+                absolute = self._candidate_cosines(candidates, self.embedder.encode([core])[0])
         # A need in another language shares no English stems with a record; only words it spells
         # the same ("TIKA", "Kenya") are cited, and the goal it is about in meaning.
         verbatim = {w for w in words(query) if len(w) >= 4} if ml_vector is not None else None
         explain_sdgs = query_sdgs | self._foreign_sdgs(ml_vector) if foreign else query_sdgs
+        # Without a query vector (BM25 mode) there is no absolute scale to judge by.
+        close = named | titled | (absolute >= floor) if judged else np.ones(candidates.size, dtype=bool)
+        if judged and mode == "hybrid":
+            close &= ~_padding(order, close, named | titled, absolute, bm25, PADDING_MARGIN_FOREIGN if foreign else PADDING_MARGIN)
         return [
             SearchResult(
                 record=self.records[int(candidates[i])],
                 score=float(fused[i]),
                 dense=float(absolute[i]),
                 lexical=float(bm25[i]),
-                # Without a query vector (BM25 mode) there is no absolute scale to judge by.
-                close_match=bool(named[i] or titled[i] or not judged or absolute[i] >= floor),
+                close_match=bool(close[i]),
                 language=language,
                 **self._explain(int(candidates[i]), query_stems, explain_sdgs, query_countries, filters, regions, verbatim=verbatim),
             )
             for i in order
         ]
+
+    def _candidate_cosines(self, candidates: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """MiniLM cosine of each candidate (in its order) with `vector`, a record's being its best chunk's."""
+        rows = np.sort(candidates)
+        scores = self._cosines(rows, vector)
+        if self.chunk_rows.size:
+            chunks = np.flatnonzero(np.isin(self.chunk_rows, rows))
+            if chunks.size:
+                best = np.full(len(self.records), -1.0, dtype=np.float32)
+                np.maximum.at(best, self.chunk_rows[chunks], np.einsum("ij,j->i", self.chunk_embeddings[chunks], vector))
+                scores = np.maximum(scores, best[rows])
+        return scores[np.searchsorted(rows, candidates)]
 
     def _chunk_best(self, vector: np.ndarray | None) -> np.ndarray | None:
         """Best cosine of each record's further chunks (-1 where it has none), or None without chunks."""
@@ -844,6 +870,19 @@ def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]
     return table
 
 
+def _padding(order: np.ndarray, close: np.ndarray, exempt: np.ndarray, absolute: np.ndarray, bm25: np.ndarray, margin: float) -> np.ndarray:
+    """The close matches of a ranking that only pad it: far below its best close match in cosine and
+    with next to none of its lexical score (PADDING_MARGIN). Records named outright are never padding."""
+    padding = np.zeros(close.size, dtype=bool)
+    best = next((i for i in order if close[i]), None)
+    if best is None:
+        return padding
+    for i in order:
+        if close[i] and not exempt[i] and absolute[i] < absolute[best] - margin and bm25[i] <= PADDING_LEXICAL_SHARE * bm25[best]:
+            padding[i] = True
+    return padding
+
+
 def _titles_name(records: list[Record], candidates: np.ndarray, query: str) -> np.ndarray:
     """Per candidate: whether a short query's words all stand in the record's title. Every word typed
     must be a content word: "community development project" says only "community" of its own."""
@@ -924,6 +963,40 @@ def place_spans(text: str) -> list[tuple[int, int, str, str]]:
                 found.append((start, end, "country" if code else "region", code or region))
                 used[first : first + size] = [True] * size
     return sorted(found)
+
+
+# How a need is introduced ("any South-South cooperation on ...", "are there projects for ..."): words
+# every record shares. The fit of a record is judged without them, or the frame alone would lift
+# organic farming over the floor for "any South-South cooperation on cybersecurity in the Pacific".
+_NEED_FRAME = re.compile(
+    r"^\W*(?:(?:any|are there(?: any)?|is there(?: any)?|what|which|show me|find me|find|looking for|i'm looking for|"
+    r"i am looking for|we are looking for|we're looking for|do you have|do you know(?: of)?)\s+)?"
+    r"(?:(?:good|existing|other|relevant|successful|proven)\s+)?(?:south[- ]south(?: and triangular)?\s+|triangular\s+)?"
+    r"(?:cooperation|solutions?|projects?|programmes?|programs?|initiatives?|experiences?|examples?|practices?)\s+"
+    r"(?:on|for|about|in|around|regarding|related to|dealing with|that deal with)\s+",
+    re.IGNORECASE,
+)
+
+
+def need_core(query: str, filters: Filters) -> str:
+    """The words of an English need a record's fit is judged on: without the places the filters
+    already decide ("in Pacific island countries" under a Pacific filter) and without the frame
+    that introduces the need. The query itself when that would leave no content word."""
+    division_of = geography().division
+    subregion = subregions().get(filters.region)
+    core = query
+    for start, end, kind, value in reversed(place_spans(query)):
+        if kind == "region":
+            on = value == filters.region
+        else:
+            on = value == filters.country or (subregion is not None and value in subregion.countries) or (
+                filters.region is not None and subregion is None and division_of(value) == filters.region
+            )
+        if on:
+            core = core[:start] + core[end:]
+    core = _NEED_FRAME.sub("", core)
+    core = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", core)).strip()
+    return core if words(core) else query
 
 
 def _sdg_texts() -> list[str]:

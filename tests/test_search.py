@@ -465,3 +465,20 @@ def test_a_deferred_retriever_loads_its_encoder_and_tagger_on_the_first_search(m
     found = lazy.search("water for dry villages", kind="solution", top_k=3)
     assert deferred.loaded
     assert [r.record.id for r in found] == [r.record.id for r in retriever.search("water for dry villages", kind="solution", top_k=3)]
+
+
+def test_padding_is_far_below_the_best_close_match_and_lexically_thin():
+    import numpy as np
+
+    from knowledge.search import _padding
+
+    order = np.array([0, 1, 2, 3, 4])
+    close = np.array([True, True, True, True, False])
+    exempt = np.array([False, False, False, True, False])
+    absolute = np.array([0.55, 0.50, 0.38, 0.30, 0.20])
+    bm25 = np.array([5.0, 0.0, 0.0, 0.0, 0.0])
+    # 1 is near the best; 2 is far below with no words; 3 is named outright; 4 was no close match anyway
+    assert _padding(order, close, exempt, absolute, bm25, 0.12).tolist() == [False, False, True, False, False]
+    bm25[2] = 2.0  # with a share of the best one's words it stays
+    assert not _padding(order, close, exempt, absolute, bm25, 0.12)[2]
+    assert not _padding(order, np.zeros(5, dtype=bool), exempt, absolute, bm25, 0.12).any()
