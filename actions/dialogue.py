@@ -24,9 +24,22 @@ def _filters(tracker: Tracker) -> Filters:
             sdg=int(sdg) if sdg not in (None, "") else None,
             country=tracker.get_slot("country"),
             region=tracker.get_slot("region"),
+            places=tuple(tracker.get_slot("places") or ()),
+            exclude=tuple(tracker.get_slot("excluded_countries") or ()),
         ).validated()
     except (FilterError, TypeError, ValueError):
         return Filters()
+
+
+def filter_events(filters: Filters) -> list[dict[str, Any]]:
+    """The slot events that store the filters."""
+    return [
+        SlotSet("sdg", filters.sdg),
+        SlotSet("country", filters.country),
+        SlotSet("region", filters.region),
+        SlotSet("places", list(filters.places) or None),
+        SlotSet("excluded_countries", list(filters.exclude) or None),
+    ]
 
 
 @dataclass(frozen=True)
@@ -61,9 +74,7 @@ class DialogueState:
         return [
             SlotSet("last_query", self.topic),
             SlotSet("last_kind", self.kind),
-            SlotSet("sdg", self.filters.sdg),
-            SlotSet("country", self.filters.country),
-            SlotSet("region", self.filters.region),
+            *filter_events(self.filters),
             SlotSet("last_results", list(self.results)),
             SlotSet("result_offset", float(self.offset)),
             SlotSet("selected_id", self.selected),

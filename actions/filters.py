@@ -63,6 +63,46 @@ def with_subregions(entities: list[dict[str, Any]], text: str) -> list[dict[str,
     return result
 
 
+# The words that make a filter exclusive: said before two places of one kind ("only Asia and only
+# Africa") they contradict each other; "Kyrgyzstan or Tajikistan", "also Kenya and also Uganda" do not.
+_EXCLUSIVE = frozenset(fold(w) for w in "only just solely exclusively seulement uniquement только лишь فقط بس حصرا".split())
+# what stands between two places said as alternatives: "Kyrgyzstan or Tajikistan", "le Niger ou le Mali"
+_OR = re.compile(r"\s*,?\s*(?:or|ou|или|либо|أو|او)\s+(?:(?:in|en|au|aux|à|в|во|на|في)\s+)?(?:(?:the|le|la|les|l['’])\s*)?(?:ال)?", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?؟]+(?:\s|$)")
+
+
+def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list[Any]]:
+    """The place and goal values a message says under a remove phrase: "drop anything that's only
+    Kazakhstan. What about Kyrgyzstan?" removes Kazakhstan, not Kyrgyzstan; "remove Morocco, add Sudan"
+    removes Morocco. A value's fate is the first operation phrase before it in its clause (commas and
+    sentence ends part clauses); a clause without one continues the list before it in the sentence
+    ("exclude Kenya, Uganda and Tanzania"); a new sentence starts without one."""
+    if not text or text.startswith("/"):
+        return {}
+    operations = sorted((e["start"], e.get("value")) for e in entities if e.get("entity") == "operation" and isinstance(e.get("start"), int))
+    if not any(op == "remove" for _, op in operations):
+        return {}
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    removed: dict[str, list[Any]] = {}
+    fate, sentence = None, -1
+    for entity in sorted((e for e in entities if isinstance(e.get("start"), int)), key=lambda e: e["start"]):
+        name = entity.get("entity")
+        if name not in ("country", "region", "sdg") or entity.get("role") == "old" or not names_goal(entity, text):
+            continue
+        start = entity["start"]
+        here = sum(1 for end in ends if end <= start)
+        clause_start = max([0] + [end for end in ends if end <= start] + [i + 1 for i, ch in enumerate(text[:start]) if ch in ",;،"])
+        said = [op for at, op in operations if clause_start <= at < start]
+        if said:
+            fate = said[0]
+        elif here != sentence:
+            fate = None
+        sentence = here
+        if fate == "remove" and entity.get("value") not in removed.setdefault(name, []):
+            removed[name].append(entity.get("value"))
+    return {name: values for name, values in removed.items() if values}
+
+
 @dataclass(frozen=True)
 class FilterRequest:
     """What one message asks of the filters."""
@@ -72,6 +112,10 @@ class FilterRequest:
     new: dict[str, list[Any]] = field(default_factory=dict)  # filter name -> values, in the order said
     old: dict[str, list[Any]] = field(default_factory=dict)
     operations: frozenset[str] = frozenset()  # every operation said ("remove Morocco, add Sudan": both)
+    # the values of `new` said under a remove phrase (empty when the text does not tell, as in a payload)
+    removed: dict[str, list[Any]] = field(default_factory=dict)
+    exclusive: int = 0  # how many times "only", "just"… is said
+    either: bool = False  # two places said as alternatives ("Kyrgyzstan or Tajikistan")
 
     @classmethod
     def of(cls, tracker: Tracker, text: str) -> "FilterRequest":
@@ -90,7 +134,13 @@ class FilterRequest:
         # The strongest operation said wins: "clear everything" beats "only"; "instead" beats "also".
         operation = next((op for op in ("list", "clear", "remove", "replace", "add") if op in operations), None)
         scopes = frozenset(str(e.get("value")) for e in entities if e.get("entity") == "scope")
-        return cls(operation, scopes, new, old, frozenset(str(op) for op in operations))
+        exclusive = sum(
+            1 for e in entities
+            if e.get("entity") == "operation" and isinstance(e.get("start"), int) and fold(text[e["start"] : e.get("end", e["start"])]) in _EXCLUSIVE
+        )
+        spans = sorted((e["start"], e["end"]) for e in entities if e.get("entity") in ("country", "region") and isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
+        either = any(_OR.fullmatch(text[end:start]) for (_, end), (start, _) in zip(spans, spans[1:]))
+        return cls(operation, scopes, new, old, frozenset(str(op) for op in operations), _removed_values(entities, text), exclusive, either)
 
     def changes_anything(self) -> bool:
         return bool(self.new or self.old or self.operation in ("clear", "remove"))
@@ -118,39 +168,91 @@ def _validated(filters: Filters) -> tuple[Filters, list[str]]:
             kept[name] = getattr(Filters(**{name: value}).validated(), name)
         except (FilterError, TypeError, ValueError) as exc:
             unknown.append(str(exc))
-    return Filters(**kept), unknown
+    for name in ("places", "exclude"):
+        values = []
+        for value in getattr(filters, name):
+            try:
+                Filters(places=(value,)).validated()
+                values.append(value)
+            except (FilterError, TypeError, ValueError) as exc:
+                unknown.append(str(exc))
+        kept[name] = tuple(values)
+    return Filters(**kept).validated(), unknown
+
+
+def _is_on(current: Filters, name: str, value: Any) -> bool:
+    if name == "sdg":
+        return str(value) == str(current.sdg)
+    try:
+        key = Filters(places=(value,)).validated()
+    except (FilterError, TypeError, ValueError):
+        return False
+    place = key.country or key.region
+    if place in (current.country, current.region) or place in current.places:
+        return True
+    # "drop the Africa filter" with West Africa on
+    return any(sub is not None and sub.division == place for sub in (subregions().get(p) for p in (current.region, *current.places)))
 
 
 def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
     """The filters after this request."""
     sdg, country, region = current.sdg, current.country, current.region
+    places, exclude = current.places, current.exclude
     cleared: set[str] = set()
     added = request.new if request.operation != "remove" else {}
     if request.operation == "clear" or (request.operation == "remove" and "all" in request.scopes and not request.old):
         cleared |= {"sdg", "country", "region"}
+        places = exclude = ()
     elif request.operation == "remove":
+        named_places = any(request.new.get(n) or request.old.get(n) for n in ("country", "region"))
         for scope in request.scopes:
-            cleared |= set(SCOPES_OF.get(scope, ()))
-        # "remove Kenya" / "drop SDG 5": the values named (with or without the `old` role) go. A value that
-        # is not on goes on when the message also removes something else or says "add": "remove Morocco,
-        # add Sudan", "убери фильтр, покажи что есть по Таджикистану".
-        active = {name for name, values in request.new.items() if any(str(v) == str(getattr(current, name)) for v in values)}
-        inactive = {name: [v for v in values if str(v) != str(getattr(current, name))] for name, values in request.new.items()}
-        inactive = {name: values for name, values in inactive.items() if values}
-        if inactive and (active or request.old or request.scopes or request.operations & {"add", "replace"}):
-            added = inactive
-            cleared |= active | set(request.old)
+            # "leave out Bangladesh, they're everywhere": a place named is what goes, not the place filter
+            if not (named_places and scope in ("place", "country", "region")):
+                cleared |= set(SCOPES_OF.get(scope, ()))
+        if cleared & {"country", "region"}:
+            places = exclude = ()
+        # Values said under a remove phrase go when they are on; a place that is not on is left out of
+        # the results ("leave out Bangladesh"). Other values are added ("remove Morocco, add Sudan").
+        removing = request.removed or {name: request.new.get(name, []) + request.old.get(name, []) for name in {**request.new, **request.old}}
+        if request.removed:
+            added = {name: [v for v in values if v not in request.removed.get(name, [])] for name, values in request.new.items()}
+            added = {name: values for name, values in added.items() if values}
         else:
-            for name in {**request.new, **request.old}:
-                cleared.add(name)
-        if not cleared and not added:
-            active = [n for n in ("country", "region", "sdg") if getattr(current, n) is not None]
-            if len(active) == 1:
-                cleared.add(active[0])
-            elif active:
-                return FilterOutcome(current, conflict="remove", choices=tuple((n, getattr(current, n)) for n in active))
-    for name in request.old:  # moving away from a value clears it even when no new one is given
-        cleared.add(name)
+            # "remove Kenya" / "drop SDG 5": the values named (with or without the `old` role) go. A value that
+            # is not on goes on when the message also removes something else or says "add": "remove Morocco,
+            # add Sudan", "убери фильтр, покажи что есть по Таджикистану".
+            active = {name for name, values in request.new.items() if any(_is_on(current, name, v) for v in values)}
+            inactive = {name: [v for v in values if not _is_on(current, name, v)] for name, values in request.new.items()}
+            inactive = {name: values for name, values in inactive.items() if values}
+            if inactive and (active or request.old or request.scopes or request.operations & {"add", "replace"}):
+                added, removing = inactive, {name: request.new[name] for name in active}
+        left_out = list(exclude)
+        for name, values in removing.items():
+            for value in values:
+                if _is_on(current, name, value):
+                    if name == "sdg":
+                        cleared.add("sdg")
+                    else:
+                        key = Filters(places=(value,)).validated()
+                        place = key.country or key.region
+                        if place == country:
+                            cleared.add("country")
+                        elif place == region or (subregions().get(region) is not None and subregions().get(region).division == place):
+                            cleared.add("region")
+                        places = tuple(p for p in places if p != place and getattr(subregions().get(p), "division", None) != place)
+                elif name in ("country", "region") and value not in left_out:
+                    left_out.append(value)
+        exclude = tuple(left_out)
+        if not cleared and not added and exclude == current.exclude and places == current.places:
+            active_names = [n for n in ("country", "region", "sdg") if getattr(current, n) is not None]
+            if len(active_names) == 1:
+                cleared.add(active_names[0])
+            elif active_names:
+                return FilterOutcome(current, conflict="remove", choices=tuple((n, getattr(current, n)) for n in active_names))
+    if request.operation != "remove":  # (a remove has dealt with its values above)
+        for name in request.old:  # moving away from a value clears it even when no new one is given
+            cleared.add(name)
+            places = ()
     if "sdg" in cleared:
         sdg = None
     if "country" in cleared:
@@ -158,21 +260,25 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
     if "region" in cleared:
         region = None
     if added:
+        said = (added.get("country") or []) + (added.get("region") or [])
         for name in ("country", "region", "sdg"):
             values = added.get(name) or []
-            if len(values) > 1:
+            # "only Asia and only Africa" contradicts itself; "Kyrgyzstan or Tajikistan" is either
+            if len(values) > 1 and (name == "sdg" or request.exclusive >= 2):
                 return FilterOutcome(current, conflict="several", choices=tuple((name, v) for v in values))
-        if added.get("country"):
-            country = added["country"][0]
+        if len(said) > 1:
+            places, country, region = tuple(said), None, None
+        elif added.get("country"):
+            country, places = added["country"][0], ()
             # a country inside the region stays meaningful; a region given with it is kept, else dropped
             region = added["region"][0] if added.get("region") else None
         elif added.get("region"):
-            region, country = added["region"][0], None
+            region, country, places = added["region"][0], None, ()
         if added.get("sdg"):
             sdg = added["sdg"][0]
     try:
         sdg_value = int(sdg) if sdg not in (None, "") else None
     except (TypeError, ValueError):
         sdg_value = None
-    filters, unknown = _validated(Filters(sdg=sdg_value, country=country, region=region))
+    filters, unknown = _validated(Filters(sdg=sdg_value, country=country, region=region, places=places, exclude=exclude))
     return FilterOutcome(filters, unknown=tuple(unknown))

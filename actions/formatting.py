@@ -35,12 +35,21 @@ def sdgs_text(goals: Sequence[int], t: Texts = ENGLISH) -> str:
     return ", ".join(f"{g} ({sdg_name(g, t.language)})" for g in goals) or t("card.not_stated")
 
 
+def place_label(key: str, language: str) -> str:
+    """A country's or a region's name (a place filter holds either)."""
+    return country_name(key, language) if len(key) == 3 and key.isupper() else region_label(key, language)
+
+
 def filters_text(filters: Filters, t: Texts = ENGLISH) -> str:
     parts = []
     if filters.country:
         parts.append(country_name(filters.country, t.language))
     if filters.region:
         parts.append(region_label(filters.region, t.language))
+    if filters.places:
+        parts.append(t("filters.or").join(place_label(p, t.language) for p in filters.places))
+    if filters.exclude:
+        parts.append(t("filters.excluded", places=", ".join(country_name(c, t.language) for c in filters.exclude)))
     if filters.sdg:
         parts.append(f"{sdg_label(filters.sdg, t.language)} ({sdg_name(filters.sdg, t.language)})")
     if filters.partner_type:

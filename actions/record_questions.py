@@ -19,7 +19,9 @@ from actions.formatting import ENGLISH, connectable, countries_text, details_tex
 from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
+from knowledge.names_i18n import i18n_entities
 from knowledge.passages import Rarity, asks_beyond, passage
+from knowledge.search import place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import STOPWORDS, tokens
 
@@ -163,6 +165,9 @@ def answer_fields(
     rare words is quoted after a field the catalogue lacks, and alone when no field was asked ("does it
     link with banks?"); with neither a field nor such a sentence, the whole record."""
     attributes = list(dict.fromkeys(attributes))
+    involved = countries_asked(record, question, t)
+    if involved:  # "is Russia involved?": the lines below answer it, not the lists of countries or partners
+        attributes = [a for a in attributes if a not in ("countries", "partners")]
     linked = _LINK_VERB.search(question) if question else None
     if linked and "sources" in attributes:
         attributes.remove("sources")
@@ -171,7 +176,9 @@ def answer_fields(
     if question and counts is not None:
         quote = passage(record, question, counts, ignore=[*asked_phrases, *_GENERIC])
     if not attributes:
-        if quote:
+        if involved:
+            text = "\n\n".join(involved)
+        elif quote:
             text = t("record.description_answer", name=record.name, quote=quote)
         elif question and t.language == "en" and _is_question(question) and asks_beyond(record, question, ignore=[*asked_phrases, *_GENERIC]):
             text = t("record.not_mentioned", name=record.name, source=_sources(record)[0])  # "is biometrics part of it?"
@@ -182,10 +189,42 @@ def answer_fields(
     answers = [answer(record, attribute, lookup, t) for attribute in attributes[:3]]
     replies = [reply for reply, _ in answers]
     # the quote goes with a field the catalogue lacks: beside a field it has, it would be noise
-    if quote and not all(found for _, found in answers) and not any(quote.rstrip("…") in reply for reply in replies):
+    if quote and not involved and not all(found for _, found in answers) and not any(quote.rstrip("…") in reply for reply in replies):
         replies.append(t("record.description_says", quote=quote))
+    replies += involved
     dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, lookup, t))
     return [SlotSet("selected_id", record.id)]
+
+
+# "the Bangladesh one", "the Kenyan project": a country that describes which record, not a question about it
+_DESCRIBING = re.compile(r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def countries_asked(record: Record, question: str, t: Texts = ENGLISH) -> list[str]:
+    """Whether the countries a question names take part in a solution ("is Russia involved?", "did India
+    fund it?", "La France y a-t-elle participé ?"): where it took place, who provided or funded it, else
+    the record's sentence that names the country, else that the record does not name it."""
+    if not isinstance(record, Solution) or not question:
+        return []
+    named = [(start, end, code) for start, end, kind, code in place_spans(question) if kind == "country"]
+    if t.language != "en":
+        named += [(e["start"], e["end"], e["value"]) for e in i18n_entities(question, [(s, e) for s, e, _ in named]) if e["entity"] == "country"]
+    lines: list[str] = []
+    for start, end, code in sorted(named):
+        if _DESCRIBING.match(question[end:]) or any(code in line for line in lines):
+            continue
+        country = country_name(code, t.language)
+        if code in record.countries:
+            lines.append(t("record.country_worked", country=country, name=record.name))
+        elif code in record.provider_countries:
+            lines.append(t("record.country_provided", country=country, name=record.name))
+        else:
+            sentences = [s for text in (record.title, record.summary, record.description) for s in _SENTENCE.split(text or "")]
+            quote = next((s.strip() for s in sentences if any(c == code for _, _, k, c in place_spans(s.replace("-", " ")) if k == "country")), None)
+            key = "record.country_in_text" if quote else "record.country_not_named"
+            lines.append(t(key, country=country, name=record.name, quote=quote or ""))
+    return lines
 
 
 # Words that point back at what is open ("it", "their", and the common misspelling "there").

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text, text_without
 from actions.dialogue import DialogueState
-from actions.formatting import ENGLISH, details_text, payload
+from actions.filters import FilterRequest, apply
+from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_fields, open_or_answer, record_buttons
 from actions.references import Reference, choice_buttons, describes_something, resolve
@@ -41,6 +42,34 @@ def explain_reference(dispatcher: CollectingDispatcher, services: KnowledgeServi
         dispatcher.utter_message(response="utter_nothing_to_detail")
 
 
+def list_moved_to(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, t: Texts = ENGLISH) -> tuple[DialogueState, list[dict[str, Any]]]:
+    """"Go back to East Africa and open the second one", "widen to all of Europe and the CIS and tell me
+    about the second": an ordinal said with a place the filters are not on is about the list of the same
+    topic in that place. That list becomes the one on screen (said in a line), then the ordinal is read
+    against it. The state unchanged when the message names no such place or that list would be empty."""
+    if not state.topic or not latest_entities(tracker, "ordinal"):
+        return state, []
+    text = latest_text(tracker) or ""
+    # the places said before the ordinal: "open the second one. Did India fund it?" asks about India
+    ordinal_at = min((e["start"] for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "ordinal" and isinstance(e.get("start"), int)), default=None)
+    if ordinal_at is not None:
+        before = [e for e in tracker.latest_message.get("entities") or [] if not isinstance(e.get("start"), int) or e["start"] < ordinal_at]
+        tracker = Tracker(tracker.sender_id, {}, {**tracker.latest_message, "entities": before}, [], False, None, {}, "")
+    request = FilterRequest.of(tracker, text)
+    if not (request.new.get("country") or request.new.get("region")) or request.operation in ("remove", "clear"):
+        return state, []
+    moved = FilterRequest(operation="replace", new={k: v for k, v in request.new.items() if k in ("country", "region")}, either=request.either)
+    outcome = apply(state.filters, moved)
+    if outcome.conflict or outcome.filters == state.filters:
+        return state, []
+    shown, _, outcome_kind = ranked_page(services, state.topic, state.kind, outcome.filters, 0)
+    if not shown:
+        return state, []
+    new = replace(state, filters=outcome.filters, selected=None).with_list([r.id for r in shown], offset=0)
+    dispatcher.utter_message(text=t("records.from_list", topic=state.topic, filters=filters_text(outcome.filters, t)))
+    return new, new.events() + [SlotSet("search_outcome", outcome_kind)]
+
+
 class ActionShowDetails(GalaxyAction):
     def name(self) -> str:
         return "action_show_details"
@@ -54,7 +83,13 @@ class ActionShowDetails(GalaxyAction):
             new = replace(state.with_list([linked.id], offset=0), selected=linked.id)
             dispatcher.utter_message(text=details_text(linked, services.retriever.get, t), buttons=record_buttons(linked, new, services.retriever.get, t))
             return [SlotSet("last_results", list(new.results)), SlotSet("shown_ids", list(new.shown)), SlotSet("result_offset", 0.0), SlotSet("selected_id", linked.id)]
+        state, moved = list_moved_to(services, dispatcher, tracker, state, t)
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
+        if moved:
+            if reference.record_id is None:
+                explain_reference(dispatcher, services, state, reference, "show_details", t)
+                return moved
+            return moved + open_or_answer(services, dispatcher, tracker, state, reference.record_id, t)
         if reference.record_id is None:
             text = latest_text(tracker)
             if not state.results and text and describes_something(text_without(tracker, ("attribute", "operation", "scope", "country", "region", "ordinal"))):
@@ -86,7 +121,14 @@ class ActionAnswerRecordQuestion(GalaxyAction):
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
         attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
+        state, moved = list_moved_to(services, dispatcher, tracker, state, t)
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)
+        if moved:
+            record = services.retriever.get(reference.record_id) if reference.record_id else None
+            if record is None:
+                explain_reference(dispatcher, services, state, reference, "show_details", t)
+                return moved
+            return moved + answer_fields(dispatcher, record, attributes, state, services.retriever.get, t, question=latest_text(tracker), counts=services.retriever.word_counts)
         if not reference.explicit:
             answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
             if answered is not None:  # "who organised it?" right after the webinar's FAQ answer

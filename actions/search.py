@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text, text_without
-from actions.dialogue import DialogueState
+from actions.dialogue import DialogueState, filter_events
 from actions.details import last_bot_action
 from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
@@ -37,7 +37,7 @@ _REFINEMENT_WORDS = set(
     change switch replace swap add plus too well everything nothing else results result list search
     searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
     perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look back
-    anything specifically specificaly actualy actully""".split()
+    anything specifically specificaly actualy actully ve re ll seen saw already tried covered""".split()
     # French, Russian and Arabic words around a filter change that the closed vocabulary (operations and
     # scopes, blanked by `leftover_topic`) does not hold ("ajoute un filtre ODD 6 et seulement l'Afrique",
     # "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")
@@ -51,7 +51,7 @@ _REFINEMENT_WORDS = set(
     # Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "ok widen it to the whole region")
     + """widen widening broaden expand whole entire it plutôt plutot quoi sinon côté cote élargis élargir
     élargissez tout toute если как насчёт насчет ну этого это вместо расширь расширить весь всего всей
-    всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل""".split()
+    всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل البحث بحث ليشمل يشمل لتشمل ليغطي""".split()
 )
 
 
@@ -313,10 +313,10 @@ class SearchAction(GalaxyAction):
         if outcome.conflict:
             return ask_conflict(dispatcher, outcome, t)
         filters = outcome.filters
-        # "Kenya and Uganda" in a need is not one filter: search the need, which names both.
-        for name in ("country", "region"):
-            if len(request.new.get(name) or []) > 1:
-                filters = replace(filters, **{name: None})
+        # "Kenya and Uganda" in a need is not one filter: search the need, which names both. "Pacific or
+        # Caribbean" is: either of them.
+        if filters.places and not request.either:
+            filters = replace(filters, places=())
         kind = self.kind
         names_a_partner = kind == "partner" and bool(services.retriever.named_partners(topic))
         if kind == "partner" and not names_a_partner and t.language == "en" and topic == text and not asks_for_partners(text):
@@ -363,6 +363,9 @@ def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Te
     ]
     if outcome.conflict == "remove":
         question = t("filters.which_to_remove")
+    elif {name for name, _ in outcome.choices} <= {"country", "region"} and len(outcome.choices) >= 2:
+        first, second = (filter_label(name, value, t) for name, value in outcome.choices[:2])
+        question = t("filters.pick_one", scope=t(f"filters.scope.{outcome.choices[0][0]}"), first=first, second=second)
     else:
         question = t("filters.one_at_a_time", scope=t(f"filters.scope.{outcome.choices[0][0]}"))
     dispatcher.utter_message(text=question, buttons=buttons)
@@ -396,20 +399,33 @@ _PLACE_LEAD = re.compile(
 )
 
 
+def _place_pairs(filters: Filters) -> set[tuple[str, Any]]:
+    """The places the filters name, as (kind, value) pairs as `place_spans` gives them."""
+    pairs = {("country", filters.country), ("region", filters.region)}
+    return pairs | {("country" if len(p) == 3 and p.isupper() else "region", p) for p in filters.places}
+
+
 def without_places(topic: str, now: Filters, before: Filters | None) -> str:
     """The topic without the places a filter change moved away from: "water projects in Central Asia"
     with the region changed to the Pacific is "water projects" in the Pacific, not a search for Central
     Asia inside it. Places still filtered on, and topics that are nothing but a place, stay.
     `before` None: every place the filters do not keep goes."""
-    now_places = {("country", now.country), ("region", now.region)}
-    if before is not None and (now.country, now.region) == (before.country, before.region):
+    now_places = _place_pairs(now)
+    if before is not None and now_places == _place_pairs(before):
         return topic
     kept = topic
+    # "leave out Bangladesh": its name goes from the need too, or it would still pull its records up
+    excluded = {("country", code) for code in now.exclude}
+    removed = False
     for start, end, kind, value in reversed(place_spans(topic)):
-        gone = (kind, value) not in now_places if before is None else (kind, value) in {("country", before.country), ("region", before.region)} - now_places
-        if gone:
+        gone = (kind, value) not in now_places if before is None else (kind, value) in _place_pairs(before) - now_places
+        if gone or (kind, value) in excluded:
             lead = _PLACE_LEAD.search(kept[:start])
             kept = kept[: lead.start() if lead else start].rstrip() + " " + kept[end:].lstrip()
+            removed = True
+    if removed:  # "…water use. Central Asia only please." -> "…water use."
+        sentences = re.split(r"(?<=[.!?؟])\s+", kept)
+        kept = " ".join(x for x in sentences if any(w not in _REFINEMENT_WORDS for w in words(x))) or kept
     kept = re.sub(r"\s+([.,;:!?؟»])", r"\1", re.sub(r"\s+", " ", kept)).strip(" ,;-")  # "health ." -> "health."
     return kept if words(kept) else topic
 
@@ -454,7 +470,7 @@ async def refine(
     if not topic:
         if outcome.filters != state.filters:
             dispatcher.utter_message(text=t("search.done_what_next", state=state_text(replace(state, filters=outcome.filters, topic=None), t)))
-            return [SlotSet("sdg", outcome.filters.sdg), SlotSet("country", outcome.filters.country), SlotSet("region", outcome.filters.region)]
+            return filter_events(outcome.filters)
         dispatcher.utter_message(response="utter_ask_topic")
         return []
     if outcome.filters == state.filters and topic == state.topic and not outcome.unknown:

@@ -28,7 +28,8 @@ OPERATION: dict[str, tuple[str, ...]] = {
     "remove": (
         "remove", "drop", "take away", "take off", "take out", "get rid of", "delete", "forget", "forget about",
         "without", "exclude", "no longer", "stop filtering", "ditch", "undo", "lift", "lose", "don't filter",
-        "do not filter", "dont filter", "unfilter", "no need for", "leave out", "ignore",
+        "do not filter", "dont filter", "unfilter", "no need for", "leave out", "ignore", "except", "excluding",
+        "except for", "other than", "apart from", "but not", "leave aside", "skip", "minus", "not including",
     ),
     "clear": (
         "clear", "clear all", "clear everything", "reset", "reset everything", "start fresh", "from scratch",
@@ -136,6 +137,7 @@ I18N_OPERATION: dict[str, tuple[str, ...]] = {
         "убери", "уберите", "убрать", "удали", "удалите", "удалить", "без", "исключи", "исключить", "сними",
         "снять", "забудь про", "кроме",
         "احذف", "حذف", "شيل", "ازل", "أزل", "إزالة", "الغي", "ألغ", "الغ", "بدون", "من غير", "استبعد", "ما عدا",
+        "باستثناء", "استثن", "عدا", "excepté", "à part", "hormis", "за исключением", "исключая", "помимо",
     ),
     "clear": (
         "sans filtres", "sans filtre", "aucun filtre", "réinitialise", "réinitialiser", "efface tout",

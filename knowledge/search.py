@@ -95,6 +95,12 @@ class Filters:
     country: str | None = None
     region: str | None = None
     partner_type: str | None = None
+    # Any of these places: countries (ISO3) and regions or sub-regions ("Kyrgyzstan or Tajikistan",
+    # "the Pacific or the Caribbean"); used instead of `country` and `region`.
+    places: tuple[str, ...] = ()
+    # Countries left out ("leave out Bangladesh"): a record that works only in them is dropped; one
+    # that also works elsewhere stays.
+    exclude: tuple[str, ...] = ()
 
     def validated(self) -> "Filters":
         if self.sdg is not None and not 1 <= int(self.sdg) <= 17:
@@ -111,10 +117,49 @@ class Filters:
             if key is None:
                 raise FilterError(f"unknown region {region!r}; use one of {', '.join(REGION_KEYS)}")
             region = key
-        return Filters(int(self.sdg) if self.sdg is not None else None, country, region, self.partner_type)
+        places = tuple(dict.fromkeys(_place_key(p) for p in self.places or ()))
+        exclude = tuple(dict.fromkeys(code for p in self.exclude or () for code in sorted(place_countries(_place_key(p)))))
+        if len(places) == 1:  # one place is the country or region filter
+            country, region, places = (places[0], None, ()) if geography().is_country(places[0]) else (None, places[0], ())
+        elif places:
+            country = region = None
+        return Filters(int(self.sdg) if self.sdg is not None else None, country, region, self.partner_type, places, exclude)
 
     def any(self) -> bool:
-        return any(v is not None for v in (self.sdg, self.country, self.region, self.partner_type))
+        return any(v is not None for v in (self.sdg, self.country, self.region, self.partner_type)) or bool(self.places or self.exclude)
+
+    def countries(self) -> frozenset[str]:
+        """The countries the place filters name or span (a sub-region's, a country's own)."""
+        keys = [k for k in (self.country, self.region, *self.places) if k]
+        return frozenset(c for k in keys if subregions().get(k) is not None or geography().is_country(k) for c in place_countries(k))
+
+    def regions(self) -> frozenset[str]:
+        """The divisions the place filters name (Africa, Asia and the Pacific…)."""
+        return frozenset(k for k in (self.region, *self.places) if k and subregions().get(k) is None and not geography().is_country(k))
+
+
+def _place_key(text: str) -> str:
+    """A country's ISO3 code, or a region's or sub-region's key."""
+    if subregions().get(text) is not None:
+        return text
+    code = geography().country_code(text)
+    if code is not None:
+        return code
+    key = geography().region_key(text)
+    if key is None:
+        raise FilterError(f"unknown place {text!r}; use a country (ISO 3166-1 alpha-3 such as KEN) or one of {', '.join(REGION_KEYS)}")
+    return key
+
+
+def place_countries(key: str) -> frozenset[str]:
+    """The countries of a place key: a country itself, a sub-region's countries, a division's."""
+    geo = geography()
+    if geo.is_country(key):
+        return frozenset((key,))
+    subregion = subregions().get(key)
+    if subregion is not None:
+        return frozenset(subregion.countries)
+    return frozenset(code for code in geo.country_names() if geo.division(code) == key)
 
 
 @dataclass(frozen=True)
@@ -262,6 +307,14 @@ class _Postings:
                 lists.append(self._tables[name].get((kind, value), empty))
         if subregion is not None:  # the records of any of its countries
             parts = [self._tables[country_table].get((kind, code), empty) for code in sorted(subregion.countries)]
+            lists.append(np.unique(np.concatenate(parts)) if parts else empty)
+        if filters.places:  # the records of any of the places
+            parts = []
+            for key in filters.places:
+                if subregions().get(key) is not None or geography().is_country(key):
+                    parts += [self._tables[country_table].get((kind, code), empty) for code in sorted(place_countries(key))]
+                else:
+                    parts.append(self._tables["region"].get((kind, key), empty))
             lists.append(np.unique(np.concatenate(parts)) if parts else empty)
         if not lists:
             return self.by_kind.get(kind, empty)
@@ -417,12 +470,13 @@ class Retriever:
         query = " ".join(query.split())[:MAX_QUERY_CHARS]
         if not query or top_k <= 0:
             return []
-        rows = self.postings.rows(kind, filters)
+        rows = self._without_excluded(self.postings.rows(kind, filters), kind, filters.exclude)
         # A country filter is about where the work happened; records provided from that country
         # (and not also working there) follow, flagged, so the reply can say who provided what.
         provided = np.zeros(0, dtype=np.int64)
         if filters.country is not None:
             provided = np.setdiff1d(self.postings.rows(kind, filters, country_table="provider_country"), rows, assume_unique=True)
+            provided = self._without_excluded(provided, kind, filters.exclude)
         depth = max(CANDIDATES, offset + top_k)
         language = self.language_of(query) if mode in ("hybrid", "multilingual") else ENGLISH
         foreign = is_foreign(language)
@@ -552,6 +606,16 @@ class Retriever:
             )
             for i in order
         ]
+
+    def _without_excluded(self, rows: np.ndarray, kind: str, exclude: tuple[str, ...]) -> np.ndarray:
+        """`rows` without the records that work only in excluded countries."""
+        if not exclude or rows.size == 0:
+            return rows
+        empty = np.zeros(0, dtype=np.int64)
+        touched = np.intersect1d(rows, np.unique(np.concatenate([self.postings._tables["country"].get((kind, c), empty) for c in exclude])))
+        left_out = set(exclude)
+        dropped = [row for row in touched.tolist() if set(_countries_of(self.records[row])) <= left_out]
+        return np.setdiff1d(rows, np.asarray(dropped, dtype=np.int64), assume_unique=True) if dropped else rows
 
     def _candidate_cosines(self, candidates: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """MiniLM cosine of each candidate (in its order) with `vector`, a record's being its best chunk's."""
@@ -768,12 +832,11 @@ class Retriever:
         if shared:
             parts.append(", ".join(f"SDG {g} ({sdg_name(g)})" for g in shared))
         countries = record.countries if isinstance(record, Solution) else ([record.country] if record.country else [])
-        subregion = subregions().get(filters.region)
-        wanted = set(query_countries) | (subregion.countries if subregion is not None else set())
+        wanted = set(query_countries) | filters.countries()
         in_countries = [geography().country_name(c) for c in countries if c in wanted]
         if in_countries:
             parts.append("in " + ", ".join(in_countries))
-        in_regions = [r for r in record.regions if r == filters.region or r in query_regions]
+        in_regions = [r for r in record.regions if r in filters.regions() or r in query_regions]
         if in_regions and not in_countries:
             from knowledge.geo import REGION_LABELS
 

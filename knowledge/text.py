@@ -36,10 +36,14 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# Arabic short-vowel marks, shadda and tatweel: "وسّع" is one word, not "وس" and "ع".
+_ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")
+
+
 def words(text: str) -> list[str]:
     """Content words, lower-cased: no stop words, no numbers ('2019', '3rd'), and "south-south"
     is two domain words, both dropped."""
-    return [w for w in _WORD.findall(text.casefold()) if w not in _IGNORED and not w[0].isdigit()]
+    return [w for w in _WORD.findall(_ARABIC_MARKS.sub("", text).casefold()) if w not in _IGNORED and not w[0].isdigit()]
 
 
 def tokens(text: str) -> list[str]:

@@ -552,9 +552,46 @@ def test_remove_one_value_and_put_another_on_in_one_message():
     text = "remove the filter, show me Tajikistan"
     req = request(text, place(text, "Tajikistan", "country", "TJK"))
     assert apply(Filters(country="UZB"), req).filters == Filters(country="TJK")
-    # removing a value that is not on changes nothing
+    # removing a place that is not on leaves it out of the results
     text = "remove Kenya"
-    assert apply(Filters(sdg=5), request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(sdg=5)
+    assert apply(Filters(sdg=5), request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(sdg=5, exclude=("KEN",))
+
+
+def test_a_place_left_out_stays_out_and_comes_back_when_the_filters_are_cleared():
+    central_asia = Filters(region="central_asia")
+    for text, name in (("Leave out Bangladesh, they're already everywhere.", "Bangladesh"), ("the same except Bangladesh", "Bangladesh"), ("sauf le Bangladesh", "Bangladesh"), ("кроме Бангладеш", "Бангладеш")):
+        req = request(text, place(text, name, "country", "BGD"))
+        assert apply(central_asia, req).filters == Filters(region="central_asia", exclude=("BGD",)), text
+    text = "everything except Bangladesh"  # everything: the region filter goes too
+    assert apply(central_asia, request(text, place(text, "Bangladesh", "country", "BGD"))).filters == Filters(exclude=("BGD",))
+    left_out = Filters(region="central_asia", exclude=("BGD",))
+    text = "only Kyrgyzstan"
+    assert apply(left_out, request(text, place(text, "Kyrgyzstan", "country", "KGZ"))).filters == Filters(country="KGZ", exclude=("BGD",))
+    assert apply(left_out, request("clear all filters")).filters == Filters()
+
+
+def test_two_places_said_together_are_either_and_two_onlys_contradict():
+    current = Filters(region="central_asia")
+    text = "What's there for Kyrgyzstan or Tajikistan specifically?"
+    req = request(text, place(text, "Kyrgyzstan", "country", "KGZ"), place(text, "Tajikistan", "country", "TJK"))
+    assert apply(current, req).filters == Filters(places=("KGZ", "TJK"))
+    text = "the Pacific or the Caribbean"
+    req = request(text, place(text, "Pacific", "region", "asia_pacific"), place(text, "Caribbean", "region", "latin_america_caribbean"))
+    assert apply(current, req).filters == Filters(places=("pacific", "caribbean"))
+    text = "only Asia and only Africa"
+    req = request(text, place(text, "Asia", "region", ASIA), place(text, "Africa", "region", AFRICA))
+    assert apply(current, req).conflict == "several"
+    # one removed, two added, in one message: the remove phrase governs only its own clause
+    text = "Drop anything that's only Kazakhstan, we've seen those. What's there for Kyrgyzstan or Tajikistan?"
+    req = request(text, place(text, "Kazakhstan", "country", "KAZ"), place(text, "Kyrgyzstan", "country", "KGZ"), place(text, "Tajikistan", "country", "TJK"))
+    assert req.removed == {"country": ["KAZ"]}
+    assert apply(current, req).filters == Filters(places=("KGZ", "TJK"), exclude=("KAZ",))
+    text = "exclude Kenya, Uganda and Tanzania"
+    req = request(text, place(text, "Kenya", "country", "KEN"), place(text, "Uganda", "country", "UGA"), place(text, "Tanzania", "country", "TZA"))
+    assert apply(Filters(region=AFRICA), req).filters == Filters(region=AFRICA, exclude=("KEN", "UGA", "TZA"))
+    # taking one of two places off leaves the other as the filter
+    text = "drop Tajikistan"
+    assert apply(Filters(places=("KGZ", "TJK")), request(text, place(text, "Tajikistan", "country", "TJK"))).filters == Filters(country="KGZ")
 
 
 @pytest.mark.asyncio
@@ -639,3 +676,38 @@ def test_a_question_with_its_own_subject_after_an_faq_answer_keeps_it(context, t
     assert faq_follow_up(context.services, after_webinar("who organised it?")).entry.id == "rollout_webinar_organiser"
     follow = faq_follow_up(context.services, after_webinar("how many solutions and organisations are on it?"))
     assert follow is None or follow.entry.id == "galaxy_figures"
+
+
+@pytest.mark.asyncio
+async def test_an_ordinal_said_with_another_place_opens_that_place_s_list(context, tracker_factory, domain):
+    text = "ok go back to East Africa and open the first one"
+    entities = understood(text, place(text, "East Africa", "region", "africa"), intent="show_details") + [{"entity": "ordinal", "value": 1}]
+    slots = {**SOLAR_LIST, "region": "west_africa"}
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots=slots), domain)
+    set_ = slots_of(events)
+    assert messages[0]["text"] == 'From the results on "training in villages" (East Africa):'
+    assert set_["region"] == "east_africa" and set_["last_results"] == ["s-solar-mamas"]  # in Tanzania
+    assert set_["selected_id"] == "s-solar-mamas" and "Solar engineers trained in rural communities" in messages[1]["text"]
+    # without an ordinal the place describes an item of the list on screen ("the Kenya one"): no new list
+    text = "tell me about the Kenya one"
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=understood(text, place(text, "Kenya", "country", "KEN"), intent="show_details"), slots=SOLAR_LIST), domain)
+    assert slots_of(events).get("selected_id") == "s-rainwater" and "last_results" not in slots_of(events)
+
+
+def test_a_question_whether_a_country_takes_part_is_answered_from_the_record():
+    from actions.i18n import Texts
+    from actions.record_questions import countries_asked
+    from knowledge.catalogue import Solution
+
+    kollo = Solution(
+        id="s-kollo", title="Kollo Project", summary="A Tunisia-France-Niger triangular project on safe motherhood.", description="",
+        countries=("NER",), regions=(), sdgs=(3,), themes=(), provider=None, provider_name="ONFP", other_partners=(), year=2009,
+        status="completed", source_url="http://example.org/kollo", provider_countries=("TUN",),
+    )
+    en = Texts("en")
+    assert countries_asked(kollo, "did Tunisia fund it?", en) == ["Yes: Tunisia is one of the countries that provided or funded **Kollo Project**."]
+    assert countries_asked(kollo, "was it in Niger?", en) == ["Yes: Niger is one of the countries where **Kollo Project** took place."]
+    assert countries_asked(kollo, "and France?", en) == ["The record of **Kollo Project** names France: “A Tunisia-France-Niger triangular project on safe motherhood.”"]
+    assert "does not name" in countries_asked(kollo, "is Brazil involved?", en)[0]
+    assert countries_asked(kollo, "when did the Niger one start?", en) == []  # the country says which record
+    assert "mentionne ce pays (France)" in countries_asked(kollo, "La France y a-t-elle participé ?", Texts("fr"))[0]
