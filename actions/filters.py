@@ -92,9 +92,13 @@ def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list
         start = entity["start"]
         here = sum(1 for end in ends if end <= start)
         clause_start = max([0] + [end for end in ends if end <= start] + [i + 1 for i, ch in enumerate(text[:start]) if ch in ",;،"])
-        said = [op for at, op in operations if clause_start <= at < start]
+        said = [(at, op) for at, op in operations if clause_start <= at < start]
         if said:
-            fate = said[0]
+            # the nearest phrase before it, but "only" after a remove phrase is part of what is removed
+            # ("drop anything that's only Kazakhstan"); "remove Morocco and add Sudan" adds Sudan
+            at, fate = said[-1]
+            if fate == "add" and any(op == "remove" for _, op in said) and fold(re.match(r"[^\W\d_]+", text[at:]).group(0) if re.match(r"[^\W\d_]+", text[at:]) else "") in _EXCLUSIVE:
+                fate = "remove"
         elif here != sentence:
             fate = None
         sentence = here

@@ -6,6 +6,7 @@ Only records the assistant has shown can be chosen, so a forged payload selects 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,17 +79,24 @@ def describes_something(text: str) -> bool:
     return any(w not in _POINTING for w in tokens(text))
 
 
+_DESCRIBING = re.compile(r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|fund|bank)\b", re.IGNORECASE)
+_POINTING_BACK = frozenset("it its they them their this".split())
+
+
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
     """The ids of `ids` that the message describes best (several when it is a tie); [] when the
     message describes none of them."""
-    mentions = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
+    mentions = every_mention = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
+    message = tracker.latest_message.get("text") or ""
+    if _POINTING_BACK & set(re.findall(r"[a-z]+", message.casefold())):
+        # "is Brazil involved in it?" asks about the record opened; "the Brazil one" describes one
+        mentions = [e for e in mentions if isinstance(e.get("end"), int) and _DESCRIBING.match(message[e["end"] :])]
     countries = {str(e.get("value")) for e in mentions}
     said = {w for w in tokens(text) if w not in _POINTING}
     # words that name the countries ("Kenya", "Malaysian") are counted once, through the country
-    for code in countries:
+    for code in {str(e.get("value")) for e in every_mention}:
         said -= set(tokens(geography().country_name(code)))
-    message = tracker.latest_message.get("text") or ""
-    for mention in mentions:
+    for mention in every_mention:
         if isinstance(mention.get("start"), int) and isinstance(mention.get("end"), int):
             said -= set(tokens(message[mention["start"] : mention["end"]]))
     if not said and not countries:
@@ -124,10 +132,16 @@ def _about_only(record: Record | None, countries: set[str]) -> bool:
 
 
 def _names_other_country(tracker: Tracker, selected: str | None, lookup: Lookup) -> bool:
-    """Whether the message names a country the opened record has nothing to do with."""
-    named = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"}
+    """Whether the message names a country the opened record has nothing to do with, as a description
+    ("the Liberia one"): "is Brazil involved in it?" asks about the record opened."""
+    mentions = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
+    named = {str(e.get("value")) for e in mentions}
     record = lookup(selected) if named and selected else None
-    return record is not None and not named & _record_countries(record, lookup)
+    if record is None or named & _record_countries(record, lookup):
+        return False
+    text = tracker.latest_message.get("text") or ""
+    describing = any(isinstance(e.get("end"), int) and _DESCRIBING.match(text[e["end"] :]) for e in mentions)
+    return describing or not _POINTING_BACK & set(re.findall(r"[a-z]+", text.casefold()))
 
 
 def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup) -> list[str]:

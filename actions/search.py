@@ -319,7 +319,7 @@ class SearchAction(GalaxyAction):
             filters = replace(filters, places=())
         kind = self.kind
         names_a_partner = kind == "partner" and bool(services.retriever.named_partners(topic))
-        if kind == "partner" and not names_a_partner and t.language == "en" and topic == text and not asks_for_partners(text):
+        if kind == "partner" and not names_a_partner and topic == text and not asks_for_partners(text, t.language):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
             kind = "solution"
@@ -343,9 +343,34 @@ _PARTNER_WORDS = frozenset(
 )
 
 
-def asks_for_partners(text: str) -> bool:
-    """Whether an English message asks for organisations (see _PARTNER_WORDS)."""
-    return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
+# The same in French, Russian and Arabic, as word beginnings (inflections, and Arabic clitics: the
+# article and a leading و/ب/ل are dropped first): "partenaires", "организации", "والمنظمات".
+_PARTNER_STEMS = {
+    "fr": tuple("""partenaire organisation organisme agence bailleur donateur donneur fonds financ institution
+        ministère ministere banque fondation universit ong expert acteur réseau reseau contact coopér cooper""".split()),
+    "ru": tuple("""партн организац агентств кто фонд донор финанс спонсор институт министерств банк университет
+        нко эксперт ведомств учрежден сеть контакт сотруднич""".split()),
+    "ar": tuple("""شريك شركاء منظم وكال جهة جهات ممول مانح صندوق صناديق بنك بنوك مصرف وزار جامع مؤسس خبير خبراء يمول تمول""".split()),
+}
+
+
+def _arabic_core(word: str) -> str:
+    for prefix in ("وال", "بال", "لل", "ال", "و", "ب", "ل"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    return word
+
+
+def asks_for_partners(text: str, language: str = "en") -> bool:
+    """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS)."""
+    if language == "en" or language not in _PARTNER_STEMS:
+        return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
+    said = re.findall(r"[^\W\d_]+", text.casefold())
+    if language == "fr" and said and said[0] == "qui":  # "qui finance… ?", not "des projets qui aident…"
+        return True
+    if language == "ar":
+        return any(_arabic_core(w).startswith(stem) for w in said for stem in _PARTNER_STEMS["ar"])
+    return any(w.startswith(stem) for w in said for stem in _PARTNER_STEMS[language])
 
 
 _POINTING_BACK = frozenset("this that these those it such same them".split())
