@@ -20,7 +20,7 @@ from actions.i18n import Texts, country_name
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import i18n_entities
-from knowledge.passages import Rarity, asks_beyond, passage
+from knowledge.passages import Rarity, asks_beyond, not_mentioned, passage
 from knowledge.search import place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import STOPWORDS, tokens
@@ -191,6 +191,17 @@ def answer_fields(
     # the quote goes with a field the catalogue lacks: beside a field it has, it would be noise
     if quote and not involved and not all(found for _, found in answers) and not any(quote.rstrip("…") in reply for reply in replies):
         replies.append(t("record.description_says", quote=quote))
+    elif not quote and not involved and question and t.language == "en" and _is_question(question):
+        # the other half of a two-part question ("were women trained as technicians, and is it still running?"):
+        # a clause without a field phrase whose words the record never uses
+        missing = [
+            word
+            for clause in _CLAUSES.split(question)
+            if clause.strip() and not any(e["entity"] == "attribute" for e in closed_entities(clause))
+            for word in not_mentioned(record, clause, ignore=[*_GENERIC, *_QUESTION_WORDS, *_VAGUE])
+        ]
+        if missing:
+            replies.append(t("record.says_nothing_of", words=", ".join(f"“{w}”" for w in missing[:4]), source=_sources(record)[0]))
     replies += involved
     dispatcher.utter_message(text="\n\n".join(replies), buttons=record_buttons(record, state, lookup, t))
     return [SlotSet("selected_id", record.id)]
@@ -225,6 +236,13 @@ def countries_asked(record: Record, question: str, t: Texts = ENGLISH) -> list[s
             key = "record.country_in_text" if quote else "record.country_not_named"
             lines.append(t(key, country=country, name=record.name, quote=quote or ""))
     return lines
+
+
+# Where a question splits into parts: "…technicians, and is it still running?", "…banks? And who…"
+_CLAUSES = re.compile(r"[?;]|,?\s+and\s+(?=(?:is|are|was|were|does|do|did|has|have|who|what|when|where|how|can|could)\b)", re.IGNORECASE)
+# Words of a question that ask nothing of the record's content
+_VAGUE = tuple("involve involved involves include included includes happen happened exist exists use used still really actually exactly also please any part"
+               " kind sort much many well anyone anybody".split())
 
 
 # Words that point back at what is open ("it", "their", and the common misspelling "there").

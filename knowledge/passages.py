@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.geo import geography
-from knowledge.text import tokens
+from knowledge.text import tokens, words
 
 # A sentence ends at ., ! or ? followed by a space and a capital, a digit or a quote (so "U.S. farmers"
 # and "approx. 30" stay whole more often than not).
@@ -91,9 +91,16 @@ def asks_beyond(record: Record, question: str, *, ignore: Iterable[str] = ()) ->
     """Whether the question asks about something the record's text never mentions ("is biometrics part
     of it?" of a record that says nothing of biometrics): a content word that neither names the record
     nor appears anywhere in it."""
+    return bool(not_mentioned(record, question, ignore=ignore))
+
+
+def not_mentioned(record: Record, question: str, *, ignore: Iterable[str] = ()) -> list[str]:
+    """The content words of the question (as asked) that neither name the record nor appear in it."""
     ignored = _pointing_stems(record) | {stem for phrase in ignore for stem in tokens(phrase)}
-    asked = {stem for stem in tokens(question) if stem not in ignored}
-    if not asked:
-        return False
     held = {stem for text in (*_texts(record), record.text()) for stem in tokens(text)}
-    return bool(asked - held)
+    missing: list[str] = []
+    for word in words(question):
+        stem = tokens(word)
+        if stem and stem[0] not in ignored and stem[0] not in held and word not in missing:
+            missing.append(word)
+    return missing

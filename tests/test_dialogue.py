@@ -711,3 +711,18 @@ def test_a_question_whether_a_country_takes_part_is_answered_from_the_record():
     assert "does not name" in countries_asked(kollo, "is Brazil involved?", en)[0]
     assert countries_asked(kollo, "when did the Niger one start?", en) == []  # the country says which record
     assert "mentionne ce pays (France)" in countries_asked(kollo, "La France y a-t-elle participé ?", Texts("fr"))[0]
+
+
+def test_the_other_half_of_a_two_part_question_is_not_dropped(services):
+    from actions.i18n import Texts
+    from actions.record_questions import answer_fields
+
+    record = services.retriever.get("s-solar-mamas")
+    state = DialogueState(topic="solar", results=("s-solar-mamas",), shown=("s-solar-mamas",), selected="s-solar-mamas")
+    dispatcher = CollectingDispatcher()
+    answer_fields(dispatcher, record, ["status"], state, services.retriever.get, Texts("en"), question="Were any nurses trained, and is it still running?", counts=services.retriever.word_counts)
+    text = dispatcher.messages[0]["text"]
+    assert "says nothing about “nurses”" in text and text.index("status") < text.index("nurses")
+    dispatcher = CollectingDispatcher()
+    answer_fields(dispatcher, record, ["status"], state, services.retriever.get, Texts("en"), question="is it still running, exactly?", counts=services.retriever.word_counts)
+    assert "says nothing" not in dispatcher.messages[0]["text"]
