@@ -14,7 +14,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from knowledge.geo import fold, sdgs, subregions
-from knowledge.search import FilterError, Filters
+from knowledge.search import FilterError, Filters, place_countries
 
 SCOPES_OF = {"country": ("country",), "region": ("region",), "place": ("country", "region"), "sdg": ("sdg",), "all": ("country", "region", "sdg")}
 
@@ -74,7 +74,7 @@ _SENTENCE_END = re.compile(r"[.!?؟]+(?:\s|$)")
 def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list[Any]]:
     """The place and goal values a message says under a remove phrase: "drop anything that's only
     Kazakhstan. What about Kyrgyzstan?" removes Kazakhstan, not Kyrgyzstan; "remove Morocco, add Sudan"
-    removes Morocco. A value's fate is the first operation phrase before it in its clause (commas and
+    removes Morocco. A value's fate is the nearest operation phrase before it in its clause (commas and
     sentence ends part clauses); a clause without one continues the list before it in the sentence
     ("exclude Kenya, Uganda and Tanzania"); a new sentence starts without one."""
     if not text or text.startswith("/"):
@@ -97,7 +97,8 @@ def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list
             # the nearest phrase before it, but "only" after a remove phrase is part of what is removed
             # ("drop anything that's only Kazakhstan"); "remove Morocco and add Sudan" adds Sudan
             at, fate = said[-1]
-            if fate == "add" and any(op == "remove" for _, op in said) and fold(re.match(r"[^\W\d_]+", text[at:]).group(0) if re.match(r"[^\W\d_]+", text[at:]) else "") in _EXCLUSIVE:
+            word = re.match(r"[^\W\d_]+", text[at:])
+            if fate == "add" and any(op == "remove" for _, op in said) and word and fold(word.group(0)) in _EXCLUSIVE:
                 fate = "remove"
         elif here != sentence:
             fate = None
@@ -198,6 +199,15 @@ def _is_on(current: Filters, name: str, value: Any) -> bool:
     return any(sub is not None and sub.division == place for sub in (subregions().get(p) for p in (current.region, *current.places)))
 
 
+def _within(country: Any, region: Any) -> bool:
+    try:
+        code = Filters(country=country).validated().country
+        key = Filters(places=(region,)).validated().region
+    except (FilterError, TypeError, ValueError):
+        return False
+    return key is not None and code in place_countries(key)
+
+
 def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
     """The filters after this request."""
     sdg, country, region = current.sdg, current.country, current.region
@@ -270,7 +280,9 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
             # "only Asia and only Africa" contradicts itself; "Kyrgyzstan or Tajikistan" is either
             if len(values) > 1 and (name == "sdg" or request.exclusive >= 2):
                 return FilterOutcome(current, conflict="several", choices=tuple((name, v) for v in values))
-        if len(said) > 1:
+        countries, regions = added.get("country") or [], added.get("region") or []
+        inside = len(countries) == 1 and len(regions) == 1 and _within(countries[0], regions[0])
+        if len(said) > 1 and not inside:  # (a country named with its own region narrows it: "Kenya in East Africa")
             places, country, region = tuple(said), None, None
         elif added.get("country"):
             country, places = added["country"][0], ()
