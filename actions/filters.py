@@ -13,6 +13,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from knowledge.closed_values import closed_entities
 from knowledge.geo import fold, sdgs, subregions
 from knowledge.search import FilterError, Filters, place_countries
 
@@ -123,8 +124,15 @@ class FilterRequest:
     either: bool = False  # two places said as alternatives ("Kyrgyzstan or Tajikistan")
 
     @classmethod
-    def of(cls, tracker: Tracker, text: str) -> "FilterRequest":
+    def of(cls, tracker: Tracker, text: str, *, vocabulary: bool = False) -> "FilterRequest":
+        """`vocabulary`: for a message already judged a filter change though the NLU read another intent
+        (it then attached no operation or scope phrases): read them from the text."""
         entities = with_subregions(tracker.latest_message.get("entities") or [], text)
+        if vocabulary and text and not text.startswith("/") and not any(e.get("entity") in ("operation", "scope") for e in entities):
+            taken = [(e["start"], e["end"]) for e in entities if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
+            entities = entities + [
+                e for e in closed_entities(text) if e["entity"] in ("operation", "scope") and not any(s < e["end"] and e["start"] < t for s, t in taken)
+            ]
         new: dict[str, list[Any]] = {}
         old: dict[str, list[Any]] = {}
         for entity in entities:

@@ -55,7 +55,11 @@ def _solution_answer(record: Solution, attribute: str, lookup: Lookup, t: Texts)
             return None
         return t("record.status", title=title, status=t(f"record.status.{record.status}"))
     if attribute == "funders":
-        return t("record.funders", title=title, funders=", ".join(record.funders)) if record.funders else None
+        if record.funders:
+            return t("record.funders", title=title, funders=", ".join(record.funders))
+        if record.provider_countries:  # no funder named, but the countries that provided or funded it are
+            return t("record.funders_countries", title=title, countries=", ".join(country_name(c, t.language) for c in record.provider_countries))
+        return None
     if attribute == "results":
         return t("record.results", title=title, results=record.results) if record.results else None
     if attribute == "budget":
@@ -196,8 +200,8 @@ def answer_fields(
         # a clause without a field phrase whose words the record never uses
         missing = [
             word
-            for clause in _CLAUSES.split(question)
-            if clause.strip() and not any(e["entity"] == "attribute" for e in closed_entities(clause))
+            for clause in _question_clauses(question)
+            if not any(e["entity"] == "attribute" for e in closed_entities(clause))
             for word in not_mentioned(record, clause, ignore=[*_GENERIC, *_QUESTION_WORDS, *_VAGUE])
         ]
         if missing:
@@ -240,6 +244,17 @@ def countries_asked(record: Record, question: str, t: Texts = ENGLISH) -> list[s
 
 # Where a question splits into parts: "…technicians, and is it still running?", "…banks? And who…"
 _CLAUSES = re.compile(r"[?;]|,?\s+and\s+(?=(?:is|are|was|were|does|do|did|has|have|who|what|when|where|how|can|could)\b)", re.IGNORECASE)
+def _question_clauses(text: str) -> list[str]:
+    """The parts of a message that ask: "Open the second one. Were women trained, and is it running?" ->
+    ["Were women trained", "is it running"] (a sentence that ends in "?" or opens with a question word)."""
+    clauses: list[str] = []
+    for match in re.finditer(r"[^.!?]+[.!?]*", text):
+        sentence = match.group(0).strip()
+        if sentence.endswith("?") or _is_question(sentence):
+            clauses += [c.strip() for c in _CLAUSES.split(sentence) if c.strip()]
+    return clauses
+
+
 # Words of a question that ask nothing of the record's content
 _VAGUE = tuple("involve involved involves include included includes happen happened exist exists use used still really actually exactly also please any part"
                " kind sort much many well anyone anybody".split())

@@ -296,7 +296,7 @@ class SearchAction(GalaxyAction):
         if topic_entity:  # a button ("Search without filters") names its topic
             topic = " ".join(topic_entity.split())[:500]
         elif state.topic and not leftover_topic(text, tracker):
-            return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
+            return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text, vocabulary=True), kind=state.kind)
         elif state.topic and self.kind != state.kind and _points_back(text) and len(leftover_topic(text, tracker).split()) <= 3:
             # "who funds this kind of work?" after a solution search: partners for the same topic
             topic = f"{state.topic} {leftover_topic(text, tracker)}".strip()

@@ -141,7 +141,7 @@ class ActionClarify(GalaxyAction):
         if match is not None and match.covered:
             dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "answered")]
-        request = FilterRequest.of(tracker, text)
+        request = FilterRequest.of(tracker, text, vocabulary=True)
         if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
             # "in Morocco" after a search, read as unsure: a filter change of that search
             return await refine(services, dispatcher, tracker, state, request, kind=state.kind)

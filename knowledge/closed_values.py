@@ -248,9 +248,12 @@ def _word(token: str) -> str:
 _OLD_CUE = re.compile(
     r"(?:\binstead\s+of|\brather\s+than|\bnot|\bno\s+longer|\bno\s+more|\bexcept|\bother\s+than|\bexcluding|\bwithout"
     r"|\bremove|\bdrop|\bforget|\bforget\s+about|\bdelete|\btake\s+(?:away|off|out)|\bget\s+rid\s+of|\bditch|\blose"
-    r"|\bignore|\bleave\s+out|\bswap|\breplace|\bchange|\bswitch|\bfrom)(?:\s+(?:the|that|this|my|in|of|a|an))*\s*$",
+    r"|\bignore|\bleave\s+out|\bswap|\breplace|\bchange|\bswitch)(?:\s+(?:the|that|this|my|in|of|a|an))*\s*$",
     re.IGNORECASE,
 )
+# "from Kenya to Uganda" moves away from Kenya; "anything from Kyrgyzstan?" is where the work is
+_FROM_CUE = re.compile(r"\bfrom(?:\s+(?:the|that|this|my|in|of|a|an))*\s*$", re.IGNORECASE)
+_TO_AFTER = re.compile(r"^[\w\s'’-]{0,30}?\b(?:to|into)\b", re.IGNORECASE)
 # The same in French, Russian and Arabic ("au lieu de l'Afrique", "не Африка, а Азия", "بدلا من أفريقيا").
 _OLD_CUE_I18N = re.compile(
     r"(?:\bau\s+lieu\s+d[e']?|\bplut[oô]t\s+que|\bpas|\bsauf|\bsans|\benl[eè]ve[zr]?|\bsupprime[zr]?|\bretire[zr]?"
@@ -337,6 +340,7 @@ def assign_roles(text: str, entities: list[dict[str, Any]]) -> list[dict[str, An
     for entity in entities:
         if entity.get("entity") in ROLE_ENTITIES and "start" in entity:
             before = text[max(0, entity["start"] - 40) : entity["start"]]
-            if _OLD_CUE.search(before) or _OLD_CUE_I18N.search(before):
+            moving_from = _FROM_CUE.search(before) and "end" in entity and _TO_AFTER.match(text[entity["end"] :])
+            if _OLD_CUE.search(before) or _OLD_CUE_I18N.search(before) or moving_from:
                 entity["role"] = "old"
     return entities
