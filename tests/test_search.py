@@ -482,3 +482,17 @@ def test_padding_is_far_below_the_best_close_match_and_lexically_thin():
     bm25[2] = 2.0  # with a share of the best one's words it stays
     assert not _padding(order, close, exempt, absolute, bm25, 0.12)[2]
     assert not _padding(order, np.zeros(5, dtype=bool), exempt, absolute, bm25, 0.12).any()
+
+
+def test_a_record_with_a_fifth_of_the_need_s_words_a_little_below_the_best_is_padding():
+    import numpy as np
+
+    from knowledge.search import THIN_MARGIN, _padding
+
+    order = np.array([0, 1, 2])
+    close = np.ones(3, dtype=bool)
+    share = np.array([0.8, 0.2, 0.6])  # the best has most of the words; 1 has one word of five
+    absolute = np.array([0.50, 0.40, 0.40])
+    assert _padding(order, close, np.zeros(3, dtype=bool), absolute, share, THIN_MARGIN, share_of_best=False).tolist() == [False, True, False]
+    absolute[1] = 0.45  # close to the best in meaning: not padding
+    assert not _padding(order, close, np.zeros(3, dtype=bool), absolute, share, THIN_MARGIN, share_of_best=False).any()
