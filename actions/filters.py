@@ -69,37 +69,50 @@ def with_subregions(entities: list[dict[str, Any]], text: str) -> list[dict[str,
 _EXCLUSIVE = frozenset(fold(w) for w in "only just solely exclusively seulement uniquement только лишь فقط بس حصرا".split())
 # what stands between two places said as alternatives: "Kyrgyzstan or Tajikistan", "le Niger ou le Mali"
 _OR = re.compile(r"\s*,?\s*(?:or|ou|или|либо|أو|او)\s+(?:(?:in|en|au|aux|à|в|во|на|في)\s+)?(?:(?:the|le|la|les|l['’])\s*)?(?:ال)?", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?؟]+(?:\s|$)")
+_SENTENCE_END = re.compile(r"[.!?؟]+(?:\s|$)|\s(?:but|mais|но|لكن|ولكن)\s")
+# Add phrases that still add after a remove phrase ("remove Morocco and add Sudan"); the others ("only",
+# "also", "aussi") go with the removal: "drop anything that's only Kazakhstan", "retirez aussi le Burkina".
+_ADD_VERBS = frozenset(fold(w) for w in "add plus ajoute ajouter ajoutez добавь добавьте добавить أضف اضف ضيف زيد".split())
+# A verb split around the place it removes: "take Nepal out", "leave Egypt out of it"
+_SPLIT_REMOVE = re.compile(r"\b(?:take|leave|keep|cut|rule)\s+$", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"\s*(?:,|،|and|or|et|ou|и|или|و|أو)?\s*(?:,|،|and|or|et|ou|и|или|و|أو)?\s*(?:the|le|la|les|l['’])?\s*", re.IGNORECASE)
+_SPLIT_OUT = re.compile(r"^\s+(?:out|off)\b", re.IGNORECASE)
 
 
 def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list[Any]]:
     """The place and goal values a message says under a remove phrase: "drop anything that's only
     Kazakhstan. What about Kyrgyzstan?" removes Kazakhstan, not Kyrgyzstan; "remove Morocco, add Sudan"
-    removes Morocco. A value's fate is the nearest operation phrase before it in its clause (commas and
-    sentence ends part clauses); a clause without one continues the list before it in the sentence
-    ("exclude Kenya, Uganda and Tanzania"); a new sentence starts without one."""
+    removes Morocco. A value's fate is the nearest operation phrase before it in its clause (commas,
+    "but" and sentence ends part clauses; "only" or "also" after a remove phrase removes too); a value
+    without one continues a list ("exclude Kenya, Uganda and Tanzania"), else it is no removal ("forget
+    Vietnam, let's look at Indonesia"). "take Nepal out" counts as a remove phrase before Nepal."""
     if not text or text.startswith("/"):
         return {}
     operations = sorted((e["start"], e.get("value")) for e in entities if e.get("entity") == "operation" and isinstance(e.get("start"), int))
+    split = [e for e in entities if isinstance(e.get("start"), int) and isinstance(e.get("end"), int) and _SPLIT_REMOVE.search(text[: e["start"]]) and _SPLIT_OUT.match(text[e["end"] :])]
+    operations = sorted(operations + [(e["start"] - 1, "remove") for e in split])
     if not any(op == "remove" for _, op in operations):
         return {}
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     removed: dict[str, list[Any]] = {}
-    fate, sentence = None, -1
+    fate, sentence, previous_end = None, -1, None
     for entity in sorted((e for e in entities if isinstance(e.get("start"), int)), key=lambda e: e["start"]):
         name = entity.get("entity")
-        if name not in ("country", "region", "sdg") or entity.get("role") == "old" or not names_goal(entity, text):
+        if name not in ("country", "region", "sdg") or not names_goal(entity, text):
             continue
         start = entity["start"]
         here = sum(1 for end in ends if end <= start)
         clause_start = max([0] + [end for end in ends if end <= start] + [i + 1 for i, ch in enumerate(text[:start]) if ch in ",;،"])
         said = [(at, op) for at, op in operations if clause_start <= at < start]
+        if not said and (previous_end is None or not _LIST_JOIN.fullmatch(text[previous_end:start])):
+            fate = None  # "forget Vietnam, let's look at Indonesia": only a list continues a removal
+        previous_end = entity.get("end") if isinstance(entity.get("end"), int) else start
         if said:
             # the nearest phrase before it, but "only" after a remove phrase is part of what is removed
             # ("drop anything that's only Kazakhstan"); "remove Morocco and add Sudan" adds Sudan
             at, fate = said[-1]
-            word = re.match(r"[^\W\d_]+", text[at:])
-            if fate == "add" and any(op == "remove" for _, op in said) and word and fold(word.group(0)) in _EXCLUSIVE:
+            word = re.match(r"[^\W\d_]+", text[max(at, 0) :])
+            if fate == "add" and any(op == "remove" for _, op in said) and not (word and fold(word.group(0)) in _ADD_VERBS):
                 fate = "remove"
         elif here != sentence:
             fate = None
@@ -153,7 +166,10 @@ class FilterRequest:
         )
         spans = sorted((e["start"], e["end"]) for e in entities if e.get("entity") in ("country", "region") and isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
         either = any(_OR.fullmatch(text[end:start]) for (_, end), (start, _) in zip(spans, spans[1:]))
-        return cls(operation, scopes, new, old, frozenset(str(op) for op in operations), _removed_values(entities, text), exclusive, either)
+        removed = _removed_values(entities, text)
+        if removed and operation not in ("list", "clear"):  # "take Nepal out": no remove phrase in one piece
+            operation = "remove"
+        return cls(operation, scopes, new, old, frozenset(str(op) for op in operations), removed, exclusive, either)
 
     def changes_anything(self) -> bool:
         return bool(self.new or self.old or self.operation in ("clear", "remove"))
@@ -228,8 +244,9 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
     elif request.operation == "remove":
         named_places = any(request.new.get(n) or request.old.get(n) for n in ("country", "region"))
         for scope in request.scopes:
-            # "leave out Bangladesh, they're everywhere": a place named is what goes, not the place filter
-            if not (named_places and scope in ("place", "country", "region")):
+            # "leave out Bangladesh, they're everywhere", "everything except Nigeria": a place named is what
+            # goes, not the place filter
+            if not (named_places and scope in ("place", "country", "region", "all")):
                 cleared |= set(SCOPES_OF.get(scope, ()))
         if cleared & {"country", "region"}:
             places = exclude = ()

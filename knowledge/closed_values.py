@@ -18,7 +18,7 @@ OPERATION: dict[str, tuple[str, ...]] = {
     "add": (
         "also", "as well", "too", "add", "plus", "on top", "in addition", "narrow", "narrow it", "narrow down",
         "limit", "limit it", "restrict", "restrict it", "focus on", "only", "just", "filter by", "filter on",
-        "filter for", "keep only", "limited to",
+        "filter for", "keep only", "limited to", "exclusively", "solely",
     ),
     "replace": (
         "instead", "instead of", "rather than", "rather", "switch to", "switch it to", "change to", "change it to",
@@ -134,10 +134,11 @@ I18N_OPERATION: dict[str, tuple[str, ...]] = {
     "remove": (
         "enlève", "enlever", "enlevez", "supprime", "supprimer", "supprimez", "retire", "retirer", "retirez",
         "sans", "oublie", "oublier", "exclure", "exclus", "sauf", "ignore",
-        "убери", "уберите", "убрать", "удали", "удалите", "удалить", "без", "исключи", "исключить", "сними",
+        "убери", "уберите", "убрать", "удали", "удалите", "удалить", "без", "исключи", "исключить", "исключите", "но не", "сними",
         "снять", "забудь про", "кроме",
         "احذف", "حذف", "شيل", "ازل", "أزل", "إزالة", "الغي", "ألغ", "الغ", "بدون", "من غير", "استبعد", "ما عدا",
-        "باستثناء", "استثن", "عدا", "excepté", "à part", "hormis", "за исключением", "исключая", "помимо",
+        "باستثناء", "استثن", "عدا", "excepté", "à part", "hormis", "mais pas", "за исключением", "исключая", "помимо",
+        "ولكن ليس", "لكن ليس",
     ),
     "clear": (
         "sans filtres", "sans filtre", "aucun filtre", "réinitialise", "réinitialiser", "efface tout",

@@ -562,8 +562,10 @@ def test_a_place_left_out_stays_out_and_comes_back_when_the_filters_are_cleared(
     for text, name in (("Leave out Bangladesh, they're already everywhere.", "Bangladesh"), ("the same except Bangladesh", "Bangladesh"), ("sauf le Bangladesh", "Bangladesh"), ("кроме Бангладеш", "Бангладеш")):
         req = request(text, place(text, name, "country", "BGD"))
         assert apply(central_asia, req).filters == Filters(region="central_asia", exclude=("BGD",)), text
-    text = "everything except Bangladesh"  # everything: the region filter goes too
-    assert apply(central_asia, request(text, place(text, "Bangladesh", "country", "BGD"))).filters == Filters(exclude=("BGD",))
+    text = "everything except Bangladesh"  # everything there is, in the region on
+    assert apply(central_asia, request(text, place(text, "Bangladesh", "country", "BGD"))).filters == Filters(region="central_asia", exclude=("BGD",))
+    text = "can you take Bangladesh out?"
+    assert apply(central_asia, request(text, place(text, "Bangladesh", "country", "BGD"))).filters == Filters(region="central_asia", exclude=("BGD",))
     left_out = Filters(region="central_asia", exclude=("BGD",))
     text = "only Kyrgyzstan"
     assert apply(left_out, request(text, place(text, "Kyrgyzstan", "country", "KGZ"))).filters == Filters(country="KGZ", exclude=("BGD",))
@@ -586,6 +588,14 @@ def test_two_places_said_together_are_either_and_two_onlys_contradict():
     req = request(text, place(text, "Kazakhstan", "country", "KAZ"), place(text, "Kyrgyzstan", "country", "KGZ"), place(text, "Tajikistan", "country", "TJK"))
     assert req.removed == {"country": ["KAZ"]}
     assert apply(current, req).filters == Filters(places=("KGZ", "TJK"), exclude=("KAZ",))
+    text = "Merci ! Retirez aussi le Kenya des résultats."
+    assert apply(Filters(region=AFRICA, exclude=("UGA",)), request(text, place(text, "Kenya", "country", "KEN"))).filters == Filters(region=AFRICA, exclude=("UGA", "KEN"))
+    text = "Remove the Sahel filter but keep SDG 7."
+    req = request(text, place(text, "Sahel", "region", "africa"), {"entity": "sdg", "value": 7, "start": text.index("SDG"), "end": text.index("SDG") + 5})
+    assert apply(Filters(region="sahel", sdg=7), req).filters == Filters(sdg=7)
+    text = "ok forget Vietnam, let's look at Indonesia"  # a new clause that is no list does not continue the removal
+    req = request(text, place(text, "Vietnam", "country", "VNM"), place(text, "Indonesia", "country", "IDN"))
+    assert apply(Filters(country="VNM"), req).filters == Filters(country="IDN")
     text = "exclude Kenya, Uganda and Tanzania"
     req = request(text, place(text, "Kenya", "country", "KEN"), place(text, "Uganda", "country", "UGA"), place(text, "Tanzania", "country", "TZA"))
     assert apply(Filters(region=AFRICA), req).filters == Filters(region=AFRICA, exclude=("KEN", "UGA", "TZA"))
