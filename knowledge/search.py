@@ -300,6 +300,12 @@ class _Postings:
                     postings._tables[table][kind, value] = arrays[str(n)]
         return postings
 
+    def country_rows(self, kind: str, codes: Iterable[str], *, country_table: str = "country") -> np.ndarray:
+        """The records of `kind` in any of the countries, sorted."""
+        empty = np.zeros(0, dtype=np.int64)
+        parts = [self._tables[country_table].get((kind, code), empty) for code in sorted(codes)]
+        return np.unique(np.concatenate(parts)) if parts else empty
+
     def rows(self, kind: str, filters: Filters, *, country_table: str = "country") -> np.ndarray:
         empty = np.zeros(0, dtype=np.int64)
         lists: list[np.ndarray] = []
@@ -313,16 +319,15 @@ class _Postings:
             if value is not None:
                 lists.append(self._tables[name].get((kind, value), empty))
         if subregion is not None:  # the records of any of its countries
-            parts = [self._tables[country_table].get((kind, code), empty) for code in sorted(subregion.countries)]
-            lists.append(np.unique(np.concatenate(parts)) if parts else empty)
+            lists.append(self.country_rows(kind, subregion.countries, country_table=country_table))
         if filters.places:  # the records of any of the places
             parts = []
             for key in filters.places:
                 if subregions().get(key) is not None or geography().is_country(key):
-                    parts += [self._tables[country_table].get((kind, code), empty) for code in sorted(place_countries(key))]
+                    parts.append(self.country_rows(kind, place_countries(key), country_table=country_table))
                 else:
                     parts.append(self._tables["region"].get((kind, key), empty))
-            lists.append(np.unique(np.concatenate(parts)) if parts else empty)
+            lists.append(np.unique(np.concatenate(parts)))
         if not lists:
             return self.by_kind.get(kind, empty)
         lists.sort(key=len)
@@ -629,8 +634,7 @@ class Retriever:
         """`rows` without the records that work only in excluded countries."""
         if not exclude or rows.size == 0:
             return rows
-        empty = np.zeros(0, dtype=np.int64)
-        touched = np.intersect1d(rows, np.unique(np.concatenate([self.postings._tables["country"].get((kind, c), empty) for c in exclude])))
+        touched = np.intersect1d(rows, self.postings.country_rows(kind, exclude))
         left_out = set(exclude)
         dropped = [row for row in touched.tolist() if set(_countries_of(self.records[row])) <= left_out]
         return np.setdiff1d(rows, np.asarray(dropped, dtype=np.int64), assume_unique=True) if dropped else rows
