@@ -140,7 +140,12 @@ class FilterRequest:
     def of(cls, tracker: Tracker, text: str, *, vocabulary: bool = False) -> "FilterRequest":
         """`vocabulary`: for a message already judged a filter change though the NLU read another intent
         (it then attached no operation or scope phrases): read them from the text."""
-        entities = with_subregions(tracker.latest_message.get("entities") or [], text)
+        return cls.of_entities(tracker.latest_message.get("entities") or [], text, vocabulary=vocabulary)
+
+    @classmethod
+    def of_entities(cls, entities: list[dict[str, Any]], text: str, *, vocabulary: bool = False) -> "FilterRequest":
+        """The request of a message's entities (all of them, or the part of the message a caller reads)."""
+        entities = with_subregions(entities, text)
         if vocabulary and text and not text.startswith("/") and not any(e.get("entity") in ("operation", "scope") for e in entities):
             taken = [(e["start"], e["end"]) for e in entities if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
             entities = entities + [

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from knowledge.catalogue import PARTNER_TYPES as PARTNER_TYPE_VALUES, Partner, Record, Solution
+from knowledge.geo import geography
 from knowledge.search import Filters, SearchResult
 
 MAX_COUNTRIES_SHOWN = 5
@@ -37,7 +38,7 @@ def sdgs_text(goals: Sequence[int], t: Texts = ENGLISH) -> str:
 
 def place_label(key: str, language: str) -> str:
     """A country's or a region's name (a place filter holds either)."""
-    return country_name(key, language) if len(key) == 3 and key.isupper() else region_label(key, language)
+    return country_name(key, language) if geography().is_country(key) else region_label(key, language)
 
 
 def filters_text(filters: Filters, t: Texts = ENGLISH) -> str:

@@ -17,6 +17,7 @@ from actions.base import latest_text
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, connectable, countries_text, details_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
+from actions.references import describes_item, points_back
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import i18n_entities
@@ -211,8 +212,6 @@ def answer_fields(
     return [SlotSet("selected_id", record.id)]
 
 
-# "the Bangladesh one", "the Kenyan project": a country that describes which record, not a question about it
-_DESCRIBING = re.compile(r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -227,7 +226,7 @@ def countries_asked(record: Record, question: str, t: Texts = ENGLISH) -> list[s
         named += [(e["start"], e["end"], e["value"]) for e in i18n_entities(question, [(s, e) for s, e, _ in named]) if e["entity"] == "country"]
     lines: list[str] = []
     for start, end, code in sorted(named):
-        if _DESCRIBING.match(question[end:]) or any(code in line for line in lines):
+        if describes_item(question, end) or any(code in line for line in lines):
             continue
         country = country_name(code, t.language)
         if code in record.countries:
@@ -260,8 +259,8 @@ _VAGUE = tuple("involve involved involves include included includes happen happe
                " kind sort much many well anyone anybody".split())
 
 
-# Words that point back at what is open ("it", "their", and the common misspelling "there").
-_BACK = frozenset("it its they them their theirs there this that these those".split())
+# "there": the common misspelling of "their" ("can u give me there email adress?")
+_MISSPELT_BACK = frozenset({"there"})
 # Words that ask about a kind of thing, not the thing open: "who funds this kind of work?" is a search.
 _CATEGORY = frozenset("kind kinds type types sort sorts similar such other others like".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -287,15 +286,15 @@ def asked_of_opened(text: str, state: DialogueState, *, pointing: bool = False) 
     said = _LETTERS.findall(rest.casefold())
     if any(w in _CATEGORY for w in said):
         return []
-    points_back = any(w in _BACK for w in _LETTERS.findall(text.casefold()))
+    pointing_back = points_back(text, _MISSPELT_BACK)
     if all(w in _QUESTION_WORDS or w in STOPWORDS for w in said) and _opens_with(text, 3, _QUESTION_WORDS):
         # nothing but a question about a field: "which countries?", "and where can I read more?"
         return list(dict.fromkeys(str(e["value"]) for e in found))
-    if (pointing or any(e["entity"] == "scope" for e in phrases)) and not points_back:
+    if (pointing or any(e["entity"] == "scope" for e in phrases)) and not pointing_back:
         return []  # "the country" may name a filter
-    if len(tokens(rest)) > (1 if points_back else 0):
+    if len(tokens(rest)) > (1 if pointing_back else 0):
         return []
-    if not points_back and len(_LETTERS.findall(text)) > 3:
+    if not pointing_back and len(_LETTERS.findall(text)) > 3:
         return []
     return list(dict.fromkeys(str(e["value"]) for e in found))
 
@@ -351,7 +350,7 @@ def quote_about_opened(services: KnowledgeServices, dispatcher: CollectingDispat
     if not text or t.language != "en" or not state.selected or not state.was_shown(state.selected) or not _is_question(text):
         return None
     said = _LETTERS.findall(text.casefold())
-    if not any(w in _BACK for w in said) or any(w in _CATEGORY for w in said):
+    if not points_back(text, _MISSPELT_BACK) or any(w in _CATEGORY for w in said):
         return None
     if any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
         return None

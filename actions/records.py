@@ -51,11 +51,11 @@ def list_moved_to(services: KnowledgeServices, dispatcher: CollectingDispatcher,
         return state, []
     text = latest_text(tracker) or ""
     # the places said before the ordinal: "open the second one. Did India fund it?" asks about India
-    ordinal_at = min((e["start"] for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "ordinal" and isinstance(e.get("start"), int)), default=None)
+    entities = tracker.latest_message.get("entities") or []
+    ordinal_at = min((e["start"] for e in entities if e.get("entity") == "ordinal" and isinstance(e.get("start"), int)), default=None)
     if ordinal_at is not None:
-        before = [e for e in tracker.latest_message.get("entities") or [] if not isinstance(e.get("start"), int) or e["start"] < ordinal_at]
-        tracker = Tracker(tracker.sender_id, {}, {**tracker.latest_message, "entities": before}, [], False, None, {}, "")
-    request = FilterRequest.of(tracker, text)
+        entities = [e for e in entities if not isinstance(e.get("start"), int) or e["start"] < ordinal_at]
+    request = FilterRequest.of_entities(entities, text)
     if not (request.new.get("country") or request.new.get("region")) or request.operation in ("remove", "clear"):
         return state, []
     moved = FilterRequest(operation="replace", new={k: v for k, v in request.new.items() if k in ("country", "region")}, either=request.either)

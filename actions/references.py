@@ -79,8 +79,24 @@ def describes_something(text: str) -> bool:
     return any(w not in _POINTING for w in tokens(text))
 
 
-_DESCRIBING = re.compile(r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|fund|bank)\b", re.IGNORECASE)
-_POINTING_BACK = frozenset("it its they them their this".split())
+# "the Bangladesh one", "the Kenyan project", "the Kuwait fund": a place that says which item, not a
+# question about the item open ("did India fund it?": "fund" followed by what it funds is the verb)
+_DESCRIBING = re.compile(
+    r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|fund(?!\s+(?:it|them|this|that|these|those)\b))\b",
+    re.IGNORECASE,
+)
+# Words that point back at what is open or on screen ("is Brazil involved in it?", "who funds that?")
+POINTING_BACK = frozenset("it its they them their theirs this that these those".split())
+
+
+def describes_item(text: str, end: object) -> bool:
+    """Whether the words after a mention (a country ending at `end`) make it a description of an item."""
+    return isinstance(end, int) and bool(_DESCRIBING.match(text[end:]))
+
+
+def points_back(text: str, extra: frozenset[str] = frozenset()) -> bool:
+    """Whether a message points back (see POINTING_BACK, and `extra` words a caller also counts)."""
+    return bool((POINTING_BACK | extra) & set(re.findall(r"[^\W\d_]+", text.casefold())))
 
 
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
@@ -88,9 +104,9 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     message describes none of them."""
     mentions = every_mention = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
     message = tracker.latest_message.get("text") or ""
-    if _POINTING_BACK & set(re.findall(r"[a-z]+", message.casefold())):
+    if points_back(message):
         # "is Brazil involved in it?" asks about the record opened; "the Brazil one" describes one
-        mentions = [e for e in mentions if isinstance(e.get("end"), int) and _DESCRIBING.match(message[e["end"] :])]
+        mentions = [e for e in mentions if describes_item(message, e.get("end"))]
     countries = {str(e.get("value")) for e in mentions}
     said = {w for w in tokens(text) if w not in _POINTING}
     # words that name the countries ("Kenya", "Malaysian") are counted once, through the country
@@ -140,8 +156,7 @@ def _names_other_country(tracker: Tracker, selected: str | None, lookup: Lookup)
     if record is None or named & _record_countries(record, lookup):
         return False
     text = tracker.latest_message.get("text") or ""
-    describing = any(isinstance(e.get("end"), int) and _DESCRIBING.match(text[e["end"] :]) for e in mentions)
-    return describing or not _POINTING_BACK & set(re.findall(r"[a-z]+", text.casefold()))
+    return any(describes_item(text, e.get("end")) for e in mentions) or not points_back(text)
 
 
 def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup) -> list[str]:

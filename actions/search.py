@@ -18,9 +18,10 @@ from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer, quote_about_opened
-from actions.references import described, describes_something
+from actions.references import described, describes_something, points_back
 from knowledge.closed_values import closed_entities
-from knowledge.geo import subregions
+from knowledge.names_i18n import arabic_cores
+from knowledge.geo import geography, subregions
 from knowledge.search import Filters, SearchResult, place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
@@ -297,7 +298,7 @@ class SearchAction(GalaxyAction):
             topic = " ".join(topic_entity.split())[:500]
         elif state.topic and not leftover_topic(text, tracker):
             return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text, vocabulary=True), kind=state.kind)
-        elif state.topic and self.kind != state.kind and _points_back(text) and len(leftover_topic(text, tracker).split()) <= 3:
+        elif state.topic and self.kind != state.kind and points_back(text, _SAME_KIND) and len(leftover_topic(text, tracker).split()) <= 3:
             # "who funds this kind of work?" after a solution search: partners for the same topic
             topic = f"{state.topic} {leftover_topic(text, tracker)}".strip()
         else:
@@ -354,13 +355,6 @@ _PARTNER_STEMS = {
 }
 
 
-def _arabic_core(word: str) -> str:
-    for prefix in ("وال", "بال", "لل", "ال", "و", "ب", "ل"):
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            return word[len(prefix) :]
-    return word
-
-
 def asks_for_partners(text: str, language: str = "en") -> bool:
     """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS)."""
     if language == "en" or language not in _PARTNER_STEMS:
@@ -369,15 +363,12 @@ def asks_for_partners(text: str, language: str = "en") -> bool:
     if language == "fr" and said and said[0] == "qui":  # "qui finance… ?", not "des projets qui aident…"
         return True
     if language == "ar":
-        return any(_arabic_core(w).startswith(stem) for w in said for stem in _PARTNER_STEMS["ar"])
+        return any(core.removeprefix("ال").startswith(stem) for w in said for core in arabic_cores(w) for stem in _PARTNER_STEMS["ar"])
     return any(w.startswith(stem) for w in said for stem in _PARTNER_STEMS[language])
 
 
-_POINTING_BACK = frozenset("this that these those it such same them".split())
-
-
-def _points_back(text: str) -> bool:
-    return any(w in _POINTING_BACK for w in text.casefold().replace("?", " ").replace(",", " ").split())
+# "partners for such work", "the same for partners"
+_SAME_KIND = frozenset({"such", "same"})
 
 
 def ask_conflict(dispatcher: CollectingDispatcher, outcome: FilterOutcome, t: Texts = ENGLISH) -> list[dict[str, Any]]:
@@ -427,7 +418,7 @@ _PLACE_LEAD = re.compile(
 def _place_pairs(filters: Filters) -> set[tuple[str, Any]]:
     """The places the filters name, as (kind, value) pairs as `place_spans` gives them."""
     pairs = {("country", filters.country), ("region", filters.region)}
-    return pairs | {("country" if len(p) == 3 and p.isupper() else "region", p) for p in filters.places}
+    return pairs | {("country" if geography().is_country(p) else "region", p) for p in filters.places}
 
 
 def without_places(topic: str, now: Filters, before: Filters | None) -> str:

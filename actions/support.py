@@ -17,7 +17,7 @@ from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
 from actions.record_questions import answer_if_about_opened, open_or_answer, quote_about_opened
-from actions.references import described as described_records
+from actions.references import POINTING_BACK, described as described_records
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
@@ -49,7 +49,7 @@ def faq_reply(match: FaqMatch, contact: str, t: Texts = ENGLISH) -> str:
     return t("faq.nearest", question=match.entry.question, answer=faq_text(match.entry, t), contact=contact)
 
 
-_POINTS_BACK = re.compile(r"\b(it|its|that|they|them|their)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(rf"\b({'|'.join(sorted(POINTING_BACK))})\b", re.IGNORECASE)
 
 
 def faq_follow_up(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | None:

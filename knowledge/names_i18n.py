@@ -91,7 +91,7 @@ def _arabic_demonym_forms(word: str) -> set[str]:
     return forms | {"ال" + form for form in forms}
 
 
-def _arabic_first_word_cores(word: str) -> list[str]:
+def arabic_cores(word: str) -> list[str]:
     """The word and what remains after the clitics a first word may carry (و/ف, ب/ل/ك, لل = ل + ال)."""
     cores = [word]
     if len(word) > 3 and word[0] in "وف":
@@ -143,7 +143,7 @@ def i18n_entities(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[dict
     i = 0
     while i < len(words):
         word, start, _, original = words[i]
-        cores = _arabic_first_word_cores(word) if _ARABIC.search(word) else [word]
+        cores = arabic_cores(word) if _ARABIC.search(word) else [word]
         best: tuple[int, str, str] | None = None
         for core in cores:
             for rest, entity, value in index.get(core, ()):

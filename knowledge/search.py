@@ -137,12 +137,19 @@ class Filters:
 
     def countries(self) -> frozenset[str]:
         """The countries the place filters name or span (a sub-region's, a country's own)."""
-        keys = [k for k in (self.country, self.region, *self.places) if k]
-        return frozenset(c for k in keys if subregions().get(k) is not None or geography().is_country(k) for c in place_countries(k))
+        return _place_split(self.country, self.region, self.places)[0]
 
     def regions(self) -> frozenset[str]:
         """The divisions the place filters name (Africa, Asia and the Pacific…)."""
-        return frozenset(k for k in (self.region, *self.places) if k and subregions().get(k) is None and not geography().is_country(k))
+        return _place_split(self.country, self.region, self.places)[1]
+
+
+@lru_cache(maxsize=256)
+def _place_split(country: str | None, region: str | None, places: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The countries and the divisions of a set of place filters (asked once per explained result)."""
+    keys = [k for k in (country, region, *places) if k]
+    divisions = frozenset(k for k in keys if subregions().get(k) is None and not geography().is_country(k))
+    return frozenset(c for k in keys if k not in divisions for c in place_countries(k)), divisions
 
 
 def _place_key(text: str) -> str:

@@ -736,3 +736,16 @@ def test_the_other_half_of_a_two_part_question_is_not_dropped(services):
     dispatcher = CollectingDispatcher()
     answer_fields(dispatcher, record, ["status"], state, services.retriever.get, Texts("en"), question="is it still running, exactly?", counts=services.retriever.word_counts)
     assert "says nothing" not in dispatcher.messages[0]["text"]
+
+
+def test_a_place_describes_an_item_only_when_an_item_word_follows_it():
+    from actions.references import describes_item, points_back
+
+    def after(text: str, place: str) -> bool:
+        return describes_item(text, text.index(place) + len(place))
+
+    assert after("the Kenya one", "Kenya") and after("open the Kuwait fund", "Kuwait") and after("the Brazilian agency", "Brazilian")
+    # "fund" followed by what is funded is the verb: a question about the item open
+    assert not after("did India fund it?", "India") and not after("is Brazil involved in it?", "Brazil")
+    assert points_back("did India fund it?") and points_back("Who runs THAT?") and not points_back("solar pumps in Kenya")
+    assert not points_back("can u give me there email?") and points_back("can u give me there email?", frozenset({"there"}))
