@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # A need is given the tagger's top goal only when the tagger is this sure (knowledge.sdg's own bar).
 SDG_MIN_SCORE = 0.35
 UNTAGGED = 0
+PLACE_SEPARATOR = "|"  # several place keys in one column value: "KGZ|TJK"
 # Average-linkage cosine distance under which need texts share a theme (MiniLM: paraphrases ~0.2-0.35).
 CLUSTER_DISTANCE = 0.5
 MAX_CLUSTER_TEXTS = 2000  # the most frequent distinct texts are clustered; the rest join the nearest theme
@@ -388,7 +389,7 @@ def build_dataset(
     cache = cache if cache is not None else TextCache(cache_path)
     text_ids: dict[str, int] = {}
     s_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "language", "turns", "escalated", "fallbacks", "abandoned")}
-    q_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "language", "kind", "outcome", "rephrased", "sdg", "filter_sdg", "country", "region", "text")}
+    q_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "language", "kind", "outcome", "rephrased", "sdg", "filter_sdg", "country", "region", "places", "excluded", "text")}
     f_cols: dict[str, list[Any]] = {k: [] for k in ("ts", "channel", "outcome", "confidence", "text", "key")}
     conversations = 0
 
@@ -406,7 +407,8 @@ def build_dataset(
             if tid is None:
                 tid = masked_cache[q.query] = text_id(q.query)
             for name, value in zip(q_cols, (q.timestamp, q.channel, q.language, q.kind, q.outcome, q.rephrased,
-                                            q.sdgs[0] if q.sdgs else UNTAGGED, bool(q.sdgs), q.country or "", q.region or "", tid)):
+                                            q.sdgs[0] if q.sdgs else UNTAGGED, bool(q.sdgs), q.country or "", q.region or "",
+                                            PLACE_SEPARATOR.join(q.places), PLACE_SEPARATOR.join(q.excluded), tid)):
                 q_cols[name].append(value)
         for f in conversation.faq:
             tid = masked_cache.get(f.question)
@@ -461,7 +463,8 @@ def build_dataset(
             "ts": np.array(q_cols["ts"], dtype=np.float64), "channel": Categorical.of(q_cols["channel"]),
             "language": Categorical.of(q_cols["language"]), "kind": Categorical.of(q_cols["kind"]),
             "outcome": outcome, "rephrased": rephrased, "sdg": sdg, "filter_sdg": filtered,
-            "country": Categorical.of(q_cols["country"]), "region": Categorical.of(q_cols["region"]), "text": text_col,
+            "country": Categorical.of(q_cols["country"]), "region": Categorical.of(q_cols["region"]),
+            "places": Categorical.of(q_cols["places"]), "excluded": Categorical.of(q_cols["excluded"]), "text": text_col,
         }),
         faq=Table({
             "ts": np.array(f_cols["ts"], dtype=np.float64), "channel": Categorical.of(f_cols["channel"]),

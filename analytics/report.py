@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from analytics.dataset import OTHER_CLUSTER, UNTAGGED, Categorical, Dataset
+from analytics.dataset import OTHER_CLUSTER, PLACE_SEPARATOR, UNTAGGED, Categorical, Dataset
 from analytics.signals import FAQ_OUTCOMES, SEARCH_OUTCOMES, UNMET_OUTCOMES
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -207,6 +207,53 @@ def _region_of(region: str, country: str) -> str:
     return "unspecified"
 
 
+@dataclass
+class _Places:
+    countries: dict[str, int]  # searches per country asked about
+    regions: dict[str, int]  # searches per UNOSSC division ("unspecified" when none)
+    left_out: dict[str, int]  # searches per country left out
+    with_country: int = 0
+    with_exclusion: int = 0
+
+
+def _places_asked(q: Any, keep: np.ndarray) -> _Places:
+    """The places of the kept searches, counted once per distinct combination of region, country, places
+    and exclusions (a few hundred at most, whatever the number of searches). A search for places joined by
+    "or" counts for each of its countries, and once for each division they lie in."""
+    columns = [q[name] for name in ("region", "country", "places", "excluded")]
+    combined = np.zeros(int(keep.sum()), dtype=np.int64)
+    for column in columns:
+        combined = combined * len(column.values) + column.codes[keep]
+    found = _Places({}, {}, {})
+    for key, count in zip(*np.unique(combined, return_counts=True)):
+        values = []
+        for column in reversed(columns):
+            key, code = divmod(int(key), len(column.values))
+            values.append(column.values[code])
+        excluded, places, country, region = values
+        named = ([country] if country else []) + (places.split(PLACE_SEPARATOR) if places else [])
+        countries = [k for k in named if _is_country(k)]
+        divisions = {_region_of(region, "")} if region else set()
+        divisions |= {_region_of("", k) if k in countries else _region_of(k, "") for k in named}
+        n = int(count)
+        for code in countries:
+            found.countries[code] = found.countries.get(code, 0) + n
+        for name in divisions or {"unspecified"}:
+            found.regions[name] = found.regions.get(name, 0) + n
+        for code in excluded.split(PLACE_SEPARATOR) if excluded else []:
+            found.left_out[code] = found.left_out.get(code, 0) + n
+        found.with_country += n if countries else 0
+        found.with_exclusion += n if excluded else 0
+    return found
+
+
+def _is_country(key: str) -> bool:
+    try:
+        return _geography().is_country(key)
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds < 172800 else f"{seconds / 86400:.1f} days"
 
@@ -268,10 +315,12 @@ def demand(ds: Dataset, view: View) -> Section:
     q = ds.searches
     keep = view.mask(q["ts"], q["channel"])
     total = int(keep.sum())
+    places = _places_asked(q, keep)
     section = Section("demand", "Demand", kpis=[
         ("searches", f"{total:,}"),
         ("with an SDG filter", _pct(int((q["filter_sdg"] & keep).sum()), total)),
-        ("with a country filter", _pct(int(((q["country"].codes != q["country"].code("")) & keep).sum()), total)),
+        ("with a country filter", _pct(places.with_country, total)),
+        ("with a place left out", _pct(places.with_exclusion, total)),
         ("partner searches", _pct(int(((q["kind"].codes == q["kind"].code("partner")) & keep).sum()), total)),
     ])
     sdg = q["sdg"][keep]
@@ -283,20 +332,14 @@ def demand(ds: Dataset, view: View) -> Section:
         note="The SDG filter when the search had one, else the SDG tagger's top goal for the need text "
              "(when it is sure enough; otherwise untagged).",
     ))
-    region, country = q["region"], q["country"]
-    pairs = np.bincount(region.codes[keep].astype(np.int64) * len(country.values) + country.codes[keep],
-                        minlength=len(region.values) * len(country.values)) if total else np.zeros(0, dtype=int)
-    regions: dict[str, int] = {}
-    for pair in np.flatnonzero(pairs):
-        name = _region_of(region.values[pair // len(country.values)], country.values[pair % len(country.values)])
-        regions[name] = regions.get(name, 0) + int(pairs[pair])
-    region_rows = sorted(([name, n, _share(n, total)] for name, n in regions.items()), key=lambda r: (-r[1], r[0]))
+    region_rows = sorted(([name, n, _share(n, total)] for name, n in places.regions.items()), key=lambda r: (-r[1], r[0]))
     section.panels.append(Panel(
         "searches_per_region", "Searches per region", ["region", "searches", "share %"], region_rows,
         _bar([r[0] for r in region_rows], [r[1] for r in region_rows], "Searches per region (UNOSSC division)"),
-        note="The region filter, else the division of the country filter.",
+        note="The region filter, else the division of the country filter. A search for places joined by "
+             "\"or\" counts once for each division it names.",
     ))
-    countries = [(c, n) for c, n in _counts(q["country"].codes, q["country"].values, keep) if c]
+    countries = sorted(places.countries.items(), key=lambda kv: (-kv[1], kv[0]))
     go = _go()
     choropleth = go.Figure(go.Choropleth(
         locations=[c for c, _ in countries], z=[n for _, n in countries], locationmode="ISO-3",
@@ -308,7 +351,16 @@ def demand(ds: Dataset, view: View) -> Section:
     section.panels.append(Panel(
         "searches_per_country", "Searches per country", ["ISO3", "country", "searches", "share %"],
         [[c, _country_label(c), n, _share(n, total)] for c, n in countries[:TOP_ROWS * 4]], choropleth,
+        note="The country filter, and each country of places joined by \"or\" (\"Kyrgyzstan or Tajikistan\").",
     ))
+    if places.left_out:
+        left_out = sorted(places.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+        section.panels.append(Panel(
+            "countries_left_out", "Countries left out of searches", ["ISO3", "country", "searches"],
+            [[c, _country_label(c), n] for c, n in left_out[:TOP_ROWS * 2]],
+            _bar([_country_label(c) for c, _ in left_out[:TOP_ROWS]], [n for _, n in left_out[:TOP_ROWS]], "Countries left out (\"except Kenya\")"),
+            note="Countries users asked to leave out of a search (\"everything except Kenya\").",
+        ))
     months, series = _over_time(q["ts"], q["sdg"].astype(np.int64), [_sdg_label(g) for g in range(18)], keep, top=6)
     section.panels.append(Panel(
         "searches_over_time", "Searches per month by SDG (top 6)", ["month", *series],

@@ -34,7 +34,7 @@ FALLBACK_UTTERANCES = frozenset({"utter_default"})
 HANDOFF_INTENTS = frozenset({"human_handoff"})
 HANDOFF_ACTIONS = frozenset({"action_human_handoff"})
 TRACKED_SLOTS = frozenset(
-    {"sdg", "country", "region", "last_query", "last_kind", "search_outcome", "faq_outcome", "language"}
+    {"sdg", "country", "region", "places", "excluded_countries", "last_query", "last_kind", "search_outcome", "faq_outcome", "language"}
 )
 SESSION_START = frozenset({"session_started"})
 DEFAULT_LANGUAGE = "en"
@@ -64,6 +64,8 @@ class Search:
     region: str | None
     outcome: str
     rephrased: bool = False
+    places: tuple[str, ...] = ()  # alternatives: "Kyrgyzstan or Tajikistan", "the Pacific or the Caribbean"
+    excluded: tuple[str, ...] = ()  # countries left out: "except Kenya"
 
 
 @dataclass
@@ -158,6 +160,12 @@ def _first_code(value: Any) -> str | None:
     return str(value) if value else None
 
 
+def _codes(value: Any) -> tuple[str, ...]:
+    """A list slot's place keys (None, one key or a list)."""
+    values = value if isinstance(value, (list, tuple)) else [value] if value else []
+    return tuple(dict.fromkeys(str(v) for v in values if v))
+
+
 def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -237,6 +245,8 @@ def extract(sender_id: str, rows: Iterable[Row]) -> ConversationSignals:
                     country=_first_code(slots.get("country")),
                     region=_first_code(slots.get("region")),
                     outcome=outcome if outcome in SEARCH_OUTCOMES else "match",
+                    places=_codes(slots.get("places")),
+                    excluded=_codes(slots.get("excluded_countries")),
                 )
                 searches.append((index, search, _normalise(query)))
             faq_turn = turn.intent == "faq" or any(a in FAQ_ACTIONS for a in turn.actions) or "utter_dont_know" in turn.utterances

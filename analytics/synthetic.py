@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
@@ -147,12 +147,14 @@ class Conversation:
 
     def search(self, need: str, *, kind: str = "solution", sdg: int | None = None, country: str | None = None,
                region: str | None = None, outcome: str | None = "match", intent: str | None = None,
-               text: str | None = None, buttons: list[dict[str, Any]] | None = None) -> "Conversation":
+               text: str | None = None, buttons: list[dict[str, Any]] | None = None,
+               places: Sequence[str] = (), excluded: Sequence[str] = ()) -> "Conversation":
         intent = intent or ("find_partner" if kind == "partner" else "find_solution")
         self.user(text or need, intent)
         action = {"find_partner": "action_search_partners", "refine_search": "action_refine_search"}.get(intent, "action_search_solutions")
         self.action(action)
         self.slot("sdg", sdg).slot("country", country).slot("region", region)
+        self.slot("places", list(places) or None).slot("excluded_countries", list(excluded) or None)
         self.slot("last_query", need).slot("last_kind", kind)
         if outcome is not None:  # None: a conversation from before the search_outcome contract
             self.slot("search_outcome", outcome)
@@ -248,10 +250,12 @@ def synthetic_conversation(rng: random.Random, index: int, start: float, span_da
             need = rng.choice(TEMPLATES).format(t=theme, c=COUNTRY_NAMES.get(country or "", "our region"))
             outcome = rng.choice(("no_close_match", "nothing")) if unmet else (
                 "match" if rng.random() < 0.85 else "no_close_match")
+            places = tuple(rng.sample(COUNTRIES, 2)) if (country is None and rng.random() < 0.05) else ()  # "X or Y"
             conversation.search(
                 need, kind="partner" if need.startswith("who") else "solution",
                 sdg=sdg if (not unmet and rng.random() < 0.3) else None, country=country,
-                region=rng.choice(REGIONS) if (country is None and rng.random() < 0.25) else None, outcome=outcome,
+                region=rng.choice(REGIONS) if (country is None and not places and rng.random() < 0.25) else None, outcome=outcome,
+                places=places, excluded=(rng.choice(COUNTRIES),) if rng.random() < 0.03 else (),
             )
             if rng.random() < 0.1:
                 conversation.say("none of these", "deny", "utter_deny")

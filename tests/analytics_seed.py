@@ -36,6 +36,8 @@ def conversations() -> list[Conversation]:
     c = Conversation("rest:c", START + 2 * DAY, "rest")
     c.search("solar mini grids for islands", sdg=7, region="asia_pacific", outcome="match")
     c.say("none of these", "deny", "utter_deny")
+    # places joined by "or" count for each country and each division; a country left out is counted apart
+    c.search("drip irrigation for smallholder farms", sdg=2, places=("KGZ", "FJI"), excluded=("UZB",), outcome="match")
 
     d = Conversation("socketio:d", START + 3 * DAY, "socketio")
     d.fallback("asdfgh")
@@ -58,13 +60,15 @@ EXPECTED = {
     "languages": {"en": 6, "fr": 1},
     "escalated": 1,
     "abandoned": 1,
-    "searches": 6,
-    "outcomes": {"match": 3, "nothing": 1, "no_close_match": 2},
+    "searches": 7,
+    "division_counts": 8,  # c's last search names two divisions
+    "outcomes": {"match": 4, "nothing": 1, "no_close_match": 2},
     "unmet": 3,
     "rephrased_after_results": 1,  # c: "none of these"
-    "filter_sdgs": {6: 1, 7: 1, 2: 1},
-    "countries": {"KEN": 1},
-    "regions_at_least": {"africa": 1, "asia_pacific": 1},
+    "filter_sdgs": {6: 1, 7: 1, 2: 2},
+    "countries": {"KEN": 1, "KGZ": 1, "FJI": 1},
+    "left_out": {"UZB": 1},
+    "regions_at_least": {"africa": 1, "asia_pacific": 2, "europe_cis": 1},
     "faq": {"answered": 1, "low_confidence": 1, "dont_know": 1},
     "funnel": {"requested": 6, "delivered": 4, "accepted": 2, "declined": 1, "expired": 1},
     "median_decision": "24.0 h",

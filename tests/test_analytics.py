@@ -102,7 +102,10 @@ def test_report_numbers_equal_the_seeded_conversations(dataset, tagger):
     assert countries == expected["countries"]
     regions = _table(numbers, "demand", "searches_per_region")
     assert {k: regions[k] for k in expected["regions_at_least"]} == expected["regions_at_least"]
-    assert sum(regions.values()) == expected["searches"]
+    assert sum(regions.values()) == expected["division_counts"]
+    assert {row[0]: row[2] for row in numbers["demand"]["countries_left_out"]["rows"]} == expected["left_out"]
+    assert numbers["demand"]["kpis"]["with a place left out"] == "14.3%"  # 1 of 7
+    assert numbers["demand"]["kpis"]["with a country filter"] == "28.6%"  # KEN, and KGZ or FJI
     assert _table(numbers, "faq", "faq_outcomes") == expected["faq"]
     assert _table(numbers, "introductions", "introduction_funnel") == expected["funnel"]
     assert numbers["introductions"]["kpis"]["median time to a decision"] == expected["median_decision"]
@@ -132,7 +135,7 @@ def test_date_range_and_channel_narrow_every_number(dataset):
     assert _table(telegram, "overview", "channels") == {"Telegram": 2, "all": 2}
     assert telegram["demand"]["kpis"]["searches"] == "2"
     first_week = summary_numbers(dataset, View(end=seed.START + 7 * seed.DAY))
-    assert first_week["demand"]["kpis"]["searches"] == "4"  # f's two searches came 40 days later
+    assert first_week["demand"]["kpis"]["searches"] == "5"  # f's two searches came 40 days later
     assert _table(first_week, "faq", "faq_outcomes") == {"answered": 1, "low_confidence": 0, "dont_know": 1}
     nothing = summary_numbers(dataset, View(start=seed.START + 400 * seed.DAY))
     assert nothing["overview"]["kpis"]["sessions"] == "0"
