@@ -49,6 +49,10 @@ def faq_reply(match: FaqMatch, contact: str, t: Texts = ENGLISH) -> str:
     return t("faq.nearest", question=match.entry.question, answer=faq_text(match.entry, t), contact=contact)
 
 
+# A follow-up that points back at the answer's subject says little else: "who organised it?", "how many
+# solutions and orgs are on it?" (words, whatever they are)
+FOLLOW_UP_WORDS = 10
+_WORD = re.compile(r"[^\W_]+")
 _POINTS_BACK = re.compile(rf"\b({'|'.join(sorted(POINTING_BACK))})\b", re.IGNORECASE)
 
 
@@ -59,6 +63,10 @@ def faq_follow_up(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | N
     entry_id = faq_just_answered(tracker)
     entry = services.faq.get(entry_id) if entry_id and services.faq is not None else None
     if entry is None or not entry.topics or not text or not _POINTS_BACK.search(text):
+        return None
+    if len(_WORD.findall(text)) > FOLLOW_UP_WORDS:
+        # "our ministry has a good practice in e-procurement, how do we submit it?": the message says
+        # itself what "it" is
         return None
     match = faq_best(services, _POINTS_BACK.sub(entry.topics[0], text, count=1))
     if match is None or not match.covered:

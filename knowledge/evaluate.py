@@ -289,7 +289,8 @@ def faq_cross_lingual(faq, path: Path) -> dict[str, dict[str, int]]:
 def faq_answerability(faq, path: Path) -> dict[str, dict[str, int]]:
     """English questions about the Galaxy (`question`, `entry` id or null for one no entry answers,
     written apart from the FAQ's variants) through `FaqIndex.best`, per half of the file ("tuning":
-    even lines, on which the coverage rule was chosen; "report": odd lines): answerable questions
+    even lines, "report": odd lines; the fitted answerability model has seen both, so its honest
+    figure is the cross-validated one `python -m knowledge.faq_calibrate` prints): answerable questions
     answered plainly with the right entry, hedged ("the nearest I know"), with a wrong entry or
     declined; questions no entry answers declined, hedged or answered as if covered."""
     counts: dict[str, dict[str, int]] = {}

@@ -3,6 +3,8 @@ confirms its picks. A question in another language than English is compared with
 questions and variants by the multilingual encoder instead of MiniLM, on that encoder's scale."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,44 @@ UNCOVERED_WORDS = 2
 UNCOVERED_SHARE = 0.67
 # Words every question about the Galaxy may use, which say nothing about what is asked.
 _GENERIC = frozenset(tokens("galaxy platform portal site website unossc"))
+# Whether the entry found says what an English question asks is judged by a logistic model of these
+# measures, fitted by `python -m knowledge.faq_calibrate` on knowledge/eval/faq_answerable.jsonl. Without
+# that file the UNCOVERED_* rule above decides.
+ANSWERABILITY_FILE = Path(__file__).resolve().parent / "data" / "faq_answerability.json"
+FEATURES = (
+    "similarity",  # cosine of the question with the entry's closest question or variant
+    "margin",  # that cosine minus the best other entry's
+    "answer_sentence",  # cosine of the question with the entry's closest answer sentence
+    "missing_share",  # share of the question's content words the entry never uses
+)
+# (The count of missing words and of words no entry uses were tried too: they added nothing in
+# cross-validation and took signs that make no sense, so they are left out.)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """P(the entry found says what is asked) = logistic(weights · standardised features + bias)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float
+
+    def probability(self, features: np.ndarray) -> float:
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        return float(1.0 / (1.0 + np.exp(-(float(np.dot(self.weights, z)) + self.bias))))
+
+    @classmethod
+    def load(cls, path: Path = ANSWERABILITY_FILE) -> "Answerability | None":
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data.get("features", ())) != FEATURES:
+            raise ValueError(f"{path} was fitted on other features than {FEATURES}: run python -m knowledge.faq_calibrate")
+        return cls(tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]), tuple(data["scale"]), float(data["threshold"]))
 
 
 @dataclass(frozen=True)
@@ -46,10 +86,16 @@ class FaqMatch:
 
 
 class FaqIndex:
-    def __init__(self, entries: list[FaqEntry], embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> None:
+    def __init__(
+        self, entries: list[FaqEntry], embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto",
+        answerability: Answerability | None | str = "auto",
+    ) -> None:
         """`multilingual`: the encoder for questions in other languages ("auto": the process's
-        shared one, loaded on the first such question; None: every question read as English)."""
+        shared one, loaded on the first such question; None: every question read as English).
+        `answerability`: the model that judges whether an entry says what is asked ("auto": the
+        fitted one in knowledge/data when there is one; None: the UNCOVERED_* word rule)."""
         self.entries = entries
+        self.answerability = Answerability.load() if isinstance(answerability, str) else answerability
         self._embedder = embedder
         self._multilingual = shared_encoder() if isinstance(multilingual, str) else multilingual
         self._ml_matrix: np.ndarray | None = None
@@ -62,6 +108,10 @@ class FaqIndex:
         self._texts = texts
         self._stems = {entry.id: set(tokens(" ".join((entry.question, *entry.variants, entry.answer)))) for entry in entries}
         self._matrix = embedder.encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+        sentences = [(entry.id, s) for entry in entries for s in _SENTENCE.split(_LINK.sub(r"\1", entry.answer)) if len(s) > 10]
+        self._sentence_owner = [entry_id for entry_id, _ in sentences]
+        self._sentences = embedder.encode([s for _, s in sentences]) if sentences else np.zeros((0, 384), dtype=np.float32)
+        self._last: tuple[str, np.ndarray] | None = None
 
     def foreign(self, question: str) -> bool:
         """Whether the question is read by the multilingual encoder (another language than English)."""
@@ -74,7 +124,13 @@ class FaqIndex:
             if self._ml_matrix is None:
                 self._ml_matrix = self._multilingual.encode(self._texts) if self._texts else np.zeros((0, 512), dtype=np.float32)
             return self._ml_matrix @ self._multilingual.encode([question])[0]
-        return self._matrix @ self._embedder.encode([question])[0]
+        return self._matrix @ self._english_vector(question)
+
+    def _english_vector(self, question: str) -> np.ndarray:
+        """MiniLM's vector of the question (the last one kept: the coverage check asks again)."""
+        if self._last is None or self._last[0] != question:
+            self._last = (question, self._embedder.encode([question])[0])
+        return self._last[1]
 
     def _thresholds(self, question: str) -> tuple[float, float]:
         """(agreeing, minimum) similarity on the scale of the encoder that reads the question."""
@@ -82,21 +138,40 @@ class FaqIndex:
             return FOREIGN_AGREEING_SIMILARITY, FOREIGN_MIN_SIMILARITY
         return AGREEING_SIMILARITY, MIN_SIMILARITY
 
-    def covers(self, question: str, entry: FaqEntry) -> bool:
-        """Whether the entry's words cover what the question asks (an English question; a question in
-        another language is not checked, its words are never the entry's)."""
+    def covers(self, question: str, entry: FaqEntry, sims: dict[str, float] | None = None) -> bool:
+        """Whether the entry says what the question asks (an English question; a question in another
+        language is not checked, its words are never the entry's). `sims`: `similarities(question)`
+        when the caller has them."""
         if self.foreign(question):
             return True
-        asked = [stem for stem in dict.fromkeys(tokens(question)) if stem not in _GENERIC]
-        missing = [stem for stem in asked if stem not in self._stems.get(entry.id, set())]
-        return not (len(missing) >= UNCOVERED_WORDS and len(missing) >= UNCOVERED_SHARE * len(asked))
+        if self.answerability is not None:
+            features = self.features(question, entry, self.similarities(question) if sims is None else sims)
+            return self.answerability.probability(features) >= self.answerability.threshold
+        missing, asked = self._missing(question, entry)
+        return not (len(missing) >= UNCOVERED_WORDS and len(missing) >= UNCOVERED_SHARE * asked)
 
-    def _match(self, question: str, entry: FaqEntry | None, similarity: float) -> FaqMatch | None:
-        return FaqMatch(entry, similarity, self.covers(question, entry)) if entry else None
+    def _missing(self, question: str, entry: FaqEntry) -> tuple[list[str], int]:
+        """The question's content words the entry never uses, and how many content words it has."""
+        asked = [stem for stem in dict.fromkeys(tokens(question)) if stem not in _GENERIC]
+        return [stem for stem in asked if stem not in self._stems.get(entry.id, set())], len(asked)
+
+    def features(self, question: str, entry: FaqEntry, sims: dict[str, float]) -> np.ndarray:
+        """The measures of FEATURES for an English question and the entry found for it."""
+        similarity = sims.get(entry.id, 0.0)
+        others = [v for k, v in sims.items() if k != entry.id]
+        rows = [i for i, owner in enumerate(self._sentence_owner) if owner == entry.id]
+        sentence = float((self._sentences[rows] @ self._english_vector(question[:2000])).max()) if rows else 0.0
+        missing, asked = self._missing(question, entry)
+        return np.array([similarity, similarity - max(others, default=0.0), sentence, len(missing) / max(asked, 1)], dtype=np.float64)
+
+    def _match(self, question: str, entry: FaqEntry | None, similarity: float, sims: dict[str, float] | None = None) -> FaqMatch | None:
+        return FaqMatch(entry, similarity, self.covers(question, entry, sims)) if entry else None
 
     @classmethod
-    def from_file(cls, path: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto") -> "FaqIndex":
-        return cls(load_faq(path), embedder, multilingual)
+    def from_file(
+        cls, path: Path, embedder: TextEmbedder, multilingual: TextEmbedder | None | str = "auto", answerability: Answerability | None | str = "auto"
+    ) -> "FaqIndex":
+        return cls(load_faq(path), embedder, multilingual, answerability)
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -126,9 +201,9 @@ class FaqIndex:
         if chosen is not None and chosen >= agreeing and chosen >= sims[best_id] - OVERRULE_MARGIN and (
             confidence >= CONFIDENT_SELECTION or chosen >= sims[best_id] - AGREEMENT_MARGIN
         ):
-            return self._match(question, self.get(entry_id), chosen)
+            return self._match(question, self.get(entry_id), chosen, sims)
         if sims[best_id] >= minimum:
-            return self._match(question, self.get(best_id), sims[best_id])
+            return self._match(question, self.get(best_id), sims[best_id], sims)
         return None
 
     def best(self, question: str) -> FaqMatch | None:

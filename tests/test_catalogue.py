@@ -212,3 +212,31 @@ def test_new_fields_round_trip_through_record_json():
 
     record = load_catalogue([DATA_DIR / "partners.jsonl", DATA_DIR / "solutions.jsonl"])[-1]
     assert record_from_json(record_to_json(record, private=True)) == record
+
+
+def test_the_fitted_answerability_model_hedges_an_entry_that_does_not_say_what_is_asked(embedder):
+    from knowledge.faq import FaqIndex
+    from knowledge.settings import DATA_DIR
+
+    faq = FaqIndex.from_file(DATA_DIR / "faq.jsonl", embedder, multilingual=None)
+    assert faq.answerability is not None  # knowledge/data/faq_answerability.json, from knowledge.faq_calibrate
+    podcast = faq.best("does the galaxy have a podcast?")  # close to the content types, which name no podcast
+    assert podcast is not None and not podcast.covered
+    arabic = faq.best("can I read the galaxy in arabic?")
+    assert arabic is not None and arabic.entry.id == "interface_languages" and arabic.covered
+    # the word rule it replaces took one missing word for covered
+    rule = FaqIndex.from_file(DATA_DIR / "faq.jsonl", embedder, multilingual=None, answerability=None)
+    assert rule.best("does the galaxy have a podcast?").covered
+
+
+def test_the_answerability_threshold_keeps_most_right_answers_plain_with_the_fewest_wrong_ones():
+    import numpy as np
+
+    from knowledge.faq_calibrate import choose_threshold
+
+    labels = np.array([True] * 10 + [False] * 10)
+    probabilities = np.array([0.9] * 8 + [0.4, 0.2] + [0.7, 0.45] + [0.1] * 8)
+    threshold, right, wrong = choose_threshold(probabilities, labels)
+    # the lowest threshold that hedges the eight 0.1s: the wrong 0.7 and 0.45 cannot go without losing
+    # two right ones (9 of the 10 must stay plain)
+    assert (right, wrong) == (10, 2) and 0.1 < threshold <= 0.2

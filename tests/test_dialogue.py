@@ -254,7 +254,8 @@ async def test_faq_answers_reach_their_own_entry(context, tracker_factory, domai
     tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{selected}", "confidence": 0.5}}}
     messages, events = await run(ActionAnswerFaq(context), tracker, domain)
     entry = context.services.faq.get(expected)
-    assert messages[0]["text"].startswith(entry.answer[:60])
+    # plainly, or as the nearest thing known when the answerability model is unsure
+    assert entry.answer[:60] in messages[0]["text"]
 
 
 @pytest.mark.asyncio
