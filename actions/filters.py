@@ -174,6 +174,8 @@ class FilterRequest:
         removed = _removed_values(entities, text)
         if removed and operation not in ("list", "clear"):  # "take Nepal out": no remove phrase in one piece
             operation = "remove"
+        elif operation is None and old and not new and set(old) <= {"country", "region"}:
+            operation = "remove"  # "not Egypt or Morocco", "no Tunisia": a place moved away from, none named instead
         return cls(operation, scopes, new, old, frozenset(str(op) for op in operations), removed, exclusive, either)
 
     def changes_anything(self) -> bool:

@@ -50,7 +50,10 @@ def filters_text(filters: Filters, t: Texts = ENGLISH) -> str:
     if filters.places:
         parts.append(t("filters.or").join(place_label(p, t.language) for p in filters.places))
     if filters.exclude:
-        parts.append(t("filters.excluded", places=", ".join(country_name(c, t.language) for c in filters.exclude)))
+        names = [country_name(c, t.language) for c in filters.exclude]
+        # "not Egypt, Morocco or Tunisia": one part of the filters, not three
+        said = t("filters.excluded_last").join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+        parts.append(t("filters.excluded", places=said))
     if filters.sdg:
         parts.append(f"{sdg_label(filters.sdg, t.language)} ({sdg_name(filters.sdg, t.language)})")
     if filters.partner_type:

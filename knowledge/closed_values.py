@@ -30,6 +30,7 @@ OPERATION: dict[str, tuple[str, ...]] = {
         "without", "exclude", "no longer", "stop filtering", "ditch", "undo", "lift", "lose", "don't filter",
         "do not filter", "dont filter", "unfilter", "no need for", "leave out", "ignore", "except", "excluding",
         "except for", "other than", "apart from", "but not", "leave aside", "skip", "minus", "not including",
+        "hide", "filter out", "rule out", "cut out", "neither",
     ),
     "clear": (
         "clear", "clear all", "clear everything", "reset", "reset everything", "start fresh", "from scratch",
@@ -249,7 +250,11 @@ def _word(token: str) -> str:
 _OLD_CUE = re.compile(
     r"(?:\binstead\s+of|\brather\s+than|\bnot|\bno\s+longer|\bno\s+more|\bexcept|\bother\s+than|\bexcluding|\bwithout"
     r"|\bremove|\bdrop|\bforget|\bforget\s+about|\bdelete|\btake\s+(?:away|off|out)|\bget\s+rid\s+of|\bditch|\blose"
-    r"|\bignore|\bleave\s+out|\bswap|\breplace|\bchange|\bswitch)(?:\s+(?:the|that|this|my|in|of|a|an))*\s*$",
+    r"|\bignore|\bleave\s+out|\bswap|\breplace|\bchange|\bswitch|\bhide|\bneither|\bfilter\s+out|\brule\s+out)"
+    r"(?:\s+(?:the|that|this|my|in|of|a|an|from|ones?|those|everything|stuff|projects?|solutions?|partners?))*\s*$"
+    # a bare "no" right before the place, opening the message or a clause: "no Egypt", "Kenya yes, but no Uganda"
+    # ("are there no projects in Kenya?" asks, it does not exclude)
+    r"|(?:^|[,.;:!]|\bbut|\band|\bplease)\s*no\s+$",
     re.IGNORECASE,
 )
 # "from Kenya to Uganda" moves away from Kenya; "anything from Kyrgyzstan?" is where the work is
@@ -336,12 +341,30 @@ def expand(label: str, value: str, start: int, end: int) -> list[dict[str, Any]]
     return [{"entity": label, "value": value, "start": start, "end": end}]
 
 
+# What joins two places said under one "not": "not Egypt or Morocco", "neither Egypt nor Morocco", "pas
+# l'Égypte ni le Maroc", "ليس مصر أو المغرب" (a bare comma does not: "not Kenya, Uganda" corrects Kenya).
+_JOINED = re.compile(
+    r"\s*,?\s*(?:or|nor|and|ou|ni|et|или|ни|и|либо|أو|او|ولا|و)\s*(?:(?:not|pas|не)\s+)?(?:(?:the|le|la|les|l['’])\s*)?",
+    re.IGNORECASE,
+)
+_JOINED_CLITIC = re.compile(r"\s*(?:و|ولا\s)")  # Arabic "و" written onto the next name ("مصر والمغرب")
+
+
 def assign_roles(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Marks a country, region or SDG mention the user moves away from with role `old`."""
-    for entity in entities:
-        if entity.get("entity") in ROLE_ENTITIES and "start" in entity:
-            before = text[max(0, entity["start"] - 40) : entity["start"]]
-            moving_from = _FROM_CUE.search(before) and "end" in entity and _TO_AFTER.match(text[entity["end"] :])
-            if _OLD_CUE.search(before) or _OLD_CUE_I18N.search(before) or moving_from:
-                entity["role"] = "old"
+    """Marks a country, region or SDG mention the user moves away from with role `old`, and the places
+    joined to it by "or", "nor", "and": "not Egypt or Morocco" leaves out both."""
+    previous: dict[str, Any] | None = None
+    for entity in sorted((e for e in entities if isinstance(e.get("start"), int)), key=lambda e: e["start"]):
+        if entity.get("entity") not in ROLE_ENTITIES:
+            continue
+        before = text[max(0, entity["start"] - 40) : entity["start"]]
+        moving_from = _FROM_CUE.search(before) and "end" in entity and _TO_AFTER.match(text[entity["end"] :])
+        joined = (
+            previous is not None and previous.get("role") == "old" and previous.get("entity") == entity.get("entity")
+            and isinstance(previous.get("end"), int) and previous["end"] <= entity["start"]
+            and (_JOINED.fullmatch(gap := text[previous["end"] : entity["start"]]) or (_ARABIC.search(text[entity["start"] : entity["start"] + 1]) and _JOINED_CLITIC.match(gap + text[entity["start"] : entity["start"] + 4])))
+        )
+        if _OLD_CUE.search(before) or _OLD_CUE_I18N.search(before) or moving_from or joined:
+            entity["role"] = "old"
+        previous = entity
     return entities

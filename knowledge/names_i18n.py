@@ -27,7 +27,8 @@ from typing import Any, Iterable
 
 from knowledge.geo import i18n_names
 
-_WORD = re.compile(r"\w+")
+# (Arabic diacritics are part of a word: "عُمان" is one word, not "ع" and "مان".)
+_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # harakat, Quranic marks, superscript alef and tatweel
@@ -38,6 +39,8 @@ _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
 _CASED = {"того", "maurice", "chili"}
 # Normalised names never matched alone: ordinary words in the language.
 _AMBIGUOUS = {"عمان", "الساحل", "ساحل", "مالي", "golfe"}
+# ... unless the diacritics tell: "عُمان" (damma on the ain) is Oman, Amman is "عَمّان".
+_VOWELLED = {"عُمان": ("country", "OMN")}
 
 _RU_ADJECTIVE = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими", "ей")
 _RU_VOWELS = set("аеёиоуыэюя")
@@ -151,6 +154,9 @@ def i18n_entities(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[dict
                     continue
                 if all(words[i + 1 + j][0] in forms for j, forms in enumerate(rest)):
                     best = (len(rest) + 1, entity, value)
+        if best is None:
+            vowelled = next((_VOWELLED[v] for v in _VOWELLED if original.endswith(v) and normalise(v) in cores), None)
+            best = (1, *vowelled) if vowelled else None
         if best and core_is_cased_ok(word, original):
             size, entity, value = best
             end = words[i + size - 1][2]

@@ -573,6 +573,32 @@ def test_a_place_left_out_stays_out_and_comes_back_when_the_filters_are_cleared(
     assert apply(left_out, request("clear all filters")).filters == Filters()
 
 
+def test_places_said_under_one_not_are_all_left_out():
+    north_africa = Filters(region="north_africa")
+    cases = (
+        ("Not Egypt or Morocco", (("Egypt", "EGY"), ("Morocco", "MAR"))),
+        ("neither Egypt nor Morocco", (("Egypt", "EGY"), ("Morocco", "MAR"))),
+        ("pas l'Égypte ni le Maroc", (("Égypte", "EGY"), ("Maroc", "MAR"))),
+        ("ليس مصر والمغرب", (("مصر", "EGY"), ("والمغرب", "MAR"))),
+        ("hide the ones in Tunisia", (("Tunisia", "TUN"),)),
+        ("no Tunisia", (("Tunisia", "TUN"),)),
+    )
+    for text, said in cases:
+        req = request(text, *(place(text, name, "country", code) for name, code in said))
+        assert apply(north_africa, req).filters == Filters(region="north_africa", exclude=tuple(code for _, code in said)), text
+    from actions.formatting import filters_text
+
+    assert filters_text(Filters(region="north_africa", exclude=("EGY", "MAR", "TUN"))) == "North Africa, not Egypt, Morocco or Tunisia"
+    # a place moved away from that is on goes, as before
+    text = "not Egypt"
+    assert apply(Filters(country="EGY", sdg=7), request(text, place(text, "Egypt", "country", "EGY"))).filters == Filters(sdg=7)
+    # a question is no exclusion, nor a correction after a comma
+    text = "are there no projects in Kenya?"
+    assert request(text, place(text, "Kenya", "country", "KEN")).old == {}
+    text = "not Kenya, Uganda"
+    assert request(text, place(text, "Kenya", "country", "KEN"), place(text, "Uganda", "country", "UGA")).new == {"country": ["UGA"]}
+
+
 def test_two_places_said_together_are_either_and_two_onlys_contradict():
     current = Filters(region="central_asia")
     text = "What's there for Kyrgyzstan or Tajikistan specifically?"

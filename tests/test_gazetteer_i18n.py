@@ -49,6 +49,10 @@ def _found(text: str) -> list[tuple[str, object, str]]:
         # a common word that is also a country name needs its capital letter
         ("того же самого", []),
         ("проекты в Того", [("country", "TGO", "Того")]),
+        # "عمان" alone may be Amman; with its damma it is Oman
+        ("مشاريع في عمان", []),
+        ("مشاريع في سلطنة عُمان", [("country", "OMN", "سلطنة عُمان")]),
+        ("ليس عُمان", [("country", "OMN", "عُمان")]),
     ],
 )
 def test_names_with_their_inflections(text, expected):
