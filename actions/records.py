@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_entities, latest_text, text_without
+from actions.compare import answer_comparison
 from actions.dialogue import DialogueState
 from actions.filters import FilterRequest, apply
 from actions.formatting import ENGLISH, details_text, filters_text, payload
@@ -77,6 +78,9 @@ class ActionShowDetails(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
+        compared = answer_comparison(services, dispatcher, tracker, state, t, latest_text(tracker))
+        if compared is not None:
+            return compared
         linked = self._linked(services, tracker)
         if linked is not None:
             # A deep link names a public record: it becomes the list, so "connect me" can follow.
@@ -120,6 +124,9 @@ class ActionAnswerRecordQuestion(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
+        compared = answer_comparison(services, dispatcher, tracker, state, t, latest_text(tracker))
+        if compared is not None:
+            return compared
         attributes = [a for a in latest_entities(tracker, "attribute") if a in ATTRIBUTES]
         state, moved = list_moved_to(services, dispatcher, tracker, state, t)
         reference = resolve(tracker, state, text_without(tracker, ("attribute", "operation", "scope")), services.retriever.get)

@@ -776,3 +776,42 @@ def test_a_place_describes_an_item_only_when_an_item_word_follows_it():
     assert not after("did India fund it?", "India") and not after("is Brazil involved in it?", "Brazil")
     assert points_back("did India fund it?") and points_back("Who runs THAT?") and not points_back("solar pumps in Kenya")
     assert not points_back("can u give me there email?") and points_back("can u give me there email?", frozenset({"there"}))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "intent", "first", "second"),
+    [
+        ("compare 1 and 3", "show_details", "s-rainwater", "s-school-meals"),
+        ("what's the difference between the second and the last one?", "show_details", "s-solar-mamas", "s-school-meals"),
+        ("can you compare the first two?", "ask_record", "s-rainwater", "s-solar-mamas"),
+        ("сравни первый и второй", "show_details", "s-rainwater", "s-solar-mamas"),
+        ("قارن بين الأول والثالث", "show_details", "s-rainwater", "s-school-meals"),
+    ],
+)
+async def test_items_of_the_list_are_compared_side_by_side(context, tracker_factory, domain, text, intent, first, second):
+    from actions.records import ActionAnswerRecordQuestion
+
+    action = ActionShowDetails(context) if intent == "show_details" else ActionAnswerRecordQuestion(context)
+    messages, events = await run(action, tracker_factory(text, intent=intent, entities=understood(text, intent=intent), slots=SOLAR_LIST), domain)
+    titles = {i: context.services.retriever.get(i).title for i in (first, second)}
+    reply = messages[0]["text"]
+    assert titles[first] in reply and titles[second] in reply and reply.index(titles[first]) < reply.index(titles[second])
+    assert len([i for i in SOLAR_LIST["last_results"] if context.services.retriever.get(i).title in reply]) == 2
+    assert events == []  # the list and the opened record stay as they were
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert all(any(p.startswith("/show_details") and str(SOLAR_LIST["last_results"].index(i) + 1) in p for p in payloads) for i in (first, second))
+
+
+@pytest.mark.asyncio
+async def test_a_comparison_without_two_items_asks_which_and_one_item_is_opened_as_before(context, tracker_factory, domain):
+    messages, _ = await run(ActionShowDetails(context), tracker_factory("compare those please", intent="show_details", slots={**SOLAR_LIST, "last_results": SOLAR_LIST["last_results"][:1]}), domain)
+    assert "Side by side" not in messages[0]["text"]
+    text = "which is better for SDG 5?"  # a goal's number is no place in the list
+    messages, _ = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=understood(text, intent="show_details"), slots=SOLAR_LIST), domain)
+    assert "Which ones should I compare?" in messages[0]["text"]
+    # "how does it compare with the third?" puts the opened record beside the third
+    text = "how does it compare with the third one?"
+    messages, _ = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=understood(text, intent="show_details"), slots={**SOLAR_LIST, "selected_id": "s-solar-mamas"}), domain)
+    reply = messages[0]["text"]
+    assert reply.index(context.services.retriever.get("s-solar-mamas").title) < reply.index(context.services.retriever.get("s-school-meals").title)
