@@ -38,7 +38,8 @@ _REFINEMENT_WORDS = set(
     change switch replace swap add plus too well everything nothing else results result list search
     searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
     perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look back
-    anything specifically specificaly actualy actully ve re ll seen saw already tried covered""".split()
+    anything specifically specificaly actualy actully ve re ll seen saw already tried covered similar
+    similarly comparable alike like such kind sort""".split()
     # French, Russian and Arabic words around a filter change that the closed vocabulary (operations and
     # scopes, blanked by `leftover_topic`) does not hold ("ajoute un filtre ODD 6 et seulement l'Afrique",
     # "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")
@@ -53,6 +54,10 @@ _REFINEMENT_WORDS = set(
     + """widen widening broaden expand whole entire it plutôt plutot quoi sinon côté cote élargis élargir
     élargissez tout toute если как насчёт насчет ну этого это вместо расширь расширить весь всего всей
     всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل البحث بحث ليشمل يشمل لتشمل ليغطي""".split()
+    # and "anything similar in Asia?": the same need, elsewhere
+    + """similaire similaires semblable semblables pareil pareils comparable comparables genre quelque chose
+    похожее похожие похожий похожих подобное подобные аналогичное аналогичные такое такие
+    مشابه مشابهة مماثل مماثلة شبيه شبيهة مثله مثلها""".split()
 )
 
 

@@ -144,7 +144,11 @@ async def test_a_filter_change_after_a_search_that_found_nothing_is_for_that_nee
     assert '"silk road heritage tourism"' in messages[0]["text"] and "West Africa" in messages[0]["text"]
 
 
-@pytest.mark.parametrize("text", ["А если вместо этого Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "Et plutôt en Afrique centrale ?", "ok widen it to the whole region then"])
+@pytest.mark.parametrize("text", [
+    "А если вместо этого Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "Et plutôt en Afrique centrale ?", "ok widen it to the whole region then",
+    "is there anything similar in Central Asia?", "something like that in the Gulf?", "quelque chose de similaire en Afrique centrale ?",
+    "есть что-то похожее в Южном Кавказе?",
+])
 def test_moving_elsewhere_or_widening_adds_no_topic_words(text):
     from actions.search import leftover_topic
     from tests.conftest import make_tracker
