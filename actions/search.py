@@ -56,7 +56,7 @@ _REFINEMENT_WORDS = set(
     всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل البحث بحث ليشمل يشمل لتشمل ليغطي""".split()
     # and "anything similar in Asia?": the same need, elsewhere
     + """similaire similaires semblable semblables pareil pareils comparable comparables genre quelque chose
-    похожее похожие похожий похожих подобное подобные аналогичное аналогичные такое такие
+    похожее похожие похожий похожих подобное подобные аналогичное аналогичные такое такие то нибудь
     مشابه مشابهة مماثل مماثلة شبيه شبيهة مثله مثلها""".split()
 )
 
