@@ -493,7 +493,7 @@ class Retriever:
         # A country filter is about where the work happened; records provided from that country
         # (and not also working there) follow, flagged, so the reply can say who provided what.
         provided = np.zeros(0, dtype=np.int64)
-        if filters.country is not None:
+        if _country_places(filters):  # a country, a sub-region, several places (a division has no provider table)
             provided = np.setdiff1d(self.postings.rows(kind, filters, country_table="provider_country"), rows, assume_unique=True)
             provided = self._without_excluded(provided, kind, filters.exclude)
         depth = max(CANDIDATES, offset + top_k)
@@ -504,14 +504,17 @@ class Retriever:
         if self.multilingual is not None and (mode == "multilingual" or (mode == "hybrid" and foreign)):
             ml_vector = self.multilingual.encode([query])[0]
         results: list[SearchResult] = []
-        for part, via_provider in ((rows, False), (provided, True)):
+        parts = ((rows, False), (provided, True))
+        if funded_from(query):  # "projects funded by Gulf countries": what the place provided comes first
+            parts = parts[::-1]
+        for part, via_provider in parts:
             if part.size and len(results) < offset + top_k:
                 found = self._ranked(
                     query, query_vector, kind, part, filters, depth, mode,
                     limit=offset + top_k - len(results), ml_vector=ml_vector, language=language,
                 )
                 if via_provider:
-                    provider = geography().country_name(filters.country)
+                    provider = _places_label(filters)
                     for result in found:
                         result.via_provider_country = True
                         result.why = f"provided by {provider}; {result.why}"
@@ -1099,6 +1102,38 @@ def _sdg_texts() -> list[str]:
 
     goals = sdgs()
     return [f"{goals[n].name}. {goals[n].title}. {', '.join(goals[n].keywords[:12])}" for n in range(1, 18)]
+
+
+# A place said as where the money or the know-how comes from: "funded by Gulf countries", "backed by
+# Saudi Arabia", "what has China financed", "financé par le Qatar", "при поддержке Китая", "بتمويل من قطر"
+_FUNDED_FROM = re.compile(
+    r"\b(?:fund(?:ed|s|ing)?|financ(?:ed|es|ing)|back(?:ed|s|ing)|sponsor(?:ed|s|ing)?|bankroll(?:ed|s)?|paid\s+for|"
+    r"provided|donated|given|offered)\s+(?:by|from|through)\b"
+    r"|\b(?:has|have|did|does|do)\s+(?:the\s+)?[A-Z][\w\s'-]{1,40}?\s+(?:funded|financed|backed|sponsored|provided|paid\s+for)\b"
+    r"|\bfinanc[ée]e?s?\s+par\b|\bsoutenue?s?\s+par\b|\bappuy[ée]e?s?\s+par\b"
+    r"|(?<!\w)(?:при\s+поддержке|(?:про)?финансировал\w*|профинансирован\w*|финансируем\w*)"
+    r"|(?<!\w)(?:بتمويل|مموله|ممولة|مولتها|موّلتها|مولها|بدعم\s+من)",
+    re.IGNORECASE,
+)
+
+
+def funded_from(query: str) -> bool:
+    return bool(_FUNDED_FROM.search(query))
+
+
+def _country_places(filters: Filters) -> bool:
+    return filters.country is not None or subregions().get(filters.region) is not None or bool(filters.places)
+
+
+def _places_label(filters: Filters) -> str:
+    """The place filters in words, for a result's "provided by …"."""
+    names = []
+    for key in (filters.country, filters.region, *filters.places):
+        if not key:
+            continue
+        sub = subregions().get(key)
+        names.append(sub.label() if sub is not None else geography().country_name(key) if geography().is_country(key) else key)
+    return " or ".join(names)
 
 
 def _countries_of(record: Record) -> tuple[str, ...]:

@@ -284,6 +284,13 @@ def test_country_filter_means_where_the_work_happened_and_provider_matches_come_
     assert [r.id for r in results] == ["s-in-china", "s-from-china"]
     assert [r.via_provider_country for r in results] == [False, True]
     assert results[1].why.startswith("provided by China")
+    # said as the place the work comes from, what it provided comes first
+    results = retriever.search("solar energy for villages funded by China", top_k=5, filters=Filters(country="CHN"))
+    assert [r.id for r in results] == ["s-from-china", "s-in-china"]
+    # several places (or a sub-region) are looked up among providers too
+    results = retriever.search("solar projects backed by China or India", top_k=5, filters=Filters(places=("CHN", "IND")))
+    assert [r.id for r in results][:2] == ["s-from-china", "s-elsewhere"] or [r.id for r in results][:2] == ["s-elsewhere", "s-from-china"]
+    assert results[0].why.startswith("provided by China or India") and results[-1].id == "s-in-china"
     # A country with no record, as worker or provider, gives nothing: no silent "closest from anywhere".
     assert retriever.search("solar energy", top_k=5, filters=Filters(country="FRA")) == []
 
