@@ -324,6 +324,11 @@ def apply(current: Filters, request: FilterRequest) -> FilterOutcome:
             region, country, places = added["region"][0], None, ()
         if added.get("sdg"):
             sdg = added["sdg"][0]
+    new_places = [p for p in (country, region, *places) if p]
+    if new_places and (country, region, places) != (current.country, current.region, current.places):
+        # a country left out of North Africa means nothing in the Gulf: it goes with the place it was in
+        # (one said in this very message stays: "drop Kazakhstan… what's there for Kyrgyzstan or Tajikistan?")
+        exclude = tuple(c for c in exclude if c not in current.exclude or any(c == p or _within(c, p) for p in new_places))
     try:
         sdg_value = int(sdg) if sdg not in (None, "") else None
     except (TypeError, ValueError):

@@ -864,7 +864,7 @@ class Retriever:
         if shared:
             parts.append(", ".join(f"SDG {g} ({sdg_name(g)})" for g in shared))
         countries = record.countries if isinstance(record, Solution) else ([record.country] if record.country else [])
-        wanted = set(query_countries) | filters.countries()
+        wanted = (set(query_countries) | filters.countries()) - set(filters.exclude)  # "not Egypt": no "in Egypt"
         in_countries = [geography().country_name(c) for c in countries if c in wanted]
         if in_countries:
             parts.append("in " + ", ".join(in_countries))

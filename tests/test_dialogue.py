@@ -568,8 +568,12 @@ def test_a_place_left_out_stays_out_and_comes_back_when_the_filters_are_cleared(
     text = "can you take Bangladesh out?"
     assert apply(central_asia, request(text, place(text, "Bangladesh", "country", "BGD"))).filters == Filters(region="central_asia", exclude=("BGD",))
     left_out = Filters(region="central_asia", exclude=("BGD",))
-    text = "only Kyrgyzstan"
-    assert apply(left_out, request(text, place(text, "Kyrgyzstan", "country", "KGZ"))).filters == Filters(country="KGZ", exclude=("BGD",))
+    text = "only South Asia"  # a place that holds it: it stays out
+    assert apply(left_out, request(text, place(text, "South Asia", "region", "south_asia"))).filters == Filters(region="south_asia", exclude=("BGD",))
+    text = "only Kyrgyzstan"  # a place that does not: it goes with the place it was left out of
+    assert apply(left_out, request(text, place(text, "Kyrgyzstan", "country", "KGZ"))).filters == Filters(country="KGZ")
+    text = "what about the Gulf?"
+    assert apply(Filters(region="north_africa", exclude=("EGY", "MAR")), request(text, place(text, "Gulf", "region", "gulf"))).filters == Filters(region="gulf")
     assert apply(left_out, request("clear all filters")).filters == Filters()
 
 
