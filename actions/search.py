@@ -308,6 +308,9 @@ class SearchAction(GalaxyAction):
             topic = f"{state.topic} {leftover_topic(text, tracker)}".strip()
         else:
             topic = need_of(text)
+            asked = about_the_platform(self, services, dispatcher, state, text, t)
+            if asked is not None:
+                return asked
             if "sdg" not in request.new and "sdg" not in request.old:
                 # a new need: the goal chosen for the previous one does not carry over (fish farming's
                 # SDG 14 is no filter for rice); the places the user works in do
@@ -502,6 +505,42 @@ async def refine(
     if outcome.unknown:
         note = t("search.unusable", problems="; ".join(outcome.unknown))
     return records_note(dispatcher, tracker, t, run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note, t=t))
+
+
+def about_the_platform(action: "SearchAction", services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, text: str, t: Texts) -> list[dict[str, Any]] | None:
+    """A question about joining or using the Galaxy read as a need ("can national governments join?")
+    that the catalogue does not answer closely: the FAQ's answer, or honestly that we do not know."""
+    if not asks_about_the_platform(text) or ranked_page(services, text, action.kind, state.filters, 0)[2] == "match":
+        return None
+    from actions.support import faq_best, faq_reply  # (support builds on this module)
+
+    match = faq_best(services, text)
+    contact = action.context.settings.unossc_contact
+    if match is not None:
+        dispatcher.utter_message(text=faq_reply(match, contact, t), buttons=back_button(state, t))
+        return [SlotSet("faq_outcome", "answered" if match.covered else "low_confidence")]
+    dispatcher.utter_message(response="utter_dont_know", contact=contact)
+    return [SlotSet("faq_outcome", "dont_know")]
+
+
+# A question about joining or using the platform itself, not a development need
+_PLATFORM = re.compile(
+    r"\b(?:join|joining|register|registering|registration|sign\s*up|signing\s+up|membership|become\s+a\s+(?:member|partner)"
+    r"|an?\s+account|log\s*in|login|subscri\w+|fees?|costs?|charge|free\s+of\s+charge|for\s+free|(?:the|this)\s+(?:galaxy|platform|website|portal|site|assistant|bot))\b"
+    r"|\b(?:rejoindre|adh[ée]rer|inscri\w+|un\s+compte|gratuit\w*|frais|la\s+plateforme)\b"
+    r"|(?<!\w)(?:присоедин\w+|зарегистр\w+|регистрац\w+|аккаунт\w*|бесплатн\w+|платформ\w+|вступить)"
+    r"|(?<!\w)(?:الانضمام|انضمام|ينضم|تنضم|التسجيل|تسجيل|أسجل|اسجل|حساب|المنصة|مجان\w*|رسوم)",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(
+    r"[?؟]\s*$|^\W*(?:can|could|may|how|who|what|which|is|are|do|does|should|where|when|peut|peuvent|comment|qui|est-ce"
+    r"|можно|может|могут|как|кто|هل|كيف|من|ما|ماذا)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_the_platform(text: str) -> bool:
+    return bool(text) and not text.startswith("/") and bool(_QUESTION.search(text)) and bool(_PLATFORM.search(text))
 
 
 class ActionSearchSolutions(SearchAction):

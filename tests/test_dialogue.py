@@ -819,3 +819,19 @@ async def test_a_comparison_without_two_items_asks_which_and_one_item_is_opened_
     messages, _ = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=understood(text, intent="show_details"), slots={**SOLAR_LIST, "selected_id": "s-solar-mamas"}), domain)
     reply = messages[0]["text"]
     assert reply.index(context.services.retriever.get("s-solar-mamas").title) < reply.index(context.services.retriever.get("s-school-meals").title)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["can national governments join?", "is there a fee to use the platform?", "peut-on s'inscrire gratuitement ?"])
+async def test_a_question_about_the_platform_read_as_a_need_gets_the_faq_not_a_search(context, tracker_factory, domain, text):
+    messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, intent="find_solution", slots=SOLAR_LIST), domain)
+    assert not any("Here are the" in (m.get("text") or "") or "nearest solutions" in (m.get("text") or "") for m in messages)
+    assert any(e.get("name") == "faq_outcome" for e in events)
+    assert "last_results" not in slots_of(events)  # the list on screen stays
+
+
+@pytest.mark.asyncio
+async def test_a_need_that_mentions_the_platform_is_still_searched(context, tracker_factory, domain):
+    text = "what does the platform have on school meals?"
+    messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, intent="find_solution"), domain)
+    assert "Here are the solutions" in messages[0]["text"]
