@@ -54,6 +54,8 @@ _REFINEMENT_WORDS = set(
     + """widen widening broaden expand whole entire it plutôt plutot quoi sinon côté cote élargis élargir
     élargissez tout toute если как насчёт насчет ну этого это вместо расширь расширить весь всего всей
     всю وماذا ماذا ذلك بدلا بدلاً إذن اذن وسع وسّع كل كامل البحث بحث ليشمل يشمل لتشمل ليغطي""".split()
+    # and the words of a place left out ("pas l'Égypte ni le Maroc", "neither Egypt nor Morocco", "ни Египет")
+    + """not neither nor hide pas ni non не ни нет ليس لا ولا مش غير""".split()
     # and "anything similar in Asia?": the same need, elsewhere
     + """similaire similaires semblable semblables pareil pareils comparable comparables genre quelque chose
     похожее похожие похожий похожих подобное подобные аналогичное аналогичные такое такие то нибудь

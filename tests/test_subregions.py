@@ -147,7 +147,7 @@ async def test_a_filter_change_after_a_search_that_found_nothing_is_for_that_nee
 @pytest.mark.parametrize("text", [
     "А если вместо этого Южный Кавказ?", "وماذا عن دول الخليج بدلاً من ذلك؟", "Et plutôt en Afrique centrale ?", "ok widen it to the whole region then",
     "is there anything similar in Central Asia?", "something like that in the Gulf?", "quelque chose de similaire en Afrique centrale ?",
-    "есть что-то похожее в Южном Кавказе?",
+    "есть что-то похожее в Южном Кавказе?", "pas l'Afrique du Nord ni l'Afrique de l'Ouest", "neither the Gulf nor the Sahel",
 ])
 def test_moving_elsewhere_or_widening_adds_no_topic_words(text):
     from actions.search import leftover_topic
