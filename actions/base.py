@@ -3,6 +3,7 @@ answer when they are not available, instead of silence."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -27,6 +28,7 @@ class GalaxyAction(Action, ABC):
         if not self.context.ready:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
+        tracker.latest_message["entities"] = usable_entities(tracker.latest_message.get("entities"))
         try:
             return await self.act(self.context.require(), dispatcher, tracker, domain)
         except Exception:  # the user gets an apology; the details go to the log
@@ -39,6 +41,39 @@ class GalaxyAction(Action, ABC):
     @abstractmethod
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         ...
+
+
+MAX_ENTITY_TEXT = 500
+MAX_ENTITY_NUMBER = 10**6
+
+
+def _usable_value(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_ENTITY_NUMBER
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= MAX_ENTITY_NUMBER
+    if isinstance(value, str):
+        return len(value) <= MAX_ENTITY_TEXT
+    if isinstance(value, list) and depth == 0:
+        return len(value) <= 20 and all(_usable_value(v, 1) for v in value)
+    return False
+
+
+def usable_entities(entities: Any) -> list[dict[str, Any]]:
+    """The entities a message can carry: a forged payload (`/show_details{"ordinal": 1e309}`, nested
+    objects, huge numbers or texts, spans that are not numbers) loses what no action can read."""
+    if not isinstance(entities, list):
+        return []
+    kept = []
+    for entity in entities:
+        if not isinstance(entity, dict) or not isinstance(entity.get("entity"), str) or not _usable_value(entity.get("value")):
+            continue
+        if not all(isinstance(entity.get(k), int) and not isinstance(entity.get(k), bool) for k in ("start", "end") if k in entity):
+            entity = {k: v for k, v in entity.items() if k not in ("start", "end")}
+        kept.append(entity)
+    return kept
 
 
 def latest_entities(tracker: Tracker, name: str) -> list[Any]:

@@ -200,3 +200,29 @@ async def test_the_webinar_welcome_offers_the_top_questions_in_rank_order(contex
     questions = [b["payload"] for b in message["buttons"][:-1]]
     assert questions == [e.question for e in ranked][:WEBINAR_QUESTIONS]
     assert "webinar" in message["text"]
+
+
+def test_a_forged_payloads_unusable_entities_are_dropped_before_any_action_reads_them():
+    from actions.base import usable_entities
+
+    forged = [
+        {"entity": "ordinal", "value": float("inf")}, {"entity": "ordinal", "value": 10**30}, {"entity": "sdg", "value": {"$ne": None}},
+        {"entity": "topic", "value": "x" * 10_000}, {"entity": 5, "value": 1}, "not an entity",
+        {"entity": "ordinal", "value": 2, "start": "0", "end": None}, {"entity": "country", "value": "KEN", "start": 3, "end": 8},
+        {"entity": "ordinal", "value": [1, 3]}, {"entity": "ordinal", "value": [[1]]},
+    ]
+    assert usable_entities(forged) == [{"entity": "ordinal", "value": 2}, {"entity": "country", "value": "KEN", "start": 3, "end": 8}, {"entity": "ordinal", "value": [1, 3]}]
+    assert usable_entities(None) == [] and usable_entities({"entity": "x"}) == []
+
+
+@pytest.mark.asyncio
+async def test_an_infinite_ordinal_gets_an_answer_not_an_apology(context, tracker_factory, domain):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.records import ActionShowDetails
+
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory('/show_details{"ordinal": 1e309}', intent="show_details", entities=[{"entity": "ordinal", "value": float("inf")}],
+                              slots={"last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"], "result_offset": 0.0})
+    await ActionShowDetails(context).run(dispatcher, tracker, domain)
+    assert dispatcher.messages and dispatcher.messages[0].get("response") != "utter_service_unavailable"
