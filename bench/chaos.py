@@ -2,15 +2,20 @@
 on through nginx; prints a results table. Bounded (each step waits at most a few minutes).
 
 Steps: kill -9 a Rasa worker mid-form; kill -9 an action server during a search turn; kill -9 the outbox
-worker; restart PostgreSQL. After each, the conversation's next turn must be answered (not with the
-apology) and carry on where it was, and supervisord must have brought the process back."""
+worker; restart PostgreSQL; stop the SMTP server for a minute while an introduction is requested. After
+each, the conversation's next turn must be answered (not with the apology) and carry on where it was, and
+supervisord must have brought the process back; the introduction's email arrives once SMTP is back, once."""
 from __future__ import annotations
 
 import argparse
+import re
+import socket
 import threading
 import time
 import uuid
 from pathlib import Path
+
+from aiosmtpd.controller import Controller
 
 from bench.serve_load import APOLOGY
 from harness.served import ServedStack
@@ -77,11 +82,70 @@ def step_postgres(stack: ServedStack) -> tuple[bool, str]:
     return bool(reply), f"restarted; next turn answered after {failed} failed tries, {time.perf_counter() - started:.0f}s"
 
 
+class Smtp:
+    """A real SMTP server (aiosmtpd) on loopback that can be stopped and started again on its port."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages: list[str] = []
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope.content.decode("utf-8", errors="replace"))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+OUTAGE_SECONDS = 60
+DELIVERY_WAIT_SECONDS = 300  # the outbox's backoff after a minute of failures is at most ~2 minutes
+
+
+def step_smtp(stack: ServedStack, smtp: Smtp) -> tuple[bool, str]:
+    sender = f"chaos-smtp-{uuid.uuid4().hex[:6]}"
+    smtp.stop()
+    started = time.perf_counter()
+    try:
+        stack.send("tell me about AMEXCID", sender)
+        for answer in ('/request_introduction{"ordinal": 1}', "Amina Diallo", "Ministry of Water", "policy adviser",
+                       "amina.chaos@example.org", "We would like to learn how your food security programmes were designed."):
+            stack.send(answer, sender)
+        done, _ = first_good_turn(stack, "/affirm", sender)
+        found = re.search(r"GX-[0-9A-Z]{6}", done)
+        if not found:
+            return False, f"no reference in the reply while SMTP was down: {done[:120]!r}"
+        reference = found.group(0)
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.perf_counter() - started)))
+    finally:
+        smtp.start()
+    back = time.perf_counter()
+    deadline = back + DELIVERY_WAIT_SECONDS
+    while time.perf_counter() < deadline and not any(reference in m for m in smtp.messages):
+        time.sleep(2)
+    arrived = [m for m in smtp.messages if reference in m and "amina.chaos@example.org" not in m.split("\n\n", 1)[0]]
+    if not arrived:
+        return False, f"{reference}: no email {DELIVERY_WAIT_SECONDS}s after SMTP came back"
+    waited = time.perf_counter() - back
+    time.sleep(15)  # a second copy would come with the next poll
+    copies = len([m for m in smtp.messages if reference in m and "amina.chaos@example.org" not in m.split("\n\n", 1)[0]])
+    return copies == 1, f"user told {reference} is recorded while SMTP was down; partner email {waited:.0f}s after SMTP came back; copies {copies}"
+
+
 STEPS = [
     ("kill -9 Rasa worker mid-form", step_rasa),
     ("kill -9 action server mid-turn", step_actions),
     ("kill -9 outbox worker", step_outbox),
     ("restart PostgreSQL", step_postgres),
+    ("stop SMTP for a minute", step_smtp),
 ]
 
 
@@ -91,22 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve-port", type=int, default=8088)
     parser.add_argument("--internal-port", type=int, default=5100)
     args = parser.parse_args(argv)
-    if args.attach:
+    smtp = Smtp()
+    smtp.start()
+    mail = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "BROKER_EMAIL": "partner-desk@example.org"}
+    if args.attach:  # (its SMTP is whatever it was started with: the SMTP step then reports no email)
         stack = ServedStack.attached(Path(args.attach), args.serve_port, args.internal_port)
     else:
-        stack = ServedStack(rasa_workers=2, action_workers=2).start()
+        stack = ServedStack(rasa_workers=2, action_workers=2, extra_env=mail).start()
     rows = []
     try:
         for name, step in STEPS:
             started = time.perf_counter()
             try:
-                ok, detail = step(stack)
+                ok, detail = step(stack, smtp) if step is step_smtp else step(stack)
             except Exception as exc:  # noqa: BLE001 - a failed step is a row of the table
                 ok, detail = False, f"{type(exc).__name__}: {str(exc)[:120]}"
             rows.append((name, ok, time.perf_counter() - started, detail))
             print(f"{name:<34} {'carried on' if ok else 'FAILED':<11} {rows[-1][2]:6.0f}s  {detail}", flush=True)
     finally:
         stack.stop()
+        smtp.stop()
     return 0 if all(ok for _, ok, _, _ in rows) else 1
 
 
