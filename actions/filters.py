@@ -122,6 +122,37 @@ def _removed_values(entities: list[dict[str, Any]], text: str) -> dict[str, list
     return {name: values for name, values in removed.items() if values}
 
 
+# What keeps a filter the message names ("remove the region filter but keep the SDG", "garde l'ODD",
+# "оставь ЦУР", "أبقِ الهدف"); "leave out" and "laisse tomber" remove
+_KEEP = re.compile(
+    r"\b(?:keep|keeping|retain|leave(?!\s+(?:out|off|aside|behind)\b)|but\s+not|gard(?:e|ez|er|ant)|conserv(?:e|ez|er)|laiss(?:e|ez|er)(?!\s+tomber)|оставь\w*|оставить|оставляя|сохрани\w*|не\s+трогай\w*)\b|(?:أبق|ابق|احتفظ|خل[يّ]|اترك|إبق)",
+    re.IGNORECASE,
+)
+
+
+def _clause_start(text: str, start: int) -> int:
+    """Where the clause holding position `start` begins: after a sentence end, "but", a comma or a semicolon."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text[:start])]
+    return max([0] + ends + [i + 1 for i, ch in enumerate(text[:start]) if ch in ",;،"])
+
+
+def kept_scopes(entities: list[dict[str, Any]], text: str) -> frozenset[str]:
+    """The scopes said under a keep phrase in their clause: they are not what the message removes."""
+    if not text or text.startswith("/"):
+        return frozenset()
+    removing = [e["start"] for e in entities if e.get("entity") == "operation" and e.get("value") in ("remove", "clear") and isinstance(e.get("start"), int)]
+    kept = set()
+    for entity in entities:
+        if entity.get("entity") == "scope" and isinstance(entity.get("start"), int):
+            start = entity["start"]
+            clause = _clause_start(text, start)
+            keeps = [clause + m.start() for m in _KEEP.finditer(text[clause:start])]
+            # the nearest phrase wins: "keep the SDG and remove the region" removes the region
+            if keeps and max(keeps) > max([-1] + [at for at in removing if clause <= at < start]):
+                kept.add(str(entity.get("value")))
+    return frozenset(kept)
+
+
 @dataclass(frozen=True)
 class FilterRequest:
     """What one message asks of the filters."""
@@ -164,7 +195,7 @@ class FilterRequest:
         operations = [e.get("value") for e in entities if e.get("entity") == "operation"]
         # The strongest operation said wins: "clear everything" beats "only"; "instead" beats "also".
         operation = next((op for op in ("list", "clear", "remove", "replace", "add") if op in operations), None)
-        scopes = frozenset(str(e.get("value")) for e in entities if e.get("entity") == "scope")
+        scopes = frozenset(str(e.get("value")) for e in entities if e.get("entity") == "scope") - kept_scopes(entities, text)
         exclusive = sum(
             1 for e in entities
             if e.get("entity") == "operation" and isinstance(e.get("start"), int) and fold(text[e["start"] : e.get("end", e["start"])]) in _EXCLUSIVE

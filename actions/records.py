@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -15,10 +16,11 @@ from actions.filters import FilterRequest, apply
 from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_fields, open_or_answer, record_buttons
-from actions.references import Reference, choice_buttons, describes_something, resolve
-from actions.search import ranked_page, run_search, search_if_a_need
+from actions.references import Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
+from actions.search import close_matches, nearest, ranked_page, run_search, search_if_a_need
 from actions.support import answer_faq_follow_up
 from knowledge.catalogue import Record
+from knowledge.search import Filters
 from knowledge.services import KnowledgeServices
 
 
@@ -71,6 +73,50 @@ def list_moved_to(services: KnowledgeServices, dispatcher: CollectingDispatcher,
     return new, new.events() + [SlotSet("search_outcome", outcome_kind)]
 
 
+def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: DialogueState, text: str) -> tuple[list[str], str, Filters]:
+    """The catalogue's records a description fits when none of the shown ones does ("the Mongolia one"
+    after a list with no Mongolian record, "the Fiji cookstove one"): a country alone is looked for
+    within the topic on screen, words are looked for as they are, in the countries named; the close
+    matches the description fits best, with the query and filters that found them. ([], …) when the
+    message describes nothing or nothing fits."""
+    said, countries = description_of(text, tracker)
+    phrase, _ = description_of(named_phrase(text), tracker) if named_phrase(text) else ("", set())
+    said = phrase or said  # "which countries did the milk bank project cover?" looks for "milk bank"
+    if not said and not (countries and state.topic):
+        return [], "", state.filters
+    query = said or state.topic or ""
+    base = replace(state.filters, country=None, region=None, places=(), exclude=()) if countries else (Filters(sdg=state.filters.sdg) if not said else Filters())
+    if len(countries) == 1:
+        filters = replace(base, country=next(iter(countries)))
+    elif countries:
+        filters = replace(base, places=tuple(sorted(countries)))
+    else:
+        filters = base
+    results = services.retriever.search(query, kind=state.kind, top_k=10, filters=filters)
+    # a country alone ("the Nepal one") names the records of that country at least about the topic
+    found = close_matches(results) or ([] if said else nearest(results))
+    ids = [r.id for r in found]
+    return describe_match(text, tracker, ids, services.retriever.get), query, filters
+
+
+def open_described_elsewhere(
+    services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, text: str, t: Texts, answer: "Callable[[DialogueState, str], list[dict[str, Any]]]"
+) -> list[dict[str, Any]] | None:
+    """A description that fits no shown record but records of the catalogue: the one it fits is opened
+    (or `answer`ed) and remembered as shown, the list on screen stays; several become the new list.
+    None when the catalogue has none either."""
+    matched, query, filters = described_elsewhere(services, tracker, state, text)
+    if not matched:
+        return None
+    if len(matched) == 1:
+        dispatcher.utter_message(text=t("records.not_listed_one"))
+        record_id = matched[0]
+        new = replace(state, shown=tuple([i for i in state.shown if i != record_id] + [record_id]), selected=record_id)
+        return [SlotSet("shown_ids", list(new.shown))] + answer(new, record_id)
+    dispatcher.utter_message(text=t("records.not_listed_several"))
+    return run_search(services, dispatcher, state, topic=query, kind=state.kind, filters=filters, t=t)
+
+
 class ActionShowDetails(GalaxyAction):
     def name(self) -> str:
         return "action_show_details"
@@ -101,6 +147,13 @@ class ActionShowDetails(GalaxyAction):
                 kind = "partner" if services.retriever.named_partners(text) else "solution"
                 if ranked_page(services, text, kind, state.filters, 0)[2] == "match":
                     return run_search(services, dispatcher, state, topic=text, kind=kind, filters=state.filters, t=t)
+            if state.results and not reference.candidates and reference.out_of_range is None and text:
+                opened = open_described_elsewhere(
+                    services, dispatcher, tracker, state, text_without(tracker, ("attribute", "operation", "scope")), t,
+                    lambda new, record_id: open_or_answer(services, dispatcher, tracker, new, record_id, t),
+                )
+                if opened is not None:
+                    return opened
             explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
         return open_or_answer(services, dispatcher, tracker, state, reference.record_id, t)
@@ -150,6 +203,16 @@ class ActionAnswerRecordQuestion(GalaxyAction):
                     return found
                 dispatcher.utter_message(text=t("records.which_record"))
                 return []
+            question = latest_text(tracker)
+            if not reference.candidates and reference.out_of_range is None and names_an_item(question or "", tracker):
+                opened = open_described_elsewhere(
+                    services, dispatcher, tracker, state, text_without(tracker, ("attribute", "operation", "scope")), t,
+                    lambda new, record_id: answer_fields(
+                        dispatcher, services.retriever.get(record_id), attributes, new, services.retriever.get, t, question=question, counts=services.retriever.word_counts
+                    ),
+                )
+                if opened is not None:
+                    return opened
             explain_reference(dispatcher, services, state, reference, "show_details", t)
             return []
         record = services.retriever.get(reference.record_id)

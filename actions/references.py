@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from actions.dialogue import DialogueState
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.geo import geography
-from knowledge.text import tokens
+from knowledge.text import tokens, words
 
 # Words that point at an item without describing it.
 _POINTING = frozenset(
@@ -140,6 +140,53 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     return tied
 
 
+def description_of(text: str, tracker: Tracker) -> tuple[str, set[str]]:
+    """What a reference says of the item beyond pointing at it: its content words without the names of
+    the countries it mentions ("the Fiji cookstove one": "cookstove"), and those countries."""
+    message = tracker.latest_message.get("text") or ""
+    mentions = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"]
+    named: set[str] = set()
+    for mention in mentions:
+        named |= set(tokens(geography().country_name(str(mention.get("value")))))
+        if isinstance(mention.get("start"), int) and isinstance(mention.get("end"), int):
+            named |= set(tokens(message[mention["start"] : mention["end"]]))
+    kept = [w for w in words(text) if not (set(tokens(w)) & (_POINTING | named))]
+    return " ".join(kept), {str(e.get("value")) for e in mentions}
+
+
+# A message that names an item ("the Yemen one", "the cookstove project", "celui du Fidji", "тот проект
+# в Монголии", "مشروع اليمن") rather than asking about the one open
+_NAMES_ITEM = re.compile(
+    r"\b(?:ones?|project|programme|program|initiative|solution|agency|fund|bank|celui|celle|projet|programme|проект\w*|программ\w*|тот|та|той|том)\b|(?:^|\s)(?:ال)?(?:مشروع|برنامج|مبادرة)",
+    re.IGNORECASE,
+)
+
+
+# "the milk bank project", "the Fiji cookstove one": words said right before an item word name the item
+_NAMED_PHRASE = re.compile(
+    r"\bthe\s+((?:[^\W\d_][\w'-]*\s+){1,4}?)(?:one|project|programme|program|initiative|solution|scheme)\b",
+    re.IGNORECASE,
+)
+_NOT_NAMING = _POINTING | frozenset(tokens("same other another similar next new different whole entire latest"))
+
+
+def named_phrase(text: str) -> str:
+    """The words a message names an item by, before its item word ("who funded the milk bank project?":
+    "milk bank"); "" when it names none ("the last one", "the same project")."""
+    for match in _NAMED_PHRASE.finditer(text):
+        said = match.group(1).split()
+        if any(set(tokens(w)) - _NOT_NAMING for w in said):
+            return " ".join(said)
+    return ""
+
+
+def names_an_item(text: str, tracker: Tracker) -> bool:
+    """Whether the message names an item by a description or a country ("who funded the Mongolia one?"),
+    not only by a pronoun ("who funded it?")."""
+    said, countries = description_of(text, tracker)
+    return bool(_NAMES_ITEM.search(text)) and bool(said or countries)
+
+
 def _about_only(record: Record | None, countries: set[str]) -> bool:
     if record is None:
         return False
@@ -195,6 +242,9 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
             return Reference(candidates=tuple(matched), explicit=True)
     if describe and text and _names_other_country(tracker, state.selected, lookup):
         return Reference()  # "the Liberia one" with no Liberian record shown is not the one opened
+    phrase = named_phrase(text) if describe else ""
+    if phrase and state.selected and not describe_match(phrase, tracker, [state.selected], lookup):
+        return Reference()  # "who funded the milk bank project?" with the rainwater ponds open
     if state.selected and state.was_shown(state.selected):
         return Reference(state.selected)
     if len(ids) == 1:

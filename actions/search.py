@@ -39,7 +39,8 @@ _REFINEMENT_WORDS = set(
     searching looking show see topic subject theme pls plz thx hmm hm actually okay ok well right maybe
     perhaps kindly sorry wait oh ah yeah yep sure fine great good instead make try let lets look back
     anything specifically specificaly actualy actully ve re ll seen saw already tried covered similar
-    similarly comparable alike like such kind sort""".split()
+    similarly comparable alike like such kind sort mostly mainly primarily chiefly especially
+    particularly preferably ideally focus focused focusing concentrate emphasis""".split()
     # French, Russian and Arabic words around a filter change that the closed vocabulary (operations and
     # scopes, blanked by `leftover_topic`) does not hold ("ajoute un filtre ODD 6 et seulement l'Afrique",
     # "убери фильтр, покажи что есть по Таджикистану", "فقط مصر من فضلك")

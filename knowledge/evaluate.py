@@ -286,17 +286,18 @@ def faq_cross_lingual(faq, path: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def faq_answerability(faq, path: Path) -> dict[str, dict[str, int]]:
+def faq_answerability(faq, path: Path, *, halves: bool = True) -> dict[str, dict[str, int]]:
     """English questions about the Galaxy (`question`, `entry` id or null for one no entry answers,
     written apart from the FAQ's variants) through `FaqIndex.best`, per half of the file ("tuning":
     even lines, "report": odd lines; the fitted answerability model has seen both, so its honest
     figure is the cross-validated one `python -m knowledge.faq_calibrate` prints): answerable questions
     answered plainly with the right entry, hedged ("the nearest I know"), with a wrong entry or
-    declined; questions no entry answers declined, hedged or answered as if covered."""
+    declined; questions no entry answers declined, hedged or answered as if covered. `halves=False`
+    counts the whole file as one held-out row (a set the model was never fitted on)."""
     counts: dict[str, dict[str, int]] = {}
     for number, raw in enumerate(_jsonl(path), start=1):
         match = faq.best(raw["question"])
-        half = counts.setdefault("report" if number % 2 else "tuning", dict.fromkeys(
+        half = counts.setdefault(("report" if number % 2 else "tuning") if halves else "held-out", dict.fromkeys(
             ("plain", "hedged", "wrong", "declined", "outside", "outside_declined", "outside_hedged", "outside_answered"), 0))
         if raw["entry"] is None:
             half["outside"] += 1
@@ -460,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print_faq_cross_lingual(faq_cross_lingual(faq, xl_dir / name), name)
         if (xl_dir / "faq_answerable.jsonl").exists():
             print_faq_answerability(faq_answerability(faq, xl_dir / "faq_answerable.jsonl"), "faq_answerable.jsonl")
+        if (xl_dir / "faq_answerable_heldout.jsonl").exists():  # never fitted on: the honest figure
+            print_faq_answerability(faq_answerability(faq, xl_dir / "faq_answerable_heldout.jsonl", halves=False), "faq_answerable_heldout.jsonl")
     print_sdg_quality(sdg_quality(embedder))
 
     if not args.skip_recall:

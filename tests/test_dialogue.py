@@ -835,3 +835,32 @@ async def test_a_need_that_mentions_the_platform_is_still_searched(context, trac
     text = "what does the platform have on school meals?"
     messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, intent="find_solution"), domain)
     assert "Here are the solutions" in messages[0]["text"]
+
+
+def test_a_filter_said_under_keep_stays_on_while_the_other_goes():
+    current = Filters(sdg=5, region=AFRICA)
+    for text in ("Remove the region filter but keep the SDG", "keep the SDG and remove the region", "drop the region, leave the goal on", "убери регион, но оставь ЦУР"):
+        assert apply(current, request(text)).filters == Filters(sdg=5), text
+    # a keep phrase elsewhere in the message keeps nothing it does not name
+    assert apply(current, request("remove the SDG filter")).filters == Filters(region=AFRICA)
+    assert apply(current, request("leave out the SDG filter")).filters == Filters(region=AFRICA)
+
+
+@pytest.mark.asyncio
+async def test_an_item_described_that_was_not_shown_is_opened_from_the_catalogue_and_the_list_stays(context, tracker_factory, domain):
+    text = "tell me about the Nepal one"
+    registries = {**SOLAR_LIST, "last_query": "digital registries for workers"}
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Nepal", "country", "NPL")], slots=registries), domain)
+    assert messages[0]["text"].startswith("That one was not among the results I showed")
+    assert slots_of(events)["selected_id"] == "s-e-gov" and slots_of(events)["shown_ids"] == SOLAR_LIST["shown_ids"] + ["s-e-gov"]
+    assert "last_results" not in slots_of(events)
+    # a question about an item named by its words is answered from that item, not the one open
+    opened = {**SOLAR_LIST, "selected_id": "s-rainwater"}
+    text = "which countries did the milk bank project cover?"
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=[{"entity": "attribute", "value": "countries"}], slots=opened), domain)
+    assert slots_of(events)["selected_id"] == "s-milk-banks"
+    assert "Mozambique" in " ".join(m.get("text") or "" for m in messages)
+    # a description nothing in the catalogue fits is explained as before
+    text = "tell me about the Mongolia one"
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Mongolia", "country", "MNG")], slots=SOLAR_LIST), domain)
+    assert "selected_id" not in slots_of(events) and "not among" not in messages[0]["text"]
