@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.dialogue import DialogueState
 from actions.formatting import connectable, countries_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
+from actions.references import describe_match, describes_something
 from knowledge.catalogue import Record, Solution
 
 # What asks for a comparison, in the four languages (lower-cased text)
@@ -49,8 +50,53 @@ def _screen_id(state: DialogueState, number: int) -> str | None:
     return None
 
 
-def compared_ids(text: str, ordinals: list[int], state: DialogueState) -> list[str]:
-    """The items of the list on screen a comparison names, in the order said (none when fewer than two)."""
+# What joins the two sides of a comparison ("the Fiji one with the Kenyan project", "X vs Y", "X et Y")
+_JOIN = re.compile(
+    r"\b(?:and|with|to|against|vs\.?|versus|or|from|et|avec|à|ou|и|с|со|или|от)\b|(?:^|\s)(?:و|مع|أو)",
+    re.IGNORECASE,
+)
+
+
+class _Part:
+    """One side of a comparison seen as a message of its own, with the country mentions said in it."""
+
+    def __init__(self, tracker: Tracker, start: int, end: int) -> None:
+        message = tracker.latest_message.get("text") or ""
+        entities = []
+        for entity in tracker.latest_message.get("entities") or []:
+            at, to = entity.get("start"), entity.get("end")
+            if isinstance(at, int) and isinstance(to, int) and start <= at and to <= end:
+                entities.append({**entity, "start": at - start, "end": to - start})
+        self.latest_message = {"text": message[start:end], "entities": entities}
+
+
+def described_sides(tracker: Tracker, state: DialogueState, lookup) -> list[str]:
+    """The items of the list on screen the two sides of a comparison describe, in the order said
+    ("compare the Fiji cookstove one with the Kenya one"); a side that fits several or none gives none."""
+    message = tracker.latest_message.get("text") or ""
+    cue = _CUE.search(message.lower())
+    if cue is None or not state.results:
+        return []
+    # the sides are the text around the cue, split where a joining word stands
+    bounds = [(0, cue.start()), (cue.end(), len(message))]
+    pieces: list[tuple[int, int]] = []
+    for start, end in bounds:
+        cuts = [start] + [m.start() for m in _JOIN.finditer(message, start, end)] + [end]
+        pieces += [(a, b) for a, b in zip(cuts, cuts[1:]) if message[a:b].strip()]
+    ids: list[str] = []
+    for start, end in pieces:
+        part = _Part(tracker, start, end)
+        if not describes_something(part.latest_message["text"]) and not part.latest_message["entities"]:
+            continue
+        matched = describe_match(part.latest_message["text"], part, list(state.results), lookup)  # type: ignore[arg-type]
+        if len(matched) == 1:
+            ids.append(matched[0])
+    return list(dict.fromkeys(ids))
+
+
+def compared_ids(text: str, ordinals: list[int], state: DialogueState, described: list[str] | None = None) -> list[str]:
+    """The items of the list on screen a comparison names, in the order said (none when fewer than two);
+    `described`: the items its sides describe (`described_sides`), used when numbers name fewer than two."""
     lowered = text.lower()
     numbers = list(ordinals)
     for match in _NUMBER.finditer(lowered):
@@ -61,6 +107,8 @@ def compared_ids(text: str, ordinals: list[int], state: DialogueState) -> list[s
         count = _COUNT_WORDS[next(g for g in first_n.groups() if g)]
         numbers += [state.offset + i for i in range(1, count + 1)]
     ids = [i for i in (_screen_id(state, n) for n in numbers) if i]
+    if len(set(ids)) < 2 and described:
+        ids = list(dict.fromkeys(ids + [i for i in described if i not in ids]))  # "the second and the Fiji one"
     if len(set(ids)) == 1 and state.selected and state.was_shown(state.selected) and _IT.search(lowered):
         ids.insert(0, state.selected)  # "how does it compare with the third one?"
     if not ids and _BOTH.search(lowered):
@@ -140,7 +188,7 @@ def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Track
                 ordinals.append(int(entity.get("value")))
             except (TypeError, ValueError):
                 continue
-    ids = compared_ids(text, ordinals, state)
+    ids = compared_ids(text, ordinals, state, described_sides(tracker, state, services.retriever.get))
     records = [(r, services.retriever.get(i)) for r, i in ((_rank(state, i), i) for i in ids)]
     records = [(rank, record) for rank, record in records if record is not None]
     if len(records) < 2:

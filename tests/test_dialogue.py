@@ -864,3 +864,20 @@ async def test_an_item_described_that_was_not_shown_is_opened_from_the_catalogue
     text = "tell me about the Mongolia one"
     messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Mongolia", "country", "MNG")], slots=SOLAR_LIST), domain)
     assert "selected_id" not in slots_of(events) and "not among" not in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "country", "first", "second"),
+    [
+        ("compare the solar project with the Kenya one", ("Kenya", "KEN"), "s-solar-mamas", "s-rainwater"),
+        ("school meals vs the rainwater ponds?", None, "s-school-meals", "s-rainwater"),
+        ("what's the difference between the Indian one and the school meals?", ("Indian", "IND"), "s-solar-mamas", "s-school-meals"),
+    ],
+)
+async def test_items_described_by_their_words_are_compared(context, tracker_factory, domain, text, country, first, second):
+    extra = [place(text, country[0], "country", country[1])] if country else []
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=understood(text, *extra, intent="show_details"), slots=SOLAR_LIST), domain)
+    titles = [context.services.retriever.get(i).title for i in (first, second)]
+    reply = messages[0]["text"]
+    assert all(title in reply for title in titles) and reply.index(titles[0]) < reply.index(titles[1]) and events == []
