@@ -356,6 +356,24 @@ class ActionIntroductionStatus(IntroductionAction):
         return []
 
 
+# What says the message is about the user's own data ("delete my data", "erase this conversation", "forget
+# me", "supprimez mes données", "удалите мою переписку", "احذف بياناتي"): a deletion is never read from a
+# message that does not ("remove the country and tell me about the Brazil centre" is a filter change)
+_OWN_DATA = re.compile(
+    r"\b(?:data|details|history|information|info|conversation|chat|records?|profile|account|e-?mail|contact|consent|gdpr"
+    r"|forget|forgotten|personal|stored|told|shared|gave|database|system|(?:delete|erase|remove|forget|wipe)\s+(?:me|us|everything|all))\b"
+    r"|\b(?:donn[ée]es|informations?|infos|historique|conversation|profil|compte|coordonn[ée]es|oubli\w*|effacement|personnelles|fichiers|sur\s+moi|que\s+j'ai)\b"
+    r"|(?<!\w)(?:данн\w*|информаци\w*|истори\w*|переписк\w*|разговор\w*|чат\w*|профил\w*|сведени\w*|забуд\w*|забыть|удалени\w*|обо\s+мне|рассказал\w*|поделил\w*)"
+    r"|(?:بيانات|معلومات|سجل|محادثة|المحادثة|الدردشة|ملفي|انساني|انسى|المحو|إيميل|ايميل|عني|قلته|شاركت|أعطيت)",
+    re.IGNORECASE,
+)
+
+
+def asks_to_delete_own_data(text: str) -> bool:
+    """Whether a message (not a button) is about the user's own data, so a deletion can be read from it."""
+    return bool(_OWN_DATA.search(text or ""))
+
+
 class ActionDeleteMyData(GalaxyAction):
     """Deletes the conversation's introduction requests and hand-offs, forgets the details it holds, and has
     the conversation's history erased (the tracker store erases it after this action; the widget clears its
@@ -367,6 +385,18 @@ class ActionDeleteMyData(GalaxyAction):
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         introductions = self.context.introductions
         t = Texts.of(tracker)
+        text = latest_text(tracker)  # "" for the button's payload, which deletes
+        if text and not asks_to_delete_own_data(text):
+            # read as "delete my data" but about something else: a filter change goes to the filters;
+            # anything else is asked, with the deletion one tap away; nothing is erased
+            from actions.search import ActionRefineSearch
+
+            if any(e.get("entity") in ("operation", "scope") for e in tracker.latest_message.get("entities") or []):
+                return await ActionRefineSearch(self.context).act(services, dispatcher, tracker, domain)
+            state = DialogueState.of(tracker)
+            keep = {"title": t("button.keep_data"), "payload": payload("show_results") if state.results else payload("help")}
+            dispatcher.utter_message(text=t("erase.confirm"), buttons=[{"title": t("button.erase"), "payload": payload("delete_my_data")}, keep])
+            return []
         dispatcher.utter_message(json_message={"erase_history": True})
         if introductions is None:
             dispatcher.utter_message(text=t("erase.unavailable"))

@@ -232,3 +232,20 @@ async def test_a_need_read_as_an_introduction_request_with_nobody_named_is_searc
     assert "Human milk bank network" in dispatcher.messages[0]["text"]
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("connect me with someone", intent="request_introduction"))
     assert dispatcher.messages[0]["response"] == "utter_which_partner"
+
+
+@pytest.mark.asyncio
+async def test_a_message_read_as_delete_my_data_that_is_not_about_the_users_data_erases_nothing(intro_context, tracker_factory):
+    from tests.nlu_entities import understood
+
+    slots = {**DETAILS, "last_query": "school meals", "last_kind": "solution", "last_results": ["s-school-meals"], "shown_ids": ["s-school-meals"], "country": "BRA"}
+    text = "remove the country and tell me about the Brazil centre itself"
+    dispatcher, events = await run(ActionDeleteMyData(intro_context), tracker_factory(text, intent="delete_my_data", entities=understood(text), slots=slots))
+    assert not any(m.get("custom") for m in dispatcher.messages) and "country" in slots_of(events) and slots_of(events)["country"] is None
+    dispatcher, events = await run(ActionDeleteMyData(intro_context), tracker_factory("tell me about the centre in Brazil", intent="delete_my_data", slots=slots))
+    assert events == [] and not any(m.get("custom") for m in dispatcher.messages)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/delete_my_data", "/show_results"]
+    # the button, or a message about the user's own data, deletes
+    for text in ("/delete_my_data", "please forget me", "supprimez mes données", "удалите мою переписку", "احذف بياناتي"):
+        dispatcher, events = await run(ActionDeleteMyData(intro_context), tracker_factory(text, intent="delete_my_data", slots=slots))
+        assert dispatcher.messages[0]["custom"] == {"erase_history": True}, text
