@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -154,8 +154,33 @@ class DetailForm(FormValidationAction, ABC):
 
         return validate
 
+    def cancelled(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """What stopping this form says and forgets (each form says its own)."""
+        raise NotImplementedError
+
+    def switched(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+        """A message that changes what the form is for (another partner named), or None."""
+        return None
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        asked = tracker.get_slot("requested_slot")
+        text = (tracker.latest_message.get("text") or "").strip()
+        taken = [SlotSet(slot, None) for slot in tracker.slots_to_validate()]  # what the form took from this message
+        if stops_the_form(text, asked):
+            # "cancel that for now" is no name: the form stops, nothing is kept or sent
+            return taken + self.cancelled(dispatcher, tracker) + [SlotSet("requested_slot", None), ActiveLoop(None)]
         several = several_details(tracker, by_slot(self.details))
+        if not several and asked in by_slot(self.details) and asked not in FREE_TEXT:
+            switched = self.switched(dispatcher, tracker)
+            given = introduced_details(text, by_slot(self.details)) if not text.startswith("/") else {}
+            if switched is not None or given:
+                # "could you put me in touch with Barefoot College instead? I'm Grace Akello from …":
+                # the details said in passing are kept; the form asks what is still missing
+                return taken + (switched or []) + [SlotSet(slot, value) for slot, value in given.items()]
+            aside = aside_of(tracker, asked)
+            if aside is not None:
+                # a question, a search or thanks while a detail is asked: answered, then asked again
+                return taken + await answer_aside(self.context, aside, dispatcher, tracker, domain)
         if several:
             # everything in one message: take each part for its question; the form asks what is left
             return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in several] + [
@@ -168,6 +193,99 @@ class DetailForm(FormValidationAction, ABC):
         # Undo what the form took from this message for the question it asked.
         events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot != detail.slot]
         return events + apply_correction(detail, value, dispatcher, Texts.of(tracker))
+
+
+# What stops a form while it asks ("cancel that for now", "never mind", "I'm not ready to give my details",
+# "annulez", "laissez tomber", "отмена", "пока не готов", "إلغاء", "لا أريد")
+_STOP = re.compile(
+    r"\b(?:cancel\w*|abort|never\s*mind|nevermind|forget\s+(?:it|that|about\s+it)|not\s+(?:now|ready)|rather\s+not|prefer\s+not"
+    r"|(?:don'?t|do\s+not)\s+want\s+to\s+(?:give|share|continue|go\s+on)|annul\w*|laisse[sz]?\s+tomber|pas\s+(?:maintenant|pr[êe]t\w*)|arr[êe]t\w*)\b"
+    r"|^\W*stop\W*$"
+    r"|(?<!\w)(?:отмен\w*|стоп|не\s+готов\w*|не\s+сейчас|не\s+хочу|передумал\w*|хватит)(?!\w)"
+    r"|(?:إلغاء|ألغ|الغ|لا\s+أريد|مش\s+جاهز|لست\s+مستعد|توقف|ليس\s+الآن)",
+    re.IGNORECASE,
+)
+# The details a free answer may hold only as a whole message of its own (the message to the partner, what a
+# hand-off is about): a long one is the answer, whatever words it uses
+FREE_TEXT = frozenset({"intro_message", "handoff_topic"})
+EMAILS = frozenset({"requester_email", "handoff_email"})
+# What the NLU may read an aside as, while a form asks: answered by its action, then the question comes again
+_ASIDES = {
+    "ask_record": ("actions.records", "ActionAnswerRecordQuestion"),
+    "show_details": ("actions.records", "ActionShowDetails"),
+    "find_solution": ("actions.search", "ActionSearchSolutions"),
+    "find_partner": ("actions.search", "ActionSearchPartners"),
+    "refine_search": ("actions.search", "ActionRefineSearch"),
+    "show_results": ("actions.search", "ActionShowResults"),
+    "show_more": ("actions.search", "ActionShowMore"),
+    "faq": ("actions.support", "ActionAnswerFaq"),
+    "out_of_scope": ("actions.support", "ActionOutOfScope"),
+    "thank": ("actions.support", "ActionThank"),
+}
+_THANKS = re.compile(r"\b(?:thanks?|thank\s+you|thx|merci|cheers)\b|(?<!\w)спасибо|شكر", re.IGNORECASE)
+
+
+def stops_the_form(text: str, slot: str | None) -> bool:
+    """Whether the answer to the form's question asks to stop instead (a long free answer never does)."""
+    if not text or text.startswith("/"):
+        return False
+    return bool(_STOP.search(text)) and (slot not in FREE_TEXT or len(text.split()) <= 8)
+
+
+def aside_of(tracker: Tracker, slot: str | None) -> str | None:
+    """The intent of a message that is not the answer to the form's question but an aside (a question
+    about a record, a search, an FAQ, thanks), or None when it is the answer."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    intent = tracker.latest_message.get("intent") or {}
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if not text or text.startswith("/") or slot in FREE_TEXT or name not in _ASIDES or confidence < 0.5:
+        return None
+    if name == "thank":
+        return name if _THANKS.search(text) and len(text.split()) <= 8 else None
+    if slot in EMAILS:
+        return None if "@" in text else name
+    return name if "?" in text or len(text.split()) > 8 else None
+
+
+async def answer_aside(context: ActionContext, intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+    import importlib
+
+    module, name = _ASIDES[intent]
+    action = getattr(importlib.import_module(module), name)(context)
+    return await action.run(dispatcher, tracker, domain)
+
+
+# "I'm Grace Akello from the Northern Uganda Women Energy Network", "je suis Awa Ndiaye, de l'ONG X",
+# "меня зовут Ирина Петрова из ..."; names start with a capital letter
+_SELF = re.compile(
+    r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+suis|je\s+m'appelle|moi\s+c'est|меня\s+зовут))\s+"
+    r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+){0,3})"
+    r"(?:\s*,?\s+(?i:from|with|at|of|de\s+la|de\s+l'|de|du|chez|из|от)\s*(?P<org>[^,;.\n]{2,120}))?"
+)
+
+
+def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
+    """The name, organisation and email a message gives in passing ("I'm Grace Akello from the Northern
+    Uganda Women Energy Network, grace@example.org"); each checked by its validator, {} when none is."""
+    found: dict[str, str] = {}
+    candidates = {}
+    match = _SELF.search(text or "")
+    if match:
+        candidates["requester_name"] = match.group("name")
+        if match.group("org"):
+            candidates["requester_organisation"] = match.group("org").strip()
+    email = _EMAIL_IN.search(text or "")
+    if email and "requester_email" in details:
+        candidates["requester_email"] = email.group()
+    for slot, value in candidates.items():
+        if slot in details:
+            try:
+                cleaned = details[slot].clean(value)
+            except InvalidRequest:
+                continue
+            if cleaned:
+                found[slot] = cleaned
+    return found
 
 
 _PARTS = re.compile(r"\s*[,;\n،؛]\s*")

@@ -98,12 +98,18 @@ class ValidateHandoffForm(DetailForm):
     def name(self) -> str:
         return "validate_handoff_form"
 
+    def cancelled(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_handoff_cancelled", contact=self.context.settings.unossc_contact)
+        return _forget()
+
 
 class ActionConfirmHandoff(GalaxyAction):
     def name(self) -> str:
         return "action_confirm_handoff"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.get_slot("handoff_stage") is None:
+            return []  # the form stopped because the user cancelled: nothing to confirm
         return show_handoff_summary(services, dispatcher, tracker)
 
 

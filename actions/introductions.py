@@ -13,7 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel, latest_text, text_without
+from actions.base import GalaxyAction, input_channel, latest_entities, latest_text, text_without
+from actions.compare import answer_comparison
 from actions.details import (
     INTRODUCTION_DETAILS,
     Detail,
@@ -23,6 +24,7 @@ from actions.details import (
     consent_is_current,
     correction,
     digest,
+    introduced_details,
 )
 from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
@@ -92,6 +94,16 @@ class ActionRequestIntroduction(IntroductionAction):
 
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
+        said = latest_text(tracker)
+        # read as a request for an introduction but asking to compare ("compare the UN Women one with the
+        # GEF one") or a question about a record ("qui le finance ?"): answered as such, no form
+        compared = answer_comparison(services, dispatcher, tracker, state, Texts.of(tracker), said)
+        if compared is not None:
+            return compared + [SlotSet("intro_stage", None)]
+        if said and latest_entities(tracker, "attribute") and not _ASKS_FOR_SOMEONE.search(said):
+            from actions.records import ActionAnswerRecordQuestion
+
+            return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
         text = text_without(tracker, ("attribute", "operation", "scope"))
         reference = resolve(tracker, state, text, services.retriever.get, describe=False)
         if reference.out_of_range is not None:
@@ -135,6 +147,9 @@ class ActionRequestIntroduction(IntroductionAction):
             SlotSet("intro_stage", "collecting"),
             SlotSet("intro_summary_digest", None),
         ]
+        # "… I'm Grace Akello from the Northern Uganda Women Energy Network, grace@example.org": the form
+        # asks only what is missing
+        events += [SlotSet(slot, value) for slot, value in introduced_details(said, by_slot(INTRODUCTION_DETAILS)).items()]
         if tracker.get_slot("handoff_stage"):  # one consent question at a time
             events.append(SlotSet("handoff_stage", None))
         return events
@@ -147,6 +162,24 @@ class ValidateIntroductionForm(DetailForm):
 
     def name(self) -> str:
         return "validate_introduction_form"
+
+    def cancelled(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_intro_cancelled")
+        return _forget_details()
+
+    def switched(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+        """"Could you put me in touch with Barefoot College?" while the details for another partner are
+        asked: the request is for the partner named now."""
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/") or not _ASKS_FOR_SOMEONE.search(text):
+            return None
+        services = self.context.services
+        named = services.retriever.named_partners(text) if services is not None else []
+        partner = named[0] if len(named) == 1 else None
+        if partner is None or partner.id == tracker.get_slot("intro_partner_id"):
+            return None
+        dispatcher.utter_message(text=Texts.of(tracker)("intro.switched", who=partner.display_name()))
+        return [SlotSet("intro_target_id", partner.id), SlotSet("intro_partner_id", partner.id), SlotSet("selected_id", partner.id), SlotSet("intro_summary_digest", None)]
 
 
 def _summary(services: KnowledgeServices, tracker: Tracker, intro: str = "") -> str:
@@ -181,6 +214,8 @@ class ActionConfirmIntroduction(GalaxyAction):
         return "action_confirm_introduction"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.get_slot("intro_stage") is None:
+            return []  # the form stopped because the user cancelled: nothing to confirm
         return show_summary(services, dispatcher, tracker)
 
 

@@ -8,7 +8,7 @@ whether that entry is the right one. Questions the search declines are left out 
 The threshold is chosen on 5-fold cross-validated probabilities: the fewest plain wrong answers while
 at least RIGHT_KEPT of the right entries found stay plain answers (below it the answer is hedged,
 "the nearest I know is…", which still shows the entry). The honest
-number is on knowledge/eval/faq_heldout.jsonl, which is never fitted on (`python -m knowledge.evaluate`).
+number is on knowledge/eval/faq_answerable_heldout.jsonl, which is never fitted on (`python -m knowledge.evaluate`).
 """
 from __future__ import annotations
 

@@ -249,3 +249,53 @@ async def test_a_message_read_as_delete_my_data_that_is_not_about_the_users_data
     for text in ("/delete_my_data", "please forget me", "supprimez mes données", "удалите мою переписку", "احذف بياناتي"):
         dispatcher, events = await run(ActionDeleteMyData(intro_context), tracker_factory(text, intent="delete_my_data", slots=slots))
         assert dispatcher.messages[0]["custom"] == {"erase_history": True}, text
+
+
+FORM_DOMAIN = {"forms": {"introduction_form": {"required_slots": list(DETAILS)}}}
+
+
+def _form_tracker(text, asked, *, intent="inform", confidence=0.9, slots=None):
+    latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "intent_ranking": [], "metadata": {}, "entities": []}
+    events = [{"event": "action", "name": "introduction_form"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest},
+              {"event": "slot", "name": asked, "value": text}]
+    values = {"intro_stage": "collecting", "intro_partner_id": "p-amexcid", "intro_target_id": "p-amexcid", **(slots or {}), "requested_slot": asked, asked: text}
+    return Tracker("test-user", values, latest, events, False, None, {"name": "introduction_form"}, "action_listen")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["Actually wait, I need to check with my director first. Cancel that for now.", "Пока не готов давать свои данные", "never mind", "annulez s'il vous plaît"])
+async def test_a_request_to_stop_while_a_detail_is_asked_cancels_and_is_not_the_answer(intro_context, text):
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_name"))
+    assert {"event": "active_loop", "name": None, "timestamp": None} in result
+    assert slots_of(result)["requester_name"] is None and slots_of(result)["intro_stage"] is None and slots_of(result)["intro_partner_id"] is None
+    assert dispatcher.messages[0]["response"] == "utter_intro_cancelled"
+    # the summary the rule asks for next is not shown
+    after = Tracker("test-user", {"intro_stage": None}, {"text": text, "intent": {"name": "inform"}, "entities": []}, [], False, None, {}, "introduction_form")
+    confirm, events = await run(ActionConfirmIntroduction(intro_context), after)
+    assert events == [] and confirm.messages == []
+    # a long message to the partner that says "not now" is still the message
+    message = "We would like to visit in spring, not now because of the harvest, and learn how the agency works with ministries."
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(message, "intro_message", slots=DETAILS), FORM_DOMAIN)
+    assert slots_of(result)["intro_message"] == message
+
+
+@pytest.mark.asyncio
+async def test_another_partner_and_details_said_in_passing_while_the_name_is_asked(intro_context):
+    text = "Could you put me in touch with TIKA instead? I'm Grace Akello from the Northern Uganda Women Energy Network, grace.akello@example.org"
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_name", intent="request_introduction"))
+    slots = slots_of(result)
+    assert slots["intro_partner_id"] == "p-tika" and "Turkish Cooperation" in dispatcher.messages[0]["text"]
+    assert slots["requester_name"] == "Grace Akello" and slots["requester_organisation"] == "the Northern Uganda Women Energy Network"
+    assert slots["requester_email"] == "grace.akello@example.org"
+
+
+@pytest.mark.asyncio
+async def test_a_question_while_a_detail_is_asked_is_answered_and_the_detail_asked_again(intro_context):
+    listed = {"last_query": "water", "last_kind": "solution", "last_results": ["s-rainwater", "s-school-meals"], "shown_ids": ["s-rainwater", "s-school-meals"], "selected_id": "s-rainwater"}
+    tracker = _form_tracker("which countries was it in?", "requester_organisation", intent="ask_record", slots={"requester_name": "Amina Diallo", **listed})
+    tracker.latest_message["entities"] = [{"entity": "attribute", "value": "countries"}]
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker)
+    assert slots_of(result)["requester_organisation"] is None and "Kenya" in dispatcher.messages[0]["text"]
+    # a plain answer is the answer
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Ministry of Water, Kenya", "requester_organisation", slots={"requester_name": "Amina Diallo"}), FORM_DOMAIN)
+    assert slots_of(result)["requester_organisation"] == "Ministry of Water, Kenya"
