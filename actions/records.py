@@ -96,7 +96,9 @@ def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: Di
     # a country alone ("the Nepal one") names the records of that country at least about the topic
     found = close_matches(results) or ([] if said else nearest(results))
     ids = [r.id for r in found]
-    return describe_match(text, tracker, ids, services.retriever.get), query, filters
+    matched = describe_match(text, tracker, ids, services.retriever.get)
+    shown = [i for i in matched if state.was_shown(i)]
+    return shown or matched, query, filters  # of those it fits, the ones shown are the ones meant
 
 
 def open_described_elsewhere(
@@ -109,8 +111,9 @@ def open_described_elsewhere(
     if not matched:
         return None
     if len(matched) == 1:
-        dispatcher.utter_message(text=t("records.not_listed_one"))
         record_id = matched[0]
+        if not state.was_shown(record_id):
+            dispatcher.utter_message(text=t("records.not_listed_one"))
         new = replace(state, shown=tuple([i for i in state.shown if i != record_id] + [record_id]), selected=record_id)
         return [SlotSet("shown_ids", list(new.shown))] + answer(new, record_id)
     dispatcher.utter_message(text=t("records.not_listed_several"))

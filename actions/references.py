@@ -82,7 +82,8 @@ def describes_something(text: str) -> bool:
 # "the Bangladesh one", "the Kenyan project", "the Kuwait fund": a place that says which item, not a
 # question about the item open ("did India fund it?": "fund" followed by what it funds is the verb)
 _DESCRIBING = re.compile(
-    r"^\W*(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|fund(?!\s+(?:it|them|this|that|these|those)\b))\b",
+    r"^\W*(?:[^\W\d_]+\s+){0,2}?(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|system|network|centre|center|hub|scheme|model"
+    r"|fund(?!\s+(?:it|them|this|that|these|those)\b))\b",
     re.IGNORECASE,
 )
 # Words that point back at what is open or on screen ("is Brazil involved in it?", "who funds that?")
@@ -97,6 +98,16 @@ def describes_item(text: str, end: object) -> bool:
 def points_back(text: str, extra: frozenset[str] = frozenset()) -> bool:
     """Whether a message points back (see POINTING_BACK, and `extra` words a caller also counts)."""
     return bool((POINTING_BACK | extra) & set(re.findall(r"[^\W\d_]+", text.casefold())))
+
+
+def _matched(said: set[str], words: set[str]) -> set[str]:
+    """The stems said that a record's words hold, a stem that begins the other counting too ("african"
+    and "africa", "korean" and "korea"), for stems of four letters or more."""
+    return {w for w in said if w in words or (len(w) >= 4 and any(len(r) >= 4 and (r.startswith(w) or w.startswith(r)) for r in words))}
+
+
+def _overlap(said: set[str], words: set[str]) -> int:
+    return len(_matched(said, words))
 
 
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
@@ -124,9 +135,13 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
         record = lookup(record_id)
         if record is None:
             continue
-        score = 2 * len(countries & _record_countries(record, lookup)) + len(said & _record_words(record, lookup))
+        named = _record_words(record, lookup)
+        about = set(tokens(getattr(record, "summary", None) or record.description[:300])) - named
+        # the words of its title, themes and provider count whole, those of its summary half ("the one
+        # with the African villages": "villages" is in the summary, "African" matches "Africa")
+        score = 2 * len(countries & _record_countries(record, lookup)) + _overlap(said, named) + 0.5 * _overlap(said - _matched(said, named), about)
         if score:
-            scores[record_id] = (score, len(said & set(tokens(record.title))))
+            scores[record_id] = (score, _overlap(said, set(tokens(record.title))))
     if not scores:
         return []
     best = max(scores.values())

@@ -175,12 +175,24 @@ def run_search(
     note: str = "",
     t: Texts = ENGLISH,
     solutions_instead: bool = False,
+    widen: bool = False,
 ) -> list[dict[str, Any]]:
     """Searches and shows the list; the state changes only when something is shown.
     `solutions_instead`: a partner search without a close match shows the solutions that match closely
     (no profile about "halal industry with Malaysian support", but solutions whose providers are
-    partners)."""
+    partners). `widen`: a need whose place (said, or kept from an earlier need) has fewer than two close
+    matches gets the close matches from anywhere, those of the place first, and the reply says so: the
+    user in Ghana asking about road safety wants the experience of others."""
     shown, more, outcome = ranked_page(services, topic, kind, filters, 0)
+    place = replace(Filters(), country=filters.country, region=filters.region, places=filters.places)
+    if widen and place.any() and (outcome != "match" or (len(shown) < 2 and not more)):
+        anywhere = replace(filters, country=None, region=None, places=())
+        wide, wide_more, wide_outcome = ranked_page(services, topic, kind, anywhere, 0)
+        local = [r for r in shown if outcome == "match"]
+        others = [r for r in wide if r.id not in {x.id for x in local}]
+        if wide_outcome == "match" and others:
+            note += t("search.widened_few", count=len(local), place=filters_text(place, t)) if local else t("search.widened_none", place=filters_text(place, t))
+            shown, more, outcome, filters = (local + others)[:PAGE_SIZE], wide_more or len(local + others) > PAGE_SIZE, "match", anywhere
     if outcome != "match" and solutions_instead and kind == "partner":
         solutions = ranked_page(services, topic, "solution", filters, 0)
         if solutions[2] == "match":
@@ -337,7 +349,7 @@ class SearchAction(GalaxyAction):
             kind = "solution"
         # a partner search no profile answers closely gets the solutions that do, unless it names a partner
         instead = kind == "partner" and not names_a_partner
-        return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=filters, t=t, solutions_instead=instead)
+        return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=filters, t=t, solutions_instead=instead, widen=not request.exclusive)
 
 
 # English words with which a message asks for organisations rather than solutions: who, an agency, a

@@ -5,7 +5,9 @@ import pytest
 from actions.context import ActionContext
 from actions.records import ActionShowDetails
 from actions.search import ActionSearchPartners, ActionSearchSolutions, ActionShowMore
-from tests.nlu_entities import understood
+from rasa_sdk.executor import CollectingDispatcher
+
+from tests.nlu_entities import place, understood
 from actions.introductions import ActionIntroductionStatus
 from actions.support import ActionClarify, ActionFaqFallback
 
@@ -58,14 +60,23 @@ async def test_refinement_narrows_the_last_search_and_any_country_clears_it(cont
 @pytest.mark.asyncio
 async def test_a_filter_that_matches_nothing_says_so_and_keeps_the_earlier_results(context, dispatcher, tracker_factory, domain):
     earlier = {"last_query": "school meals", "last_kind": "solution", "last_results": ["s-school-meals"], "result_offset": 0.0, "country": "NPL"}
+    # a need with close matches elsewhere gets them, and the reply says the place had none
     tracker = tracker_factory("milk banks for newborns", slots=earlier)
     events = await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
     (message,) = dispatcher.messages
-    assert message["text"].startswith('I found no solutions about "milk banks for newborns" for Nepal.')
+    assert message["text"].startswith("Nothing in Nepal matches closely, so I looked everywhere.") and "Human milk bank network" in message["text"]
+    assert slots_of(events)["country"] is None and slots_of(events)["last_results"][0] == "s-milk-banks"
+    # with only Nepal asked for, it stays Nepal
+    dispatcher = CollectingDispatcher()
+    text = "milk banks for newborns, only in Nepal"
+    tracker = tracker_factory(text, slots=earlier, entities=understood(text, place(text, "Nepal", "country", "NPL")))
+    events = await run(ActionSearchSolutions(context), dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert message["text"].startswith('I found no solutions about "milk banks for newborns')
     assert 'Your earlier results on "school meals" are still here.' in message["text"]
     assert "Human milk bank network" not in message["text"]  # no silent "closest from anywhere"
     payloads = [b["payload"] for b in message["buttons"]]
-    assert '/find_solution{"topic":"milk banks for newborns","operation":"clear"}' in payloads
+    assert any(p.startswith('/find_solution{"topic":"milk banks for newborns') and p.endswith('"operation":"clear"}') for p in payloads)
     assert "/show_results" in payloads
     assert slots_of(events) == {"search_outcome": "nothing"}  # the dialogue state is untouched
 

@@ -85,8 +85,14 @@ async def test_narrowing_to_a_subregion_says_so_and_widening_offers_the_division
     # a need nothing in the sub-region answers: the whole division is one tap away
     text = "silk road heritage tourism in East Africa"
     messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, entities=[place(text, "East Africa", "region", "africa")]), domain)
+    # a new need: the close matches from anywhere, saying the sub-region had none
+    assert messages[0]["text"].startswith("Nothing in East Africa matches closely, so I looked everywhere.") and "Silk road heritage corridors" in messages[0]["text"]
+    # the sub-region asked for as a filter: the whole division is one tap away
+    heritage = {"last_query": "silk road heritage tourism", "last_kind": "solution", "last_results": ["s-heritage"], "shown_ids": ["s-heritage"], "result_offset": 0.0}
+    text = "only East Africa"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=[place(text, "East Africa", "region", "africa")], slots=heritage), domain)
     payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
-    assert '/find_solution{"topic":"silk road heritage tourism in East Africa","region":"africa","operation":"replace"}' in payloads
+    assert '/find_solution{"topic":"silk road heritage tourism","region":"africa","operation":"replace"}' in payloads
     assert any(b["title"] == "Whole region: Africa" for m in messages for b in m.get("buttons") or [])
 
 
