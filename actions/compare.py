@@ -177,8 +177,9 @@ def comparison_text(records: list[tuple[int, Record]], lookup, t: Texts) -> str:
     return "\n\n".join(parts)
 
 
-def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, t: Texts, text: str) -> list[dict[str, Any]] | None:
-    """The comparison the message asks for, or None when it asks none (the caller goes on)."""
+def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, t: Texts, text: str, *, ask: bool = True) -> list[dict[str, Any]] | None:
+    """The comparison the message asks for, or None when it asks none (the caller goes on); `ask=False`:
+    None too when it does not name two items of the list (a search that says "compare" goes on)."""
     if not asks_to_compare(text):
         return None
     ordinals = []
@@ -192,7 +193,7 @@ def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Track
     records = [(r, services.retriever.get(i)) for r, i in ((_rank(state, i), i) for i in ids)]
     records = [(rank, record) for rank, record in records if record is not None]
     if len(records) < 2:
-        if len(state.results) < 2:
+        if len(state.results) < 2 or not ask:
             return None  # nothing to compare on screen: the caller answers as it would
         dispatcher.utter_message(text=t("compare.which", first=state.offset + 1, second=state.offset + 2))
         return []

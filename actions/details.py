@@ -244,7 +244,8 @@ def aside_of(tracker: Tracker, slot: str | None) -> str | None:
         return name if _THANKS.search(text) and len(text.split()) <= 8 else None
     if slot in EMAILS:
         return None if "@" in text else name
-    return name if "?" in text or len(text.split()) > 8 else None
+    # a name is short; an organisation or a role may be long, so only a question is an aside there
+    return name if "?" in text or (slot == "requester_name" and len(text.split()) > 8) else None
 
 
 async def answer_aside(context: ActionContext, intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -264,10 +265,39 @@ _SELF = re.compile(
 )
 
 
+# An answer that says which detail it gives ("Message: we would like to …", "email: a@b.org", "rôle : …")
+_LABELLED = re.compile(
+    r"^\s*(?P<label>message|msg|note|name|my\s+name|organi[sz]ation|org|role|position|title|e-?mail"
+    r"|nom|organisme|r[ôo]le|poste|courriel|сообщение|имя|организация|должность|почта|الرسالة|الاسم|المنظمة|الدور|البريد)\s*[:：]\s*(?P<value>\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_LABEL_SLOTS = {
+    "message": "intro_message", "msg": "intro_message", "note": "intro_message", "сообщение": "intro_message", "الرسالة": "intro_message",
+    "name": "requester_name", "my name": "requester_name", "nom": "requester_name", "имя": "requester_name", "الاسم": "requester_name",
+    "organisation": "requester_organisation", "organization": "requester_organisation", "org": "requester_organisation", "organisme": "requester_organisation",
+    "организация": "requester_organisation", "المنظمة": "requester_organisation",
+    "role": "requester_role", "position": "requester_role", "title": "requester_role", "rôle": "requester_role", "poste": "requester_role",
+    "должность": "requester_role", "الدور": "requester_role",
+    "email": "requester_email", "e-mail": "requester_email", "courriel": "requester_email", "почта": "requester_email", "البريد": "requester_email",
+}
+
+
 def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
     """The name, organisation and email a message gives in passing ("I'm Grace Akello from the Northern
-    Uganda Women Energy Network, grace@example.org"); each checked by its validator, {} when none is."""
+    Uganda Women Energy Network, grace@example.org"), or the one detail it labels ("Message: …"); each
+    checked by its validator, {} when none is."""
     found: dict[str, str] = {}
+    labelled = _LABELLED.match(text or "")
+    if labelled:
+        slot = _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split()))
+        slot = {"requester_email": "handoff_email", "intro_message": "handoff_topic"}.get(slot, slot) if slot not in details else slot
+        if slot in details:
+            try:
+                cleaned = details[slot].clean(labelled.group("value").strip())
+            except InvalidRequest:
+                cleaned = None
+            if cleaned:
+                return {slot: cleaned}
     candidates = {}
     match = _SELF.search(text or "")
     if match:

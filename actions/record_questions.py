@@ -331,9 +331,15 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     """The answer from the opened record when the message only asks one of its fields, whatever
     intent it was read as; None when it asks something else (see `asked_of_opened`)."""
     state = DialogueState.of(tracker)
-    if any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
-        return None  # "partners in Kenya?": a search or a filter
-    attributes = asked_of_opened(latest_text(tracker), state, pointing=pointing)  # [] unless a record is open
+    text = latest_text(tracker)
+    places = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") in ("country", "region", "sdg")]
+    if places and not (text.rstrip().endswith("?") and points_back(text) and all(e.get("entity") == "country" for e in places)):
+        return None  # "partners in Kenya?": a search or a filter; "is it only used in Nepal?" asks about it
+    attributes = asked_of_opened(text, state, pointing=pointing)  # [] unless a record is open
+    if places and not attributes and state.selected and state.was_shown(state.selected):
+        # "is it only used in Nepal or has another country replicated it?": where it works
+        if any(e["entity"] == "attribute" and e["value"] == "countries" for e in closed_entities(text)):
+            attributes = ["countries"]
     record = services.retriever.get(state.selected) if attributes and state.selected else None
     if record is None:
         return None

@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text, text_without
+from actions.compare import answer_comparison
 from actions.dialogue import DialogueState, filter_events
 from actions.details import last_bot_action
 from actions.feedback import feedback_buttons, search_ref
@@ -267,7 +268,7 @@ def _show_list(
     dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
 
 
-_THE_ONE = re.compile(r"\bones?\b", re.IGNORECASE)
+_THE_ONE = re.compile(r"\b(?:ones?|project|programme|program|initiative|model|system|centre|center|hub|scheme|network)\b", re.IGNORECASE)
 
 
 def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
@@ -300,7 +301,10 @@ class SearchAction(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
-        answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
+        # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
+        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
+        if answered is None:
+            answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
         if answered is None:
             answered = quote_about_opened(services, dispatcher, tracker)  # "do they buy from smallholders?"
         if answered is None:
@@ -595,7 +599,11 @@ class ActionRefineSearch(GalaxyAction):
         return "action_refine_search"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        answered = answer_if_about_opened(services, dispatcher, tracker, pointing=True)  # "which SDGs does it contribute to?"
+        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), Texts.of(tracker), latest_text(tracker), ask=False)
+        if answered is None:
+            answered = answer_if_about_opened(services, dispatcher, tracker, pointing=True)  # "which SDGs does it contribute to?"
+        if answered is None:
+            answered = answer_about_described(services, dispatcher, tracker)  # "which countries learned from the georgian model?"
         if answered is not None:
             return answered
         state = DialogueState.of(tracker)
@@ -621,6 +629,9 @@ class ActionShowMore(GalaxyAction):
         if not state.topic:
             dispatcher.utter_message(response="utter_nothing_to_page")
             return []
+        if text and any(e.get("entity") in ("country", "region", "sdg") for e in tracker.latest_message.get("entities") or []):
+            # "any other projects like this one? only SDG 5": the same search with that filter
+            return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text, vocabulary=True), kind=state.kind, topic_words=False)
         offset = state.offset + PAGE_SIZE
         shown, more, outcome = ranked_page(services, state.topic, state.kind, state.filters, offset)
         noun = noun_of(state.kind, t)

@@ -254,6 +254,9 @@ class ActionFaqFallback(GalaxyAction):
         return [SlotSet("faq_outcome", "dont_know")]
 
 
+_JOKE = re.compile(r"\b(?:jokes?|joking|make\s+me\s+laugh|something\s+funny|blagues?|dr[ôo]le)\b|(?<!\w)(?:шутк\w*|анекдот\w*|пошути\w*)|(?:نكت|نكتة|اضحكني)", re.IGNORECASE)
+
+
 class ActionOutOfScope(GalaxyAction):
     """Outside what the assistant does: say so, and point back to the current results when there are some."""
 
@@ -275,8 +278,12 @@ class ActionOutOfScope(GalaxyAction):
         found = await search_if_a_need(self, services, dispatcher, tracker, domain)  # "coffee growing"
         if found is not None:
             return found
+        t = Texts.of(tracker)
+        if text and _JOKE.search(text):
+            # "tell me a joke, it's been a long week": a light word, and the results stay where they were
+            dispatcher.utter_message(text=t("out_of_scope.joke"), buttons=back_button(state, t))
+            return []
         if state.results and state.topic:
-            t = Texts.of(tracker)
             dispatcher.utter_message(
                 text=t("out_of_scope.with_results", topic=state.topic),
                 buttons=back_button(state, t) + [{"title": t("button.what_can_you_do"), "payload": payload("help")}],

@@ -95,7 +95,8 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
     "countries": (
         "which countries", "what countries", "where", "countries", "country", "which country", "what country",
         "reach", "reached", "implemented in", "took place", "happen", "happened", "cover", "covered", "based",
-        "located", "location",
+        "located", "location", "replicated", "replicate", "replication", "used in", "used elsewhere", "adopted by",
+        "adopted in", "scaled up", "learned from", "learnt from",
     ),
     "provider": (
         "provider", "provided", "provides", "who runs", "run by", "runs it", "who is behind", "who's behind",
@@ -209,9 +210,9 @@ I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
     ),
     "sdgs": ("quels odd", "odd", "objectifs", "quels objectifs", "цур", "какие цур", "какие цели", "цели", "каким цур", "أهداف", "أي أهداف", "هدف", "أي هدف"),
     "countries": (
-        "quels pays", "pays", "mis en oeuvre", "basés", "basé", "situé",
-        "в каких странах", "страны", "где", "страна", "реализуется", "находятся",
-        "أي بلدان", "أين", "وين", "بلدان", "ينفذ", "مقر", "مقرهم",
+        "quels pays", "pays", "mis en oeuvre", "basés", "basé", "situé", "reproduit", "répliqué", "utilisé ailleurs",
+        "в каких странах", "страны", "где", "страна", "реализуется", "находятся", "тиражировали", "переняли",
+        "أي بلدان", "أين", "وين", "بلدان", "ينفذ", "مقر", "مقرهم", "تكرار التجربة",
     ),
     "provider": (
         "fournisseur", "fournit", "qui gère", "qui est derrière", "derrière", "mis en oeuvre par", "porteur", "responsable",

@@ -881,3 +881,16 @@ async def test_items_described_by_their_words_are_compared(context, tracker_fact
     titles = [context.services.retriever.get(i).title for i in (first, second)]
     reply = messages[0]["text"]
     assert all(title in reply for title in titles) and reply.index(titles[0]) < reply.index(titles[1]) and events == []
+
+
+@pytest.mark.asyncio
+async def test_more_like_this_with_a_goal_filters_and_a_question_naming_the_opened_records_country_is_answered(context, tracker_factory, domain):
+    from actions.search import ActionShowMore
+
+    text = "Any other projects like this one? Only show me ones under SDG 5 please"
+    _, events = await run(ActionShowMore(context), tracker_factory(text, intent="show_more", entities=understood(text, intent="show_more"), slots=SOLAR_LIST), domain)
+    assert slots_of(events)["sdg"] == 5 and slots_of(events)["last_query"] == SOLAR_LIST["last_query"]
+    registry = {"last_query": "digital registry", "last_kind": "solution", "last_results": ["s-e-gov"], "shown_ids": ["s-e-gov"], "selected_id": "s-e-gov"}
+    text = "Is it only used in Nepal or has another country replicated it?"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Nepal", "country", "NPL"), intent="refine_search"), slots=registry), domain)
+    assert "country" not in slots_of(events) and "Nepal" in messages[0]["text"] and "One-stop digital registry" in messages[0]["text"]

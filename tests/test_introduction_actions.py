@@ -299,3 +299,14 @@ async def test_a_question_while_a_detail_is_asked_is_answered_and_the_detail_ask
     # a plain answer is the answer
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Ministry of Water, Kenya", "requester_organisation", slots={"requester_name": "Amina Diallo"}), FORM_DOMAIN)
     assert slots_of(result)["requester_organisation"] == "Ministry of Water, Kenya"
+
+
+@pytest.mark.asyncio
+async def test_a_labelled_answer_fills_the_detail_it_names_and_a_long_role_is_a_role(intro_context):
+    text = "Message: we would like to explore sending five women from Gulu district to your solar engineer training next year."
+    tracker = _form_tracker(text, "requester_role", intent="find_solution", slots={k: v for k, v in DETAILS.items() if k not in ("requester_role", "intro_message")})
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), tracker, FORM_DOMAIN)
+    assert slots_of(result)["intro_message"] == text[len("Message: "):] and slots_of(result)["requester_role"] is None
+    role = "head of the rural electrification unit in the ministry of energy and mines"
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(role, "requester_role", intent="find_solution"), FORM_DOMAIN)
+    assert slots_of(result)["requester_role"] == role
