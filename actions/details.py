@@ -327,10 +327,25 @@ def several_details(tracker: Tracker, details: dict[str, Detail]) -> dict[str, s
     Diallo, Ministry of Energy Mali, rural electrification officer, amina@example.org, we want to train 20
     women"): name, organisation and role before the email address, separated by commas, and a message
     after it. Each part is checked by its validator; {} unless name, organisation and email all are."""
-    order = ("requester_name", "requester_organisation", "requester_role")
-    if tracker.get_slot("requested_slot") != "requester_name" or not all(s in details for s in (*order, "requester_email", "intro_message")):
+    if tracker.get_slot("requested_slot") != "requester_name":
         return {}
-    text = (tracker.latest_message.get("text") or "").strip()
+    return listed_details((tracker.latest_message.get("text") or "").strip(), details)
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s+")
+
+
+def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool = False) -> dict[str, str]:
+    """Name, organisation and role before an email address, separated by commas, and a message after it
+    (see `several_details`); `last_sentence`: read only from the sentence that holds the address ("Please
+    introduce me to them. Chikondi Banda, Malawi ICT Agency, c.banda@example.org")."""
+    order = ("requester_name", "requester_organisation", "requester_role")
+    if not all(s in details for s in (*order, "requester_email", "intro_message")):
+        return {}
+    email = _EMAIL_IN.search(text)
+    if last_sentence and email is not None:
+        starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, email.start())]
+        text = text[starts[-1] :] if starts else text
     email = _EMAIL_IN.search(text)
     if text.startswith("/") or email is None:
         return {}

@@ -25,6 +25,7 @@ from actions.details import (
     correction,
     digest,
     introduced_details,
+    listed_details,
 )
 from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
@@ -149,7 +150,8 @@ class ActionRequestIntroduction(IntroductionAction):
         ]
         # "… I'm Grace Akello from the Northern Uganda Women Energy Network, grace@example.org": the form
         # asks only what is missing
-        events += [SlotSet(slot, value) for slot, value in introduced_details(said, by_slot(INTRODUCTION_DETAILS)).items()]
+        given = listed_details(said, by_slot(INTRODUCTION_DETAILS), last_sentence=True) or introduced_details(said, by_slot(INTRODUCTION_DETAILS))
+        events += [SlotSet(slot, value) for slot, value in given.items()]
         if tracker.get_slot("handoff_stage"):  # one consent question at a time
             events.append(SlotSet("handoff_stage", None))
         return events
@@ -340,6 +342,11 @@ class ActionCorrectDetail(GalaxyAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
+            if (latest_text(tracker) or "").rstrip().endswith("?"):
+                # "btw what's the PGTF, could it pay for a small exchange visit?": a question, for the FAQ
+                from actions.support import ActionAnswerFaq
+
+                return await ActionAnswerFaq(self.context).act(services, dispatcher, tracker, domain) + [SlotSet("intro_stage", None)]
             dispatcher.utter_message(response="utter_nothing_to_correct")
             return [SlotSet("intro_stage", None)]
         return correct_at_summary(services, dispatcher, tracker, DETAILS, None, "intro_stage", "intro_summary_digest", show_summary)
@@ -378,12 +385,26 @@ def status_lines(services: KnowledgeServices, introductions: IntroductionService
     return lines
 
 
+# What asks after requests made ("any news on my introduction?", "statut de ma demande", "статус запроса")
+_ASKS_STATUS = re.compile(
+    r"\b(?:status|news|update|updates|progress|answer(?:ed)?|repl(?:y|ied)|respon\w*|heard|requests?|introductions?|hand-?offs?|pending|accepted|declined)\b"
+    r"|\b(?:statut|nouvelles|demandes?|r[ée]ponse|suivi)\b|(?<!\w)(?:статус\w*|запрос\w*|ответ\w*|новост\w*)|(?:حالة|طلب|رد|جواب)",
+    re.IGNORECASE,
+)
+
+
 class ActionIntroductionStatus(IntroductionAction):
     def name(self) -> str:
         return "action_introduction_status"
 
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         lines = status_lines(services, introductions, tracker.sender_id, Texts.of(tracker))
+        if not lines and not _ASKS_STATUS.search(latest_text(tracker) or ""):
+            # "we're the ICT agency of Malawi and want support to set up a CERT" read as asking after a
+            # request: a need, searched (or said to have no close match)
+            from actions.search import ActionSearchSolutions
+
+            return await ActionSearchSolutions(self.context).act(services, dispatcher, tracker, {})
         if not introductions.for_conversation(tracker.sender_id):
             dispatcher.utter_message(response="utter_no_introductions")
         if lines:
@@ -424,11 +445,13 @@ class ActionDeleteMyData(GalaxyAction):
         if text and not asks_to_delete_own_data(text):
             # read as "delete my data" but about something else: a filter change goes to the filters;
             # anything else is asked, with the deletion one tap away; nothing is erased
-            from actions.search import ActionRefineSearch
+            from actions.filters import FilterRequest
+            from actions.search import refine
+            from knowledge.closed_values import closed_entities
 
-            if any(e.get("entity") in ("operation", "scope") for e in tracker.latest_message.get("entities") or []):
-                return await ActionRefineSearch(self.context).act(services, dispatcher, tracker, domain)
             state = DialogueState.of(tracker)
+            if state.topic and any(e["entity"] == "operation" for e in closed_entities(text)):
+                return await refine(services, dispatcher, tracker, state, FilterRequest.of(tracker, text, vocabulary=True), kind=state.kind)
             keep = {"title": t("button.keep_data"), "payload": payload("show_results") if state.results else payload("help")}
             dispatcher.utter_message(text=t("erase.confirm"), buttons=[{"title": t("button.erase"), "payload": payload("delete_my_data")}, keep])
             return []

@@ -31,6 +31,8 @@ _POINTING = frozenset(
     )
 )
 Lookup = Callable[[str], Record | None]
+# Pointing words that still say which kind of organisation is meant ("that bank", "the agency")
+_KINDS = frozenset(tokens("bank fund agency ngo university institute foundation centre center"))
 EARLIER_SHOWN = 12  # how many records shown before the list on screen a description can still reach
 
 
@@ -82,7 +84,7 @@ def describes_something(text: str) -> bool:
 # "the Bangladesh one", "the Kenyan project", "the Kuwait fund": a place that says which item, not a
 # question about the item open ("did India fund it?": "fund" followed by what it funds is the verb)
 _DESCRIBING = re.compile(
-    r"^\W*(?:[^\W\d_]+\s+){0,2}?(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|system|network|centre|center|hub|scheme|model"
+    r"^\W*(?:[^\W\d_]+\s+){0,2}?(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|system|network|centre|center|hub|scheme|model|course|training|workshop"
     r"|fund(?!\s+(?:it|them|this|that|these|those)\b))\b",
     re.IGNORECASE,
 )
@@ -126,7 +128,8 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
     for mention in every_mention:
         if isinstance(mention.get("start"), int) and isinstance(mention.get("end"), int):
             said -= set(tokens(message[mention["start"] : mention["end"]]))
-    if not said and not countries:
+    kinds = set(tokens(text)) & _KINDS
+    if not said and not countries and not kinds:
         return []
     # a tie goes to the records whose titles hold more of the words: "the IsDB blindness one" is the
     # record titled "IsDB … blindness …", not another blindness record that IsDB only provides
@@ -140,6 +143,8 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
         # the words of its title, themes and provider count whole, those of its summary half ("the one
         # with the African villages": "villages" is in the summary, "African" matches "Africa")
         score = 2 * len(countries & _record_countries(record, lookup)) + _overlap(said, named) + 0.5 * _overlap(said - _matched(said, named), about)
+        # "that bank" among two funds and a bank, "the agency": the kind of organisation its name says
+        score += 0.5 * len(kinds & set(tokens(record.title)))
         if score:
             scores[record_id] = (score, _overlap(said, set(tokens(record.title))))
     if not scores:

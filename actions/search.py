@@ -268,7 +268,9 @@ def _show_list(
     dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
 
 
-_THE_ONE = re.compile(r"\b(?:ones?|project|programme|program|initiative|model|system|centre|center|hub|scheme|network)\b", re.IGNORECASE)
+_THE_ONE = re.compile(r"\b(?:ones?|project|programme|program|initiative|model|system|centre|center|hub|scheme|network|course|training|workshop)\b", re.IGNORECASE)
+# "ok back to the school feeding results", "go back to the list": the list kept, not a search for those words
+_BACK_TO_RESULTS = re.compile(r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b\W*$", re.IGNORECASE)
 
 
 def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
@@ -301,6 +303,9 @@ class SearchAction(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
+        state = DialogueState.of(tracker)
+        if state.results and state.topic and _BACK_TO_RESULTS.match(latest_text(tracker)):
+            return await ActionShowResults(self.context).act(services, dispatcher, tracker, domain)
         # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
         answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
         if answered is None:

@@ -894,3 +894,13 @@ async def test_more_like_this_with_a_goal_filters_and_a_question_naming_the_open
     text = "Is it only used in Nepal or has another country replicated it?"
     messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Nepal", "country", "NPL"), intent="refine_search"), slots=registry), domain)
     assert "country" not in slots_of(events) and "Nepal" in messages[0]["text"] and "One-stop digital registry" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_back_to_the_named_results_is_the_list_and_that_bank_is_the_only_bank(context, tracker_factory, domain):
+    messages, events = await run(ActionSearchSolutions(context), tracker_factory("ok back to the school feeding results", slots=SOLAR_LIST), domain)
+    assert "last_query" not in slots_of(events) and "Rainwater harvesting ponds" in messages[0]["text"]
+    funders = {"last_query": "funders", "last_kind": "partner", "last_results": ["p-tika", "p-fund", "p-solar-ngo"], "shown_ids": ["p-tika", "p-fund", "p-solar-ngo"]}
+    text = "tell me more about that agency - where is it?"
+    _, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots=funders), domain)
+    assert slots_of(events)["selected_id"] == "p-tika"

@@ -310,3 +310,17 @@ async def test_a_labelled_answer_fills_the_detail_it_names_and_a_long_role_is_a_
     role = "head of the rural electrification unit in the ministry of energy and mines"
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(role, "requester_role", intent="find_solution"), FORM_DOMAIN)
     assert slots_of(result)["requester_role"] == role
+
+
+@pytest.mark.asyncio
+async def test_details_listed_with_the_request_and_a_need_read_as_a_status_question(intro_context, tracker_factory):
+    text = "Please introduce me to TIKA. Chikondi Banda, Malawi ICT Agency, c.banda@example.org"
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory(text, intent="request_introduction"))
+    slots = slots_of(events)
+    assert slots["intro_partner_id"] == "p-tika" and slots["requester_name"] == "Chikondi Banda"
+    assert slots["requester_organisation"] == "Malawi ICT Agency" and slots["requester_email"] == "c.banda@example.org"
+    text = "We are a water ministry and want rainwater harvesting ponds for dryland villages"
+    dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory(text, intent="introduction_status"))
+    assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"]
+    dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory("any news on my request?", intent="introduction_status"))
+    assert dispatcher.messages[0]["response"] == "utter_no_introductions"
