@@ -172,11 +172,17 @@ class DetailForm(FormValidationAction, ABC):
         several = several_details(tracker, by_slot(self.details))
         if not several and asked in by_slot(self.details) and asked not in FREE_TEXT:
             switched = self.switched(dispatcher, tracker)
-            given = introduced_details(text, by_slot(self.details)) if not text.startswith("/") else {}
+            given = {}
+            if not text.startswith("/"):
+                # "Aminata Sow, ministère …, a@b.org" listed, or "I'm Grace Akello from …" said in passing
+                given = listed_details(text, by_slot(self.details), last_sentence=True) or introduced_details(text, by_slot(self.details))
             if switched is not None or given:
                 # "could you put me in touch with Barefoot College instead? I'm Grace Akello from …":
                 # the details said in passing are kept; the form asks what is still missing
                 return taken + (switched or []) + [SlotSet(slot, value) for slot, value in given.items()]
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            if intent in NOT_ANSWERS and len(text.split()) <= 4 and asked != "requester_name":
+                return taken  # "oui, je confirme" while the role is asked: asked again
             aside = aside_of(tracker, asked)
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again
@@ -222,6 +228,9 @@ _ASIDES = {
     "out_of_scope": ("actions.support", "ActionOutOfScope"),
     "thank": ("actions.support", "ActionThank"),
 }
+_COMMANDS = frozenset({"show_more", "show_results"})
+# Answers that are no detail: a "yes" before anything was shown to agree to
+NOT_ANSWERS = frozenset({"affirm"})
 _THANKS = re.compile(r"\b(?:thanks?|thank\s+you|thx|merci|cheers)\b|(?<!\w)спасибо|شكر", re.IGNORECASE)
 
 
@@ -238,10 +247,14 @@ def aside_of(tracker: Tracker, slot: str | None) -> str | None:
     text = (tracker.latest_message.get("text") or "").strip()
     intent = tracker.latest_message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if not text or text.startswith("/") or slot in FREE_TEXT or name not in _ASIDES or confidence < 0.5:
+    if not text or text.startswith("/") or name not in _ASIDES or confidence < 0.5:
         return None
+    if slot in FREE_TEXT:  # a message may say anything; only a bare "thanks" is not one
+        return name if name == "thank" and _THANKS.search(text) and len(text.split()) <= 3 else None
     if name == "thank":
         return name if _THANKS.search(text) and len(text.split()) <= 8 else None
+    if name in _COMMANDS and confidence >= 0.8:
+        return name  # "Afficher plus", "back to the results": a command, not a name
     if slot in EMAILS:
         return None if "@" in text else name
     # a name is short; an organisation or a role may be long, so only a question is an aside there
@@ -351,6 +364,9 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
         return {}
     before = [part for part in _PARTS.split(text[: email.start()]) if part.strip()]
     after = text[email.end() :].strip(" .,;:\n،؛")
+    labelled = _LABELLED.match(after)
+    if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == "intro_message":
+        after = labelled.group("value").strip()  # "… a@b.org. Message : nous souhaitons …"
     if not 2 <= len(before) <= 3:
         return {}
     found: dict[str, str] = {}

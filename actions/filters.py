@@ -29,7 +29,7 @@ def names_goal(entity: dict[str, Any], text: str) -> bool:
     if "start" not in entity or "end" not in entity or not text:
         return True  # from a button payload
     span = text[entity["start"] : entity["end"]]
-    if re.search(r"\d|\bsdgs?\b|\bgoal\b", span, re.IGNORECASE):
+    if re.search(r"\d|\bsdgs?\b|\bgoal\b|\bo\.?d\.?d\b|\bobjectifs?\b|(?<!\w)(?:цур|цел[ьиюяей]\w*)|هدف", span, re.IGNORECASE):  # "الهدف الخامس", "ODD cinq"
         return True
     try:
         goal = sdgs().get(int(entity.get("value")))

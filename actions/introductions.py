@@ -35,6 +35,7 @@ from actions.references import resolve
 from actions.search import search_if_a_need
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution
+from knowledge.closed_values import closed_entities
 from knowledge.services import KnowledgeServices
 
 DETAILS = by_slot(INTRODUCTION_DETAILS)
@@ -65,6 +66,12 @@ def _partner_of(services: KnowledgeServices, record: Solution | Partner | None) 
 
 
 # English words with which a message asks to meet someone rather than describing a need.
+# Asking to be put in touch, in French, Russian and Arabic ("mise en relation", "познакомиться", "التواصل مع")
+_CONNECT = re.compile(
+    r"\b(?:mett\w*\s+en\s+(?:relation|contact)|mise\s+en\s+(?:relation|contact)|pr[ée]sent\w*|contact\w*)\b"
+    r"|(?<!\w)(?:связ\w*|познаком\w*|контакт\w*|свести)|(?:تواصل|التواصل|عرّفني|عرفني|اتصال|أوصلني|وصلني)",
+    re.IGNORECASE,
+)
 _ASKS_FOR_SOMEONE = re.compile(
     r"\b(introduc\w*|connect\w*|contact\w*|touch|reach|meet|talk|speak|someone|somebody|anyone|people|person|team|partner\w*)\b",
     re.IGNORECASE,
@@ -101,7 +108,8 @@ class ActionRequestIntroduction(IntroductionAction):
         compared = answer_comparison(services, dispatcher, tracker, state, Texts.of(tracker), said)
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
-        if said and latest_entities(tracker, "attribute") and not _ASKS_FOR_SOMEONE.search(said):
+        asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))
+        if said and asks_field and said.rstrip().endswith("?") and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said)):
             from actions.records import ActionAnswerRecordQuestion
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
@@ -173,13 +181,15 @@ class ValidateIntroductionForm(DetailForm):
         """"Could you put me in touch with Barefoot College?" while the details for another partner are
         asked: the request is for the partner named now."""
         text = tracker.latest_message.get("text") or ""
-        if text.startswith("/") or not _ASKS_FOR_SOMEONE.search(text):
+        if text.startswith("/") or not (_ASKS_FOR_SOMEONE.search(text) or _CONNECT.search(text)):
             return None
         services = self.context.services
         named = services.retriever.named_partners(text) if services is not None else []
         partner = named[0] if len(named) == 1 else None
-        if partner is None or partner.id == tracker.get_slot("intro_partner_id"):
+        if partner is None:
             return None
+        if partner.id == tracker.get_slot("intro_partner_id"):
+            return []  # "je voudrais être mise en relation avec l'OFPPT": the request under way; asked again
         dispatcher.utter_message(text=Texts.of(tracker)("intro.switched", who=partner.display_name()))
         return [SlotSet("intro_target_id", partner.id), SlotSet("intro_partner_id", partner.id), SlotSet("selected_id", partner.id), SlotSet("intro_summary_digest", None)]
 
@@ -447,7 +457,6 @@ class ActionDeleteMyData(GalaxyAction):
             # anything else is asked, with the deletion one tap away; nothing is erased
             from actions.filters import FilterRequest
             from actions.search import refine
-            from knowledge.closed_values import closed_entities
 
             state = DialogueState.of(tracker)
             if state.topic and any(e["entity"] == "operation" for e in closed_entities(text)):

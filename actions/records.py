@@ -17,7 +17,7 @@ from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_fields, open_or_answer, record_buttons
 from actions.references import Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
-from actions.search import close_matches, nearest, ranked_page, run_search, search_if_a_need
+from actions.search import back_to_results, close_matches, nearest, ranked_page, run_search, search_if_a_need
 from actions.support import answer_faq_follow_up
 from knowledge.catalogue import Record
 from knowledge.search import Filters
@@ -125,6 +125,9 @@ class ActionShowDetails(GalaxyAction):
         return "action_show_details"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        back = back_to_results(self, services, dispatcher, tracker, domain)  # "revenons aux résultats sur l'eau"
+        if back is not None:
+            return await back
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
         compared = answer_comparison(services, dispatcher, tracker, state, t, latest_text(tracker))

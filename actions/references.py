@@ -6,6 +6,7 @@ Only records the assistant has shown can be chosen, so a forged payload selects 
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,10 +103,33 @@ def points_back(text: str, extra: frozenset[str] = frozenset()) -> bool:
     return bool((POINTING_BACK | extra) & set(re.findall(r"[^\W\d_]+", text.casefold())))
 
 
+def _close(a: str, b: str) -> bool:
+    """Two stems of one word: one begins the other ("african", "africa"), or they share a beginning of five
+    letters or more that is most of the shorter ("ferganskoy", said in Russian, and "fergana")."""
+    if len(a) < 4 or len(b) < 4:
+        return False
+    if a.startswith(b) or b.startswith(a):
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 5 and common >= 0.7 * min(len(a), len(b))
+
+
 def _matched(said: set[str], words: set[str]) -> set[str]:
-    """The stems said that a record's words hold, a stem that begins the other counting too ("african"
-    and "africa", "korean" and "korea"), for stems of four letters or more."""
-    return {w for w in said if w in words or (len(w) >= 4 and any(len(r) >= 4 and (r.startswith(w) or w.startswith(r)) for r in words))}
+    """The stems said that a record's words hold, or a close form of them (see `_close`)."""
+    return {w for w in said if w in words or any(_close(w, r) for r in words)}
+
+
+_CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i", "й": "y",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+    "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})
+
+
+def _latin(words: set[str]) -> set[str]:
+    """Russian words in Latin letters, so a name said in Russian ("Ферганской долине") meets the English
+    record's ("Fergana Valley")."""
+    return {w.translate(_CYRILLIC) for w in words if any("а" <= ch <= "я" or ch == "ё" for ch in w)}
 
 
 def _overlap(said: set[str], words: set[str]) -> int:
@@ -122,6 +146,7 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
         mentions = [e for e in mentions if describes_item(message, e.get("end"))]
     countries = {str(e.get("value")) for e in mentions}
     said = {w for w in tokens(text) if w not in _POINTING}
+    said |= _latin(said)
     # words that name the countries ("Kenya", "Malaysian") are counted once, through the country
     for code in {str(e.get("value")) for e in every_mention}:
         said -= set(tokens(geography().country_name(code)))

@@ -270,7 +270,21 @@ def _show_list(
 
 _THE_ONE = re.compile(r"\b(?:ones?|project|programme|program|initiative|model|system|centre|center|hub|scheme|network|course|training|workshop)\b", re.IGNORECASE)
 # "ok back to the school feeding results", "go back to the list": the list kept, not a search for those words
-_BACK_TO_RESULTS = re.compile(r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b\W*$", re.IGNORECASE)
+_BACK_TO_RESULTS = re.compile(
+    r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b\W*$"
+    r"|^\W*(?:(?:d'accord|ok|bon|bien|alors)\W+)*(?:revenons|retour(?:nons)?|revenir)\s+(?:aux?|à\s+la|à\s+mes|à\s+nos)\b.{0,40}\b(?:r[ée]sultats?|liste)\b.{0,30}$"
+    r"|^\W*(?:(?:хорошо|ладно|ок|итак)\W+)*(?:вернёмся|вернемся|вернуться|назад)\s+к\s+.{0,40}(?:результат\w*|списк\w*).{0,30}$"
+    r"|^\W*(?:(?:طيب|حسنا|حسنًا|تمام)\W+)*(?:نعود|لنعد|العودة|ارجع|رجوع)\s+(?:إلى|الى|ل)\s*.{0,40}(?:النتائج|القائمة).{0,30}$",
+    re.IGNORECASE,
+)
+
+
+def back_to_results(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+    """The list kept, when the message only asks to go back to it (whatever intent it was read as)."""
+    state = DialogueState.of(tracker)
+    if state.results and state.topic and _BACK_TO_RESULTS.match(latest_text(tracker)):
+        return ActionShowResults(action.context).act(services, dispatcher, tracker, domain)
+    return None
 
 
 def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
@@ -303,9 +317,9 @@ class SearchAction(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
-        state = DialogueState.of(tracker)
-        if state.results and state.topic and _BACK_TO_RESULTS.match(latest_text(tracker)):
-            return await ActionShowResults(self.context).act(services, dispatcher, tracker, domain)
+        back = back_to_results(self, services, dispatcher, tracker, domain)
+        if back is not None:
+            return await back
         # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
         answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
         if answered is None:
@@ -528,7 +542,10 @@ async def refine(
     note = ""
     if outcome.unknown:
         note = t("search.unusable", problems="; ".join(outcome.unknown))
-    return records_note(dispatcher, tracker, t, run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note, t=t))
+    # a new need said as a follow-up ("and what about one-stop service centres?") with the place kept from
+    # before, not said now: its close matches from anywhere when the place has few
+    widen = bool(extra) and topic == extra and not (places & (set(request.new) | set(request.old))) and not request.exclusive
+    return records_note(dispatcher, tracker, t, run_search(services, dispatcher, state, topic=topic, kind=kind, filters=outcome.filters, note=note, t=t, widen=widen))
 
 
 def about_the_platform(action: "SearchAction", services: KnowledgeServices, dispatcher: CollectingDispatcher, state: DialogueState, text: str, t: Texts) -> list[dict[str, Any]] | None:

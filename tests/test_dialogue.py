@@ -904,3 +904,22 @@ async def test_back_to_the_named_results_is_the_list_and_that_bank_is_the_only_b
     text = "tell me more about that agency - where is it?"
     _, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots=funders), domain)
     assert slots_of(events)["selected_id"] == "p-tika"
+
+
+def test_a_goal_named_by_its_ordinal_in_arabic_is_a_filter():
+    text = "أضف فلتر الهدف الخامس من أهداف التنمية المستدامة"
+    assert apply(Filters(country="SDN"), request(text)).filters == Filters(sdg=5, country="SDN")
+
+
+@pytest.mark.asyncio
+async def test_back_to_the_results_in_french_and_a_name_said_in_russian(context, tracker_factory, domain):
+    text = "D'accord, revenons aux résultats sur l'eau."
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots={**SOLAR_LIST, "language": "fr"}), domain)
+    assert "selected_id" not in slots_of(events) and "Rainwater harvesting ponds" in messages[0]["text"] and "Solar engineers" in messages[0]["text"]
+    # a name said in Russian meets the English record's through its Latin letters
+    from actions.references import _latin, _matched
+    from knowledge.text import tokens
+
+    said = set(tokens("Проект в Ферганской долине"))
+    assert _matched(said | _latin(said), set(tokens("Climate-resilient agriculture in Uzbekistan's Fergana Valley"))) == {"ferganskoy"}
+    assert not _matched(said | _latin(said), set(tokens("Silk road heritage corridors")))

@@ -324,3 +324,15 @@ async def test_details_listed_with_the_request_and_a_need_read_as_a_status_quest
     assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"]
     dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory("any news on my request?", intent="introduction_status"))
     assert dispatcher.messages[0]["response"] == "utter_no_introductions"
+
+
+@pytest.mark.asyncio
+async def test_a_command_or_a_bare_yes_while_a_detail_is_asked_is_not_the_detail(intro_context):
+    listed = {"last_query": "water", "last_kind": "solution", "last_results": ["s-rainwater", "s-school-meals"], "shown_ids": ["s-rainwater", "s-school-meals"], "language": "fr"}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Afficher plus", "requester_name", intent="show_more", slots=listed), FORM_DOMAIN)
+    assert slots_of(result)["requester_name"] is None
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Oui, je confirme.", "requester_role", intent="affirm", slots=DETAILS), FORM_DOMAIN)
+    assert slots_of(result) == {"requester_role": None}
+    text = "Aminata Sow, ministère de la Formation professionnelle, aminata.sow@example.org. Message : nous souhaitons organiser une visite."
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_role", slots={"language": "fr"}), FORM_DOMAIN)
+    assert slots_of(result)["requester_name"] == "Aminata Sow" and slots_of(result)["intro_message"] == "nous souhaitons organiser une visite"
