@@ -179,7 +179,8 @@ class DetailForm(FormValidationAction, ABC):
             if switched is not None or given:
                 # "could you put me in touch with Barefoot College instead? I'm Grace Akello from …":
                 # the details said in passing are kept; the form asks what is still missing
-                return taken + (switched or []) + [SlotSet(slot, value) for slot, value in given.items()]
+                skipped = [SlotSet(asked, "")] if asked == "requester_role" and asked not in given else []  # optional: left out
+                return taken + (switched or []) + [SlotSet(slot, value) for slot, value in given.items()] + skipped
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if intent in NOT_ANSWERS and len(text.split()) <= 4 and asked != "requester_name":
                 return taken  # "oui, je confirme" while the role is asked: asked again
@@ -187,6 +188,9 @@ class DetailForm(FormValidationAction, ABC):
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again
                 return taken + await answer_aside(self.context, aside, dispatcher, tracker, domain)
+        if not several and asked in FREE_TEXT and aside_of(tracker, asked) is not None:
+            # "thx" while what the hand-off is about is asked: welcomed, and asked again
+            return taken + await answer_aside(self.context, str(aside_of(tracker, asked)), dispatcher, tracker, domain)
         if several:
             # everything in one message: take each part for its question; the form asks what is left
             return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in several] + [

@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, input_channel, latest_entities, latest_text, text_without
-from actions.compare import answer_comparison
+from actions.compare import answer_comparison, asks_to_compare
 from actions.details import (
     INTRODUCTION_DETAILS,
     Detail,
@@ -106,6 +106,10 @@ class ActionRequestIntroduction(IntroductionAction):
         # read as a request for an introduction but asking to compare ("compare the UN Women one with the
         # GEF one") or a question about a record ("qui le finance ?"): answered as such, no form
         compared = answer_comparison(services, dispatcher, tracker, state, Texts.of(tracker), said)
+        if compared is None and asks_to_compare(said):
+            # nothing on screen to compare: say how, rather than start an introduction
+            dispatcher.utter_message(text=Texts.of(tracker)("compare.which", first=state.offset + 1, second=state.offset + 2))
+            compared = []
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
         asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))

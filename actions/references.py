@@ -251,6 +251,17 @@ def _names_other_country(tracker: Tracker, selected: str | None, lookup: Lookup)
     return any(describes_item(text, e.get("end")) for e in mentions) or not points_back(text)
 
 
+def _names_country_none_has(tracker: Tracker, ids: list[str], lookup: Lookup) -> bool:
+    """Whether the message describes an item by a country ("the Korean rice project") that none of these
+    records has anything to do with."""
+    text = tracker.latest_message.get("text") or ""
+    named = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country" and describes_item(text, e.get("end"))}
+    if not named:
+        return False
+    records = [lookup(i) for i in ids]
+    return not any(named & _record_countries(r, lookup) for r in records if r is not None)
+
+
 def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup) -> list[str]:
     """The shown records the message describes best: the list on screen first, then what was shown just
     before it (the first page after "show more", the list before an aside's search), so "the Sudan one"
@@ -281,6 +292,8 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
         return Reference(out_of_range=number, explicit=True)
     if describe and text and ids:
         matched = described(text, tracker, state, lookup)
+        if matched and _names_country_none_has(tracker, matched, lookup):
+            return Reference()  # "the korean rice project" among Chinese rice projects: not on the list
         if len(matched) == 1:
             return Reference(matched[0], explicit=True)
         if matched:

@@ -23,7 +23,7 @@ from actions.references import described, describes_something, points_back
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
 from knowledge.geo import geography, subregions
-from knowledge.search import Filters, SearchResult, place_spans
+from knowledge.search import Filters, SearchResult, need_core, place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import words
 
@@ -188,12 +188,17 @@ def run_search(
     place = replace(Filters(), country=filters.country, region=filters.region, places=filters.places)
     if widen and place.any() and (outcome != "match" or (len(shown) < 2 and not more)):
         anywhere = replace(filters, country=None, region=None, places=())
-        wide, wide_more, wide_outcome = ranked_page(services, topic, kind, anywhere, 0)
+        # the place's name is no reason for a match elsewhere ("… in Tajikistan" matching Tajik records)
+        wide_topic = need_core(topic, filters) if t.language == "en" else topic
+        wide, wide_more, wide_outcome = ranked_page(services, wide_topic, kind, anywhere, 0)
         local = [r for r in shown if outcome == "match"]
         others = [r for r in wide if r.id not in {x.id for x in local}]
-        if wide_outcome == "match" and others:
+        if others and (wide_outcome == "match" or (outcome == "nothing" and wide_outcome == "no_close_match")):
+            # close matches from anywhere; or, when the place has nothing at all, the nearest from anywhere
             note += t("search.widened_few", count=len(local), place=filters_text(place, t)) if local else t("search.widened_none", place=filters_text(place, t))
-            shown, more, outcome, filters = (local + others)[:PAGE_SIZE], wide_more or len(local + others) > PAGE_SIZE, "match", anywhere
+            shown, more, filters = (local + others)[:PAGE_SIZE], wide_more or len(local + others) > PAGE_SIZE, anywhere
+            outcome = "match" if wide_outcome == "match" else "no_close_match"
+            topic = wide_topic
     if outcome != "match" and solutions_instead and kind == "partner":
         solutions = ranked_page(services, topic, "solution", filters, 0)
         if solutions[2] == "match":

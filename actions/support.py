@@ -17,7 +17,7 @@ from actions.i18n import Texts, faq_answer
 from actions.language import tell_unsupported, unsupported_language
 from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
 from actions.record_questions import answer_if_about_opened, open_or_answer, quote_about_opened
-from actions.references import POINTING_BACK, described as described_records
+from actions.references import POINTING_BACK, described as described_records, points_back
 from actions.filters import FilterRequest
 from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
@@ -206,6 +206,12 @@ class ActionAnswerFaq(GalaxyAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:
                 return found
+            if state.results and text and points_back(text):
+                # "is Tonga a member of that regional system hosted near Bangkok?": a question about an
+                # item on the list, not about the Galaxy
+                from actions.records import ActionAnswerRecordQuestion
+
+                return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_dont_know", contact=self.context.settings.unossc_contact, buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "dont_know")]
         reply = faq_reply(match, self.context.settings.unossc_contact, t)

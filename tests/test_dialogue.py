@@ -923,3 +923,10 @@ async def test_back_to_the_results_in_french_and_a_name_said_in_russian(context,
     said = set(tokens("Проект в Ферганской долине"))
     assert _matched(said | _latin(said), set(tokens("Climate-resilient agriculture in Uzbekistan's Fergana Valley"))) == {"ferganskoy"}
     assert not _matched(said | _latin(said), set(tokens("Silk road heritage corridors")))
+
+
+@pytest.mark.asyncio
+async def test_a_question_about_a_listed_item_read_as_an_faq_nobody_wrote_is_answered_from_the_item(context, tracker_factory, domain):
+    text = "and is Tanzania part of that solar project?"
+    messages, events = await run(ActionAnswerFaq(context), tracker_factory(text, intent="faq", entities=[place(text, "Tanzania", "country", "TZA")], slots=SOLAR_LIST), domain)
+    assert "Solar engineers trained in rural communities" in messages[0]["text"] and "Tanzania" in messages[0]["text"]

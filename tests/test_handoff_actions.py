@@ -78,3 +78,17 @@ async def test_the_form_asks_its_first_question_without_a_hint(intro_context):
     blank = [{"event": "slot", "name": "handoff_topic", "value": "  "}]
     dispatcher, events = await run(ValidateHandoffForm(intro_context), started(blank), {"forms": {"handoff_form": {"required_slots": ["handoff_topic", "handoff_email"]}}})
     assert "sentence or two" in dispatcher.messages[0]["text"] and slots_of(events)["handoff_topic"] is None
+
+
+@pytest.mark.asyncio
+async def test_thanks_while_the_hand_offs_subject_is_asked_is_welcomed_and_not_the_subject(intro_context):
+    from rasa_sdk import Tracker
+
+    from actions.handoffs import ValidateHandoffForm
+
+    latest = {"text": "thx", "intent": {"name": "thank", "confidence": 0.99}, "intent_ranking": [], "metadata": {}, "entities": []}
+    events = [{"event": "action", "name": "handoff_form"}, {"event": "action", "name": "action_listen"}, {"event": "user", "text": "thx", "parse_data": latest},
+              {"event": "slot", "name": "handoff_topic", "value": "thx"}]
+    tracker = Tracker("test-user", {"handoff_stage": "collecting", "requested_slot": "handoff_topic", "handoff_topic": "thx"}, latest, events, False, None, {"name": "handoff_form"}, "action_listen")
+    dispatcher, result = await run(ValidateHandoffForm(intro_context), tracker, {"forms": {"handoff_form": {"required_slots": ["handoff_topic", "handoff_email"]}}})
+    assert slots_of(result)["handoff_topic"] is None and dispatcher.messages[0]["response"] == "utter_thank"
