@@ -93,6 +93,18 @@ class IntroductionAction(GalaxyAction, ABC):
         ...
 
 
+def _details_start(text: str) -> int | None:
+    """Where the sentence with the requester's details begins ("… to them. Chikondi Banda, …, c@b.org"),
+    or where "I'm …" begins; None when the details are the whole message."""
+    email = re.search(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+", text)
+    ends = [m.end() for m in re.finditer(r"[.!?]\s+", text[: email.start()])] if email else []
+    start = ends[-1] if ends else None
+    introduced = re.search(r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|je\s+suis|je\s+m'appelle|меня\s+зовут))\s+[A-ZÀ-ÖØ-ÞА-ЯЁ]", text)
+    if introduced and (start is None or introduced.start() < start):
+        start = introduced.start()
+    return start or None
+
+
 class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
@@ -103,6 +115,12 @@ class ActionRequestIntroduction(IntroductionAction):
     async def broker(self, services: KnowledgeServices, introductions: IntroductionService, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         state = DialogueState.of(tracker)
         said = latest_text(tracker)
+        given = listed_details(said, by_slot(INTRODUCTION_DETAILS), last_sentence=True) or introduced_details(said, by_slot(INTRODUCTION_DETAILS))
+        cut = _details_start(said) if given else None
+        if cut:
+            # "Please introduce me to them. Chikondi Banda, Malawi ICT Agency, c.banda@…": who is meant is
+            # said before the details; their words (Malawi) describe no item
+            tracker.latest_message["entities"] = [e for e in tracker.latest_message.get("entities") or [] if not isinstance(e.get("start"), int) or e["start"] < cut]
         # read as a request for an introduction but asking to compare ("compare the UN Women one with the
         # GEF one") or a question about a record ("qui le finance ?"): answered as such, no form
         compared = answer_comparison(services, dispatcher, tracker, state, Texts.of(tracker), said)
@@ -118,6 +136,8 @@ class ActionRequestIntroduction(IntroductionAction):
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
         text = text_without(tracker, ("attribute", "operation", "scope"))
+        if cut and len(text) == len(said):
+            text = text[:cut]
         reference = resolve(tracker, state, text, services.retriever.get, describe=False)
         if reference.out_of_range is not None:
             explain_reference(dispatcher, services, state, reference, "request_introduction")
@@ -162,7 +182,6 @@ class ActionRequestIntroduction(IntroductionAction):
         ]
         # "… I'm Grace Akello from the Northern Uganda Women Energy Network, grace@example.org": the form
         # asks only what is missing
-        given = listed_details(said, by_slot(INTRODUCTION_DETAILS), last_sentence=True) or introduced_details(said, by_slot(INTRODUCTION_DETAILS))
         events += [SlotSet(slot, value) for slot, value in given.items()]
         if tracker.get_slot("handoff_stage"):  # one consent question at a time
             events.append(SlotSet("handoff_stage", None))
@@ -401,8 +420,9 @@ def status_lines(services: KnowledgeServices, introductions: IntroductionService
 
 # What asks after requests made ("any news on my introduction?", "statut de ma demande", "статус запроса")
 _ASKS_STATUS = re.compile(
-    r"\b(?:status|news|update|updates|progress|answer(?:ed)?|repl(?:y|ied)|respon\w*|heard|requests?|introductions?|hand-?offs?|pending|accepted|declined)\b"
-    r"|\b(?:statut|nouvelles|demandes?|r[ée]ponse|suivi)\b|(?<!\w)(?:статус\w*|запрос\w*|ответ\w*|новост\w*)|(?:حالة|طلب|رد|جواب)",
+    r"\b(?:status|news|updates?|progress|heard\s+back|pending|accepted|declined|any\s+(?:reply|replies|answer|response))\b"
+    r"|\b(?:my|our|the)\s+(?:\w+\s+)?(?:requests?|introductions?|hand-?offs?)\b"
+    r"|\b(?:statut|nouvelles|suivi|(?:ma|mes|notre|nos)\s+demandes?)\b|(?<!\w)(?:статус\w*|новост\w*|(?:мо[йиюя]|наш\w*)\s+(?:запрос\w*|заявк\w*))|(?:حالة|طلبي|طلباتي|طلبنا)",
     re.IGNORECASE,
 )
 

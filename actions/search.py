@@ -193,8 +193,9 @@ def run_search(
         wide, wide_more, wide_outcome = ranked_page(services, wide_topic, kind, anywhere, 0)
         local = [r for r in shown if outcome == "match"]
         others = [r for r in wide if r.id not in {x.id for x in local}]
-        if others and (wide_outcome == "match" or (outcome == "nothing" and wide_outcome == "no_close_match")):
-            # close matches from anywhere; or, when the place has nothing at all, the nearest from anywhere
+        nearer = wide_outcome == "no_close_match" and outcome != "match" and max([r.dense for r in wide] or [0.0]) > max([r.dense for r in shown] or [0.0])
+        if others and (wide_outcome == "match" or nearer):
+            # close matches from anywhere; or, when the place has none, the nearest from anywhere if nearer
             note += t("search.widened_few", count=len(local), place=filters_text(place, t)) if local else t("search.widened_none", place=filters_text(place, t))
             shown, more, filters = (local + others)[:PAGE_SIZE], wide_more or len(local + others) > PAGE_SIZE, anywhere
             outcome = "match" if wide_outcome == "match" else "no_close_match"

@@ -336,3 +336,15 @@ async def test_a_command_or_a_bare_yes_while_a_detail_is_asked_is_not_the_detail
     text = "Aminata Sow, ministère de la Formation professionnelle, aminata.sow@example.org. Message : nous souhaitons organiser une visite."
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_role", slots={"language": "fr"}), FORM_DOMAIN)
     assert slots_of(result)["requester_name"] == "Aminata Sow" and slots_of(result)["intro_message"] == "nous souhaitons organiser une visite"
+
+
+@pytest.mark.asyncio
+async def test_them_with_details_after_it_is_the_record_opened_and_a_need_about_response_teams_is_no_status_question(intro_context, tracker_factory):
+    slots = {"last_query": "funders", "last_kind": "partner", "last_results": ["p-tika", "p-fund"], "shown_ids": ["p-tika", "p-fund"], "selected_id": "p-fund"}
+    text = "Please introduce me to them. Chikondi Banda, Malawi ICT Agency, c.banda@example.org"
+    entities = [{"entity": "country", "value": "MWI", "start": text.index("Malawi"), "end": text.index("Malawi") + 6}]
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory(text, intent="request_introduction", entities=entities, slots=slots))
+    assert slots_of(events)["intro_partner_id"] == "p-fund" and slots_of(events)["requester_name"] == "Chikondi Banda"
+    text = "We want South-South support to set up a rainwater emergency response team for dryland villages"
+    dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory(text, intent="introduction_status"))
+    assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"]
