@@ -102,7 +102,8 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
         "provider", "provided", "provides", "who runs", "run by", "runs it", "who is behind", "who's behind",
         "behind it", "implemented by", "implementer", "implementing", "who made", "who developed", "developed by",
         "who leads", "led by", "organisation behind", "organization behind", "owner", "owns", "who did",
-        "responsible", "in charge",
+        "responsible", "in charge", "who ran", "ran it", "who carried out", "carried out by", "who implemented",
+        "who organised", "who organized", "who hosts", "hosted by",
     ),
     "partners": ("partners", "partner", "who else", "involved", "collaborators", "collaborate", "together with", "co-partners", "participants", "members"),
     "sources": (
