@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.dialogue import DialogueState
 from actions.formatting import connectable, countries_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
-from actions.references import describe_match, describes_something
+from actions.references import POINTING, describe_match, describes_something, matched_words, record_words
+from knowledge.text import tokens
 from knowledge.catalogue import Record, Solution
 
 # What asks for a comparison, in the four languages (lower-cased text)
@@ -70,9 +71,11 @@ class _Part:
         self.latest_message = {"text": message[start:end], "entities": entities}
 
 
-def described_sides(tracker: Tracker, state: DialogueState, lookup) -> list[str]:
+def described_sides(tracker: Tracker, state: DialogueState, lookup, find=None) -> list[str]:
     """The items of the list on screen the two sides of a comparison describe, in the order said
-    ("compare the Fiji cookstove one with the Kenya one"); a side that fits several or none gives none."""
+    ("compare the Fiji cookstove one with the Kenya one"); a side that fits several or none gives none,
+    unless `find(side_text, side)` finds it in the catalogue ("compare that with the Indonesian fisheries
+    training" when that training was not listed)."""
     message = tracker.latest_message.get("text") or ""
     cue = _CUE.search(message.lower())
     if cue is None or not state.results:
@@ -89,9 +92,39 @@ def described_sides(tracker: Tracker, state: DialogueState, lookup) -> list[str]
         if not describes_something(part.latest_message["text"]) and not part.latest_message["entities"]:
             continue
         matched = describe_match(part.latest_message["text"], part, list(state.results), lookup)  # type: ignore[arg-type]
-        if len(matched) == 1:
+        if len(matched) == 1 and not (find is not None and _fits_little(part.latest_message["text"], lookup(matched[0]), lookup)):
             ids.append(matched[0])
+        elif len(matched) <= 1 and find is not None and not _IT.fullmatch(part.latest_message["text"].strip(" ,.?!").lower()):
+            found = find(part.latest_message["text"], part) or (matched[0] if matched else None)
+            if found:
+                ids.append(found)
     return list(dict.fromkeys(ids))
+
+
+def _fits_little(text: str, record, lookup) -> bool:
+    """Whether a listed record fits under half of a side's words ("the human milk bank network" and a
+    solar record whose provider is a "network"): the catalogue may hold the one meant."""
+    said = {w for w in tokens(text) if w not in POINTING}
+    return record is not None and len(said) >= 2 and 2 * len(matched_words(said, record_words(record, lookup))) < len(said)
+
+
+def catalogue_finder(services, state: DialogueState):
+    """`find` for `described_sides`: the one record of the catalogue that a side describes best among the
+    close matches for its words (in the countries it names)."""
+    from knowledge.search import Filters
+    from knowledge.text import words
+
+    def find(text: str, part: "_Part") -> str | None:
+        countries = sorted({str(e.get("value")) for e in part.latest_message["entities"] if e.get("entity") == "country"})
+        said = " ".join(words(text))
+        if not said:
+            return None
+        filters = Filters(places=tuple(countries)) if len(countries) > 1 else Filters(country=countries[0]) if countries else Filters()
+        found = [r.id for r in services.retriever.search(said, kind=state.kind, top_k=5, filters=filters) if r.close_match]
+        matched = describe_match(text, part, found, services.retriever.get)  # type: ignore[arg-type]
+        return matched[0] if len(matched) == 1 else None
+
+    return find
 
 
 def compared_ids(text: str, ordinals: list[int], state: DialogueState, described: list[str] | None = None) -> list[str]:
@@ -189,7 +222,7 @@ def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Track
                 ordinals.append(int(entity.get("value")))
             except (TypeError, ValueError):
                 continue
-    ids = compared_ids(text, ordinals, state, described_sides(tracker, state, services.retriever.get))
+    ids = compared_ids(text, ordinals, state, described_sides(tracker, state, services.retriever.get, catalogue_finder(services, state)))
     records = [(r, services.retriever.get(i)) for r, i in ((_rank(state, i), i) for i in ids)]
     records = [(rank, record) for rank, record in records if record is not None]
     if len(records) < 2:
@@ -199,6 +232,8 @@ def answer_comparison(services, dispatcher: CollectingDispatcher, tracker: Track
         return []
     buttons: list[dict[str, str]] = []
     for rank, record in records:
+        if not rank:
+            continue  # a record from the catalogue that was not listed has no number to press
         buttons.append({"title": t("button.details", rank=rank), "payload": payload("show_details", ordinal=rank)})
         if connectable(record, services.retriever.get):
             buttons.append({"title": t("button.connect", rank=rank), "payload": payload("request_introduction", ordinal=rank)})

@@ -20,7 +20,7 @@ from knowledge.geo import geography
 from knowledge.text import tokens, words
 
 # Words that point at an item without describing it.
-_POINTING = frozenset(
+POINTING = frozenset(
     stem
     for stem in tokens(
         """one ones item items result results thing things option options entry entries record records list
@@ -55,7 +55,7 @@ def _ordinal(tracker: Tracker) -> int | None:
     return None
 
 
-def _record_words(record: Record, lookup: Lookup) -> set[str]:
+def record_words(record: Record, lookup: Lookup) -> set[str]:
     parts: list[str] = [record.title]
     if isinstance(record, Solution):
         parts += [*record.themes, record.provider_name or ""]
@@ -79,7 +79,7 @@ def _record_countries(record: Record, lookup: Lookup) -> set[str]:
 
 def describes_something(text: str) -> bool:
     """Whether a message says more than "that one" / "the second": words beyond pointing words."""
-    return any(w not in _POINTING for w in tokens(text))
+    return any(w not in POINTING for w in tokens(text))
 
 
 # "the Bangladesh one", "the Kenyan project", "the Kuwait fund": a place that says which item, not a
@@ -114,7 +114,7 @@ def _close(a: str, b: str) -> bool:
     return common >= 5 and common >= 0.7 * min(len(a), len(b))
 
 
-def _matched(said: set[str], words: set[str]) -> set[str]:
+def matched_words(said: set[str], words: set[str]) -> set[str]:
     """The stems said that a record's words hold, or a close form of them (see `_close`)."""
     return {w for w in said if w in words or any(_close(w, r) for r in words)}
 
@@ -133,7 +133,7 @@ def _latin(words: set[str]) -> set[str]:
 
 
 def _overlap(said: set[str], words: set[str]) -> int:
-    return len(_matched(said, words))
+    return len(matched_words(said, words))
 
 
 def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) -> list[str]:
@@ -145,7 +145,7 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
         # "is Brazil involved in it?" asks about the record opened; "the Brazil one" describes one
         mentions = [e for e in mentions if describes_item(message, e.get("end"))]
     countries = {str(e.get("value")) for e in mentions}
-    said = {w for w in tokens(text) if w not in _POINTING}
+    said = {w for w in tokens(text) if w not in POINTING}
     said |= _latin(said)
     # words that name the countries ("Kenya", "Malaysian") are counted once, through the country
     for code in {str(e.get("value")) for e in every_mention}:
@@ -163,15 +163,18 @@ def describe_match(text: str, tracker: Tracker, ids: list[str], lookup: Lookup) 
         record = lookup(record_id)
         if record is None:
             continue
-        named = _record_words(record, lookup)
+        named = record_words(record, lookup)
         about = set(tokens(getattr(record, "summary", None) or record.description[:300])) - named
         # the words of its title, themes and provider count whole, those of its summary half ("the one
         # with the African villages": "villages" is in the summary, "African" matches "Africa")
-        score = 2 * len(countries & _record_countries(record, lookup)) + _overlap(said, named) + 0.5 * _overlap(said - _matched(said, named), about)
+        score = 2 * len(countries & _record_countries(record, lookup)) + _overlap(said, named) + 0.5 * _overlap(said - matched_words(said, named), about)
         # "that bank" among two funds and a bank, "the agency": the kind of organisation its name says
         score += 0.5 * len(kinds & set(tokens(record.title)))
         if score:
-            scores[record_id] = (score, _overlap(said, set(tokens(record.title))))
+            # the title naming the country said breaks a tie ("the azerbaijan one": ASAN "(Azerbaijan)", not
+            # Georgia's halls that Azerbaijani officials visited)
+            titled = sum(1 for code in countries if set(tokens(geography().country_name(code))) <= set(tokens(record.title)))
+            scores[record_id] = (score, _overlap(said, set(tokens(record.title))) + titled)
     if not scores:
         return []
     best = max(scores.values())
@@ -195,7 +198,7 @@ def description_of(text: str, tracker: Tracker) -> tuple[str, set[str]]:
         named |= set(tokens(geography().country_name(str(mention.get("value")))))
         if isinstance(mention.get("start"), int) and isinstance(mention.get("end"), int):
             named |= set(tokens(message[mention["start"] : mention["end"]]))
-    kept = [w for w in words(text) if not (set(tokens(w)) & (_POINTING | named))]
+    kept = [w for w in words(text) if not (set(tokens(w)) & (POINTING | named))]
     return " ".join(kept), {str(e.get("value")) for e in mentions}
 
 
@@ -212,7 +215,7 @@ _NAMED_PHRASE = re.compile(
     r"\bthe\s+((?:[^\W\d_][\w'-]*\s+){1,4}?)(?:one|project|programme|program|initiative|solution|scheme)\b",
     re.IGNORECASE,
 )
-_NOT_NAMING = _POINTING | frozenset(tokens("same other another similar next new different whole entire latest"))
+_NOT_NAMING = POINTING | frozenset(tokens("same other another similar next new different whole entire latest"))
 
 
 def named_phrase(text: str) -> str:

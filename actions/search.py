@@ -574,6 +574,7 @@ def about_the_platform(action: "SearchAction", services: KnowledgeServices, disp
 _PLATFORM = re.compile(
     r"\b(?:join|joining|register|registering|registration|sign\s*up|signing\s+up|membership|become\s+a\s+(?:member|partner)"
     r"|an?\s+account|log\s*in|login|subscri\w+|fees?|costs?|charge|free\s+of\s+charge|for\s+free|(?:the|this)\s+(?:galaxy|platform|website|portal|site|assistant|bot))\b"
+    r"|\b(?:contact\s+(?:person|point)|focal\s+points?|for\s+(?:our|my)\s+region|unossc\s+(?:office|staff|team|division)|regional\s+(?:office|rollout|roll-out|division)|roll-?out|webinar)\b"
     r"|\b(?:rejoindre|adh[ée]rer|inscri\w+|un\s+compte|gratuit\w*|frais|la\s+plateforme)\b"
     r"|(?<!\w)(?:присоедин\w+|зарегистр\w+|регистрац\w+|аккаунт\w*|бесплатн\w+|платформ\w+|вступить)"
     r"|(?<!\w)(?:الانضمام|انضمام|ينضم|تنضم|التسجيل|تسجيل|أسجل|اسجل|حساب|المنصة|مجان\w*|رسوم)",

@@ -1092,6 +1092,8 @@ def need_core(query: str, filters: Filters) -> str:
         if on:
             core = core[:start] + core[end:]
     core = _NEED_FRAME.sub("", core)
+    # a preposition the place leaves behind ("We are in.", "from the region of .")
+    core = re.sub(r"\b(?:in|from|for|of|at|on|to)\s*(?=[.,;:!?]|$)", "", core, flags=re.IGNORECASE)
     core = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", core)).strip()
     return core if words(core) else query
 

@@ -917,7 +917,7 @@ async def test_back_to_the_results_in_french_and_a_name_said_in_russian(context,
     messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots={**SOLAR_LIST, "language": "fr"}), domain)
     assert "selected_id" not in slots_of(events) and "Rainwater harvesting ponds" in messages[0]["text"] and "Solar engineers" in messages[0]["text"]
     # a name said in Russian meets the English record's through its Latin letters
-    from actions.references import _latin, _matched
+    from actions.references import _latin, matched_words as _matched
     from knowledge.text import tokens
 
     said = set(tokens("Проект в Ферганской долине"))
@@ -930,3 +930,12 @@ async def test_a_question_about_a_listed_item_read_as_an_faq_nobody_wrote_is_ans
     text = "and is Tanzania part of that solar project?"
     messages, events = await run(ActionAnswerFaq(context), tracker_factory(text, intent="faq", entities=[place(text, "Tanzania", "country", "TZA")], slots=SOLAR_LIST), domain)
     assert "Solar engineers trained in rural communities" in messages[0]["text"] and "Tanzania" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_an_item_compared_with_one_not_listed_is_found_in_the_catalogue(context, tracker_factory, domain):
+    text = "Compare that with the human milk bank network."
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", slots={**SOLAR_LIST, "selected_id": "s-rainwater"}), domain)
+    reply = messages[0]["text"]
+    assert "Rainwater harvesting ponds" in reply and "Human milk bank network" in reply and reply.index("Rainwater") < reply.index("Human milk")
+    assert all("1" in b["payload"] for b in messages[0]["buttons"])  # only the listed one has a number to press
