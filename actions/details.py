@@ -183,7 +183,8 @@ class DetailForm(FormValidationAction, ABC):
                 return taken + (switched or []) + [SlotSet(slot, value) for slot, value in given.items()] + skipped
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if intent in NOT_ANSWERS and len(text.split()) <= 4 and asked != "requester_name":
-                return taken  # "oui, je confirme" while the role is asked: asked again
+                # "oui, je confirme" while the optional role is asked: go on without it; another detail: asked again
+                return taken + ([SlotSet(asked, "")] if asked == "requester_role" else [])
             aside = aside_of(tracker, asked)
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again

@@ -150,8 +150,9 @@ class ActionClarify(GalaxyAction):
             dispatcher.utter_message(text=faq_text(match.entry, t), buttons=back_button(state, t))
             return [SlotSet("faq_outcome", "answered")]
         request = FilterRequest.of(tracker, text, vocabulary=True)
-        if state.topic and not leftover_topic(text, tracker) and request.changes_anything():
-            # "in Morocco" after a search, read as unsure: a filter change of that search
+        if state.topic and (request.operation == "list" or (not leftover_topic(text, tracker) and request.changes_anything())):
+            # "in Morocco" after a search, read as unsure: a filter change of that search; "ما هي الفلاتر
+            # المفعلة الآن؟": which filters are on
             return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
         found = await search_if_a_need(self, services, dispatcher, tracker, domain)
         if found is not None:

@@ -939,3 +939,10 @@ async def test_an_item_compared_with_one_not_listed_is_found_in_the_catalogue(co
     reply = messages[0]["text"]
     assert "Rainwater harvesting ponds" in reply and "Human milk bank network" in reply and reply.index("Rainwater") < reply.index("Human milk")
     assert all("1" in b["payload"] for b in messages[0]["buttons"])  # only the listed one has a number to press
+
+
+@pytest.mark.asyncio
+async def test_which_filters_are_on_read_as_unsure_lists_them(context, tracker_factory, domain):
+    text = "ما هي الفلاتر المفعلة الآن؟"
+    messages, events = await run(ActionClarify(context), tracker_factory(text, intent="nlu_fallback", slots={**SOLAR_LIST, "country": "KEN", "language": "ar"}), domain)
+    assert "كينيا" in messages[0]["text"] and events == []
