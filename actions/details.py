@@ -300,6 +300,22 @@ _LABEL_SLOTS = {
 }
 
 
+# A sentence that agrees to send, said at the end of the message to the partner ("… Yes, you can send it.",
+# "Please send.", "Oui, envoyez.", "Отправляйте.", "أرسل الطلب"): no part of the message; consent is asked
+# on the summary
+_SEND_IT = re.compile(
+    r"(?:^|(?<=[.!?]))\s*(?:(?:yes|ok|okay|sure|oui|да|نعم)\W*)?(?:(?:you\s+can|please|go\s+ahead\s+and|vous\s+pouvez)\s+)?"
+    r"(?:send|submit|envo\w+|transmet\w*|отправ\w+|أرسل\w*|ارسل\w*)(?:\s+(?:it|this|the\s+request|la\s+demande|le|её|его|الطلب))?\s*(?:please|svp|s'il\s+vous\s+pla[iî]t|пожалуйста)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def without_consent(message: str) -> str:
+    """The message to the partner without a closing "yes, you can send it"."""
+    trimmed = _SEND_IT.sub("", message).strip()
+    return trimmed if len(trimmed) >= 10 else message
+
+
 def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
     """The name, organisation and email a message gives in passing ("I'm Grace Akello from the Northern
     Uganda Women Energy Network, grace@example.org"), or the one detail it labels ("Message: …"); each
@@ -310,8 +326,9 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
         slot = _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split()))
         slot = {"requester_email": "handoff_email", "intro_message": "handoff_topic"}.get(slot, slot) if slot not in details else slot
         if slot in details:
+            value = labelled.group("value").strip()
             try:
-                cleaned = details[slot].clean(labelled.group("value").strip())
+                cleaned = details[slot].clean(without_consent(value) if slot == "intro_message" else value)
             except InvalidRequest:
                 cleaned = None
             if cleaned:
@@ -372,6 +389,7 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
     labelled = _LABELLED.match(after)
     if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == "intro_message":
         after = labelled.group("value").strip()  # "… a@b.org. Message : nous souhaitons …"
+    after = without_consent(after) if after else after
     if not 2 <= len(before) <= 3:
         return {}
     found: dict[str, str] = {}

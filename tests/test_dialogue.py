@@ -281,7 +281,7 @@ async def test_an_entry_about_the_subject_that_does_not_say_what_is_asked_is_off
     tracker.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/galaxy_content_types", "confidence": 0.9}}}
     messages, events = await run(ActionAnswerFaq(context), tracker, domain)
     entry = context.services.faq.get("galaxy_content_types")
-    assert messages[0]["text"].startswith("I don't know the answer to that exactly. The nearest I know is about")
+    assert messages[0]["text"].startswith("This may not answer exactly what you asked; the closest I have is about")
     assert entry.answer[:60] in messages[0]["text"] and slots_of(events) == {"faq_outcome": "low_confidence"}
     # the entry's own words answer plainly
     tracker = tracker_factory("what sort of content does the galaxy carry besides solutions?", intent="faq")

@@ -350,3 +350,12 @@ async def test_them_with_details_after_it_is_the_record_opened_and_a_need_about_
     text = "We want South-South support to set up a rainwater emergency response team for dryland villages"
     dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory(text, intent="introduction_status"))
     assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"]
+
+
+def test_a_closing_yes_send_it_is_no_part_of_the_message():
+    from actions.details import by_slot, introduced_details, INTRODUCTION_DETAILS
+
+    given = introduced_details("Message: we would like to visit your training centre next year. Yes, you can send it.", by_slot(INTRODUCTION_DETAILS))
+    assert given == {"intro_message": "we would like to visit your training centre next year."}
+    given = introduced_details("Message: please send us your training calendar for next year", by_slot(INTRODUCTION_DETAILS))
+    assert given == {"intro_message": "please send us your training calendar for next year"}
