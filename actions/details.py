@@ -234,6 +234,11 @@ _ASIDES = {
     "thank": ("actions.support", "ActionThank"),
 }
 _COMMANDS = frozenset({"show_more", "show_results"})
+_COMMAND_WORDS = re.compile(
+    r"\b(?:more|next|show|results?|back|list|plus|suite|suivant\w*|r[ée]sultats?|retour|afficher|montre\w*)\b"
+    r"|(?<!\w)(?:ещ[её]|дальше|покаж\w*|результат\w*|назад)|(?:المزيد|النتائج|التالي|اعرض)",
+    re.IGNORECASE,
+)
 # Answers that are no detail: a "yes" before anything was shown to agree to
 NOT_ANSWERS = frozenset({"affirm"})
 _THANKS = re.compile(r"\b(?:thanks?|thank\s+you|thx|merci|cheers)\b|(?<!\w)спасибо|شكر", re.IGNORECASE)
@@ -258,8 +263,8 @@ def aside_of(tracker: Tracker, slot: str | None) -> str | None:
         return name if name == "thank" and _THANKS.search(text) and len(text.split()) <= 3 else None
     if name == "thank":
         return name if _THANKS.search(text) and len(text.split()) <= 8 else None
-    if name in _COMMANDS and confidence >= 0.8:
-        return name  # "Afficher plus", "back to the results": a command, not a name
+    if name in _COMMANDS and confidence >= 0.8 and _COMMAND_WORDS.search(text):
+        return name  # "Afficher plus", "back to the results": a command, not a name ("Lea Moreau" may be read as one)
     if slot in EMAILS:
         return None if "@" in text else name
     # a name is short; an organisation or a role may be long, so only a question is an aside there

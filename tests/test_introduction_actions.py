@@ -359,3 +359,9 @@ def test_a_closing_yes_send_it_is_no_part_of_the_message():
     assert given == {"intro_message": "we would like to visit your training centre next year."}
     given = introduced_details("Message: please send us your training calendar for next year", by_slot(INTRODUCTION_DETAILS))
     assert given == {"intro_message": "please send us your training calendar for next year"}
+
+
+@pytest.mark.asyncio
+async def test_a_name_read_as_show_more_is_still_the_name(intro_context):
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Lea Moreau", "requester_name", intent="show_more", confidence=0.95), FORM_DOMAIN)
+    assert slots_of(result)["requester_name"] == "Lea Moreau"
