@@ -281,8 +281,9 @@ async def answer_aside(context: ActionContext, intent: str, dispatcher: Collecti
 
 # "I'm Grace Akello from the Northern Uganda Women Energy Network", "je suis Awa Ndiaye, de l'ONG X",
 # "меня зовут Ирина Петрова из ..."; names start with a capital letter
+SELF_INTRODUCTION = r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+suis|je\s+m'appelle|moi\s+c'est|меня\s+зовут))\s+"
 _SELF = re.compile(
-    r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+suis|je\s+m'appelle|moi\s+c'est|меня\s+зовут))\s+"
+    SELF_INTRODUCTION +
     r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+){0,3})"
     r"(?:\s*,?\s+(?i:from|with|at|of|de\s+la|de\s+l'|de|du|chez|из|от)\s*(?P<org>[^,;.\n]{2,120}))?"
 )
@@ -344,7 +345,7 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
         candidates["requester_name"] = match.group("name")
         if match.group("org"):
             candidates["requester_organisation"] = match.group("org").strip()
-    email = _EMAIL_IN.search(text or "")
+    email = EMAIL_IN.search(text or "")
     if email and "requester_email" in details:
         candidates["requester_email"] = email.group()
     for slot, value in candidates.items():
@@ -359,7 +360,7 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
 
 
 _PARTS = re.compile(r"\s*[,;\n،؛]\s*")
-_EMAIL_IN = re.compile(r"<?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+>?")
+EMAIL_IN = re.compile(r"<?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+>?")
 
 
 def several_details(tracker: Tracker, details: dict[str, Detail]) -> dict[str, str]:
@@ -382,11 +383,11 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
     order = ("requester_name", "requester_organisation", "requester_role")
     if not all(s in details for s in (*order, "requester_email", "intro_message")):
         return {}
-    email = _EMAIL_IN.search(text)
+    email = EMAIL_IN.search(text)
     if last_sentence and email is not None:
         starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, email.start())]
         text = text[starts[-1] :] if starts else text
-    email = _EMAIL_IN.search(text)
+    email = EMAIL_IN.search(text)
     if text.startswith("/") or email is None:
         return {}
     before = [part for part in _PARTS.split(text[: email.start()]) if part.strip()]

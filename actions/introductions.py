@@ -16,7 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import GalaxyAction, input_channel, latest_entities, latest_text, text_without
 from actions.compare import answer_comparison, asks_to_compare
 from actions.details import (
+    EMAIL_IN,
     INTRODUCTION_DETAILS,
+    SELF_INTRODUCTION,
     Detail,
     DetailForm,
     apply_correction,
@@ -96,10 +98,10 @@ class IntroductionAction(GalaxyAction, ABC):
 def _details_start(text: str) -> int | None:
     """Where the sentence with the requester's details begins ("… to them. Chikondi Banda, …, c@b.org"),
     or where "I'm …" begins; None when the details are the whole message."""
-    email = re.search(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+", text)
+    email = EMAIL_IN.search(text)
     ends = [m.end() for m in re.finditer(r"[.!?]\s+", text[: email.start()])] if email else []
     start = ends[-1] if ends else None
-    introduced = re.search(r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|je\s+suis|je\s+m'appelle|меня\s+зовут))\s+[A-ZÀ-ÖØ-ÞА-ЯЁ]", text)
+    introduced = re.search(SELF_INTRODUCTION + r"[A-ZÀ-ÖØ-ÞА-ЯЁ]", text)
     if introduced and (start is None or introduced.start() < start):
         start = introduced.start()
     return start or None

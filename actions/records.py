@@ -80,8 +80,8 @@ def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: Di
     matches the description fits best, with the query and filters that found them. ([], …) when the
     message describes nothing or nothing fits."""
     said, countries = description_of(text, tracker)
-    phrase, _ = description_of(named_phrase(text), tracker) if named_phrase(text) else ("", set())
-    said = phrase or said  # "which countries did the milk bank project cover?" looks for "milk bank"
+    named = named_phrase(text)
+    said = (description_of(named, tracker)[0] if named else "") or said  # "which countries did the milk bank project cover?" looks for "milk bank"
     if not said and not (countries and state.topic):
         return [], "", state.filters
     query = said or state.topic or ""
@@ -125,9 +125,9 @@ class ActionShowDetails(GalaxyAction):
         return "action_show_details"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        back = back_to_results(self, services, dispatcher, tracker, domain)  # "revenons aux résultats sur l'eau"
+        back = await back_to_results(self, services, dispatcher, tracker, domain)  # "revenons aux résultats sur l'eau"
         if back is not None:
-            return await back
+            return back
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
         compared = answer_comparison(services, dispatcher, tracker, state, t, latest_text(tracker))

@@ -285,11 +285,11 @@ _BACK_TO_RESULTS = re.compile(
 )
 
 
-def back_to_results(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+async def back_to_results(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The list kept, when the message only asks to go back to it (whatever intent it was read as)."""
     state = DialogueState.of(tracker)
     if state.results and state.topic and _BACK_TO_RESULTS.match(latest_text(tracker)):
-        return ActionShowResults(action.context).act(services, dispatcher, tracker, domain)
+        return await ActionShowResults(action.context).act(services, dispatcher, tracker, domain)
     return None
 
 
@@ -323,9 +323,9 @@ class SearchAction(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         t = Texts.of(tracker)
-        back = back_to_results(self, services, dispatcher, tracker, domain)
+        back = await back_to_results(self, services, dispatcher, tracker, domain)
         if back is not None:
-            return await back
+            return back
         # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
         answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
         if answered is None:
