@@ -109,19 +109,12 @@ def _fits_little(text: str, record, lookup) -> bool:
 
 
 def catalogue_finder(services, state: DialogueState):
-    """`find` for `described_sides`: the one record of the catalogue that a side describes best among the
-    close matches for its words (in the countries it names)."""
-    from knowledge.search import Filters
-    from knowledge.text import words
+    """`find` for `described_sides`: the one record of the catalogue a side describes, found the way a
+    description of an unlisted item is found anywhere else (`records.described_elsewhere`)."""
+    from actions.records import described_elsewhere  # records answers comparisons: imported when used
 
     def find(text: str, part: "_Part") -> str | None:
-        countries = sorted({str(e.get("value")) for e in part.latest_message["entities"] if e.get("entity") == "country"})
-        said = " ".join(words(text))
-        if not said:
-            return None
-        filters = Filters(places=tuple(countries)) if len(countries) > 1 else Filters(country=countries[0]) if countries else Filters()
-        found = [r.id for r in services.retriever.search(said, kind=state.kind, top_k=5, filters=filters) if r.close_match]
-        matched = describe_match(text, part, found, services.retriever.get)  # type: ignore[arg-type]
+        matched = described_elsewhere(services, part, state, text)[0]  # type: ignore[arg-type]
         return matched[0] if len(matched) == 1 else None
 
     return find

@@ -82,10 +82,20 @@ def describes_something(text: str) -> bool:
     return any(w not in POINTING for w in tokens(text))
 
 
+# The words a message names an item by ("the Kenya one", "the cookstove project", "that bank"): one
+# vocabulary, in three parts, for every place that asks whether a message names an item
+RECORD_WORDS = "one|ones|project|projects|programme|program|initiative|solution|scheme"
+KIND_WORDS = "model|system|centre|center|hub|network|course|training|workshop"
+PARTNER_WORDS = "agency|bank|fund"
+# the same in French, Russian and Arabic ("celui du Fidji", "тот проект в Монголии", "مشروع اليمن")
+_FOREIGN_ITEM = r"\b(?:celui|celle|projet|programme|проект\w*|программ\w*|тот|та|той|том)\b|(?:^|\s)(?:ال)?(?:مشروع|برنامج|مبادرة)"
+# a record or kind word anywhere ("the Asian regional one, who supports that?")
+THE_ONE = re.compile(rf"\b(?:{RECORD_WORDS}|{KIND_WORDS})\b", re.IGNORECASE)
+
 # "the Bangladesh one", "the Kenyan project", "the Kuwait fund": a place that says which item, not a
 # question about the item open ("did India fund it?": "fund" followed by what it funds is the verb)
 _DESCRIBING = re.compile(
-    r"^\W*(?:[^\W\d_]+\s+){0,2}?(?:one|ones|project|projects|programme|program|initiative|solution|thing|item|agency|bank|system|network|centre|center|hub|scheme|model|course|training|workshop"
+    rf"^\W*(?:[^\W\d_]+\s+){{0,2}}?(?:{RECORD_WORDS}|{KIND_WORDS}|thing|item|agency|bank"
     r"|fund(?!\s+(?:it|them|this|that|these|those)\b))\b",
     re.IGNORECASE,
 )
@@ -204,17 +214,11 @@ def description_of(text: str, tracker: Tracker) -> tuple[str, set[str]]:
 
 # A message that names an item ("the Yemen one", "the cookstove project", "celui du Fidji", "тот проект
 # в Монголии", "مشروع اليمن") rather than asking about the one open
-_NAMES_ITEM = re.compile(
-    r"\b(?:ones?|project|programme|program|initiative|solution|agency|fund|bank|celui|celle|projet|programme|проект\w*|программ\w*|тот|та|той|том)\b|(?:^|\s)(?:ال)?(?:مشروع|برنامج|مبادرة)",
-    re.IGNORECASE,
-)
+_NAMES_ITEM = re.compile(rf"\b(?:{RECORD_WORDS}|{PARTNER_WORDS})\b|{_FOREIGN_ITEM}", re.IGNORECASE)
 
 
 # "the milk bank project", "the Fiji cookstove one": words said right before an item word name the item
-_NAMED_PHRASE = re.compile(
-    r"\bthe\s+((?:[^\W\d_][\w'-]*\s+){1,4}?)(?:one|project|programme|program|initiative|solution|scheme)\b",
-    re.IGNORECASE,
-)
+_NAMED_PHRASE = re.compile(rf"\bthe\s+((?:[^\W\d_][\w'-]*\s+){{1,4}}?)(?:{RECORD_WORDS})\b", re.IGNORECASE)
 _NOT_NAMING = POINTING | frozenset(tokens("same other another similar next new different whole entire latest"))
 
 

@@ -19,7 +19,7 @@ from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
 from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer, quote_about_opened
-from actions.references import described, describes_something, points_back
+from actions.references import THE_ONE, described, describes_something, points_back
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
 from knowledge.geo import geography, subregions
@@ -274,7 +274,6 @@ def _show_list(
     dispatcher.utter_message(text=f"{header}\n\n{blocks}{footer}", buttons=buttons)
 
 
-_THE_ONE = re.compile(r"\b(?:ones?|project|programme|program|initiative|model|system|centre|center|hub|scheme|network|course|training|workshop)\b", re.IGNORECASE)
 # "ok back to the school feeding results", "go back to the list": the list kept, not a search for those words
 _BACK_TO_RESULTS = re.compile(
     r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b\W*$"
@@ -304,7 +303,7 @@ def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDi
     state = DialogueState.of(tracker)
     matched = described(text_without(tracker, ("attribute", "operation", "scope")), tracker, state, services.retriever.get) if asked and state.shown else []
     record = services.retriever.get(matched[0]) if len(matched) == 1 else None
-    if record is None or not (_THE_ONE.search(text) or _names_acronym(text, record.title)):
+    if record is None or not (THE_ONE.search(text) or _names_acronym(text, record.title)):
         return None
     return answer_fields(dispatcher, record, asked, state, services.retriever.get, Texts.of(tracker))
 
