@@ -69,6 +69,29 @@ def provider_text(record: Solution, lookup, t: Texts = ENGLISH) -> str:
     return record.provider_name or t("card.not_stated")
 
 
+def why_text(result: SearchResult, t: Texts = ENGLISH) -> str:
+    """Why a result matches, in the conversation's language: search's own sentence in English, the
+    same reasons in the words of `actions/messages` otherwise."""
+    if t.language == "en" or not result.reasons:
+        return result.why
+    parts = []
+    for kind, values in result.reasons:
+        if kind == "sdgs":
+            parts.append(", ".join(f"{sdg_label(g, t.language)} ({sdg_name(g, t.language)})" for g in values))
+        elif kind == "countries":
+            parts.append(t("why.in", places=", ".join(country_name(c, t.language) for c in values)))
+        elif kind == "regions":
+            parts.append(t("why.in", places=", ".join(region_label(r, t.language) for r in values)))
+        elif kind == "provided_by":
+            names = [country_name(k, t.language) if geography().is_country(k) else region_label(k, t.language) for k in values]
+            parts.append(t("why.provided_by", places=t("why.or").join(names)))
+        elif kind == "matches":
+            parts.append(t("why.matches", words=", ".join(f"'{w}'" for w in values)))
+        else:
+            parts.append(t(f"why.{kind}"))
+    return "; ".join(parts)
+
+
 def result_block(rank: int, result: SearchResult, lookup, t: Texts = ENGLISH) -> str:
     record = result.record
     if isinstance(record, Solution):
@@ -85,7 +108,7 @@ def result_block(rank: int, result: SearchResult, lookup, t: Texts = ENGLISH) ->
             f"{rank}. **{record.display_name()}** — {partner_type_name(record.type, t)}, {where}",
             f"   {t('card.works_on')}: {', '.join(record.focus_areas) or t('card.not_stated')} · {t('card.sdgs')}: {sdgs_text(record.sdgs, t)}",
         ]
-    lines.append(f"   {t('card.why')}: {result.why}")
+    lines.append(f"   {t('card.why')}: {why_text(result, t)}")
     lines.append(f"   {t('card.source')}: {record.source_url}")
     return "\n".join(lines)
 

@@ -691,7 +691,8 @@ class ActionShowResults(GalaxyAction):
             return []
         reasons = _reasons(services, state)
         found = [services.retriever.get(i) for i in state.results]
-        results = [SearchResult(record=r, score=0.0, why=reasons.get(r.id, "shown earlier")) for r in found if r is not None]
+        shown = SearchResult(record=found[0], score=0.0, why="shown earlier", reasons=[("shown", ())]) if found and found[0] else None
+        results = [replace(reasons.get(r.id) or shown, record=r, score=0.0) for r in found if r is not None]
         if not results:
             dispatcher.utter_message(text=t("search.gone"))
             return []
@@ -701,9 +702,9 @@ class ActionShowResults(GalaxyAction):
         return []
 
 
-def _reasons(services: KnowledgeServices, state: DialogueState) -> dict[str, str]:
-    """Why each record of the list matched its topic, from one search."""
+def _reasons(services: KnowledgeServices, state: DialogueState) -> dict[str, SearchResult]:
+    """Why each record of the list matched its topic (`why`, `reasons`), from one search."""
     if not state.topic:
         return {}
     ranked = services.retriever.search(state.topic, kind=state.kind, top_k=state.offset + PAGE_SIZE + 1, filters=state.filters)
-    return {result.id: result.why for result in ranked}
+    return {result.id: result for result in ranked}

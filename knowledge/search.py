@@ -225,6 +225,9 @@ class SearchResult:
     via_provider_country: bool = False
     # The query's language as search read it (`en` for English or undetermined).
     language: str = ENGLISH
+    # `why` as data, for saying it in another language: ("provided_by", place keys), ("sdgs", goals),
+    # ("countries", codes), ("regions", keys), ("matches", words) or ("meaning", ()), in `why`'s order.
+    reasons: list[tuple[str, tuple]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -518,6 +521,7 @@ class Retriever:
                     for result in found:
                         result.via_provider_country = True
                         result.why = f"provided by {provider}; {result.why}"
+                        result.reasons.insert(0, ("provided_by", _place_keys(filters)))
                 results += found
         return results[offset : offset + top_k]
 
@@ -860,24 +864,30 @@ class Retriever:
         stems = self._record_words[row]
         matched = [stems[s] for s in query_stems if s in stems and (verbatim is None or stems[s] in verbatim)][:5]
         parts: list[str] = []
+        reasons: list[tuple[str, tuple]] = []
         shared = [g for g in record.sdgs if g in query_sdgs]
         if shared:
             parts.append(", ".join(f"SDG {g} ({sdg_name(g)})" for g in shared))
+            reasons.append(("sdgs", tuple(shared)))
         countries = record.countries if isinstance(record, Solution) else ([record.country] if record.country else [])
         wanted = (set(query_countries) | filters.countries()) - set(filters.exclude)  # "not Egypt": no "in Egypt"
-        in_countries = [geography().country_name(c) for c in countries if c in wanted]
+        in_countries = [c for c in countries if c in wanted]
         if in_countries:
-            parts.append("in " + ", ".join(in_countries))
+            parts.append("in " + ", ".join(geography().country_name(c) for c in in_countries))
+            reasons.append(("countries", tuple(in_countries)))
         in_regions = [r for r in record.regions if r in filters.regions() or r in query_regions]
         if in_regions and not in_countries:
             from knowledge.geo import REGION_LABELS
 
             parts.append("in " + ", ".join(REGION_LABELS[r] for r in in_regions))
+            reasons.append(("regions", tuple(in_regions)))
         if matched:
             parts.append("matches " + ", ".join(f"'{m}'" for m in sorted(matched)))
+            reasons.append(("matches", tuple(sorted(matched))))
         if not parts:
             parts.append("close in meaning to your request")
-        return {"why": "; ".join(parts), "matched_terms": matched}
+            reasons.append(("meaning", ()))
+        return {"why": "; ".join(parts), "matched_terms": matched, "reasons": reasons}
 
 
 # "SDG 6", "goal 6", and in the assistant's other languages "ODD 6", "ЦУР 6", "цель 6", "الهدف ٦".
@@ -1127,12 +1137,14 @@ def _country_places(filters: Filters) -> bool:
     return filters.country is not None or subregions().get(filters.region) is not None or bool(filters.places)
 
 
+def _place_keys(filters: Filters) -> tuple[str, ...]:
+    return tuple(key for key in (filters.country, filters.region, *filters.places) if key)
+
+
 def _places_label(filters: Filters) -> str:
     """The place filters in words, for a result's "provided by …"."""
     names = []
-    for key in (filters.country, filters.region, *filters.places):
-        if not key:
-            continue
+    for key in _place_keys(filters):
         sub = subregions().get(key)
         names.append(sub.label() if sub is not None else geography().country_name(key) if geography().is_country(key) else key)
     return " or ".join(names)

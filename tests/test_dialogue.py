@@ -216,6 +216,18 @@ async def test_refinements_keep_the_topic_and_list_the_filters(context, tracker_
 
 
 @pytest.mark.asyncio
+async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
+    entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
+    english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
+    french, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities, slots={"language": "fr"}), domain)
+    assert "Why: in Brazil; matches " in english[0]["text"] and "'school'" in english[0]["text"]
+    text = french[0]["text"]
+    assert "Pourquoi: lieu : Brésil; mots en commun : " in text and "'school'" in text
+    why = [line for line in text.splitlines() if "Pourquoi" in line]
+    assert why and not any("in Brazil" in line or "matches" in line for line in why)
+
+
+@pytest.mark.asyncio
 async def test_asides_leave_the_state_alone_and_the_results_come_back(context, tracker_factory, domain):
     _, events = await run(ActionSearchSolutions(context), tracker_factory("school meals"), domain)
     slots = slots_of(events)
