@@ -133,7 +133,7 @@ class ActionRequestIntroduction(IntroductionAction):
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
         asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))
-        if said and asks_field and said.rstrip().endswith("?") and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said)):
+        if said and asks_field and said.rstrip().endswith(("?", "؟")) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said)):
             from actions.records import ActionAnswerRecordQuestion
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
@@ -377,7 +377,7 @@ class ActionCorrectDetail(GalaxyAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
-            if (latest_text(tracker) or "").rstrip().endswith("?"):
+            if (latest_text(tracker) or "").rstrip().endswith(("?", "؟")):
                 # "btw what's the PGTF, could it pay for a small exchange visit?": a question, for the FAQ
                 from actions.support import ActionAnswerFaq
 

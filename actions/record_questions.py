@@ -13,11 +13,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import latest_text
+from actions.base import latest_text, text_without
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, connectable, countries_text, details_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
-from actions.references import describes_item, points_back
+from actions.references import describes_item, only_points_at_it, points_back
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import i18n_entities
@@ -147,7 +147,7 @@ def _asked_phrases(question: str) -> list[str]:
 
 
 def _is_question(text: str) -> bool:
-    return text.rstrip().endswith("?") or _opens_with(text, 2, _QUESTION_WORDS)
+    return text.rstrip().endswith(("?", "؟")) or _opens_with(text, 2, _QUESTION_WORDS)
 
 
 # "does it link with banks?", "is it linked to the health system?": "link" is the verb, not the sources.
@@ -321,10 +321,38 @@ def fields_asked(tracker: Tracker) -> list[str]:
         if e["entity"] == "attribute" and e["value"] in ATTRIBUTES and not any(s < e["end"] and e["start"] < t for s, t in taken)
     ]
     # a question: a question mark, a question word first, or a field phrase that is one ("since when")
-    asking = text.rstrip().endswith("?") or _opens_with(text, 3, _QUESTION_WORDS) or any(
+    asking = text.rstrip().endswith(("?", "؟")) or _opens_with(text, 3, _QUESTION_WORDS) or any(
         _opens_with(text[e["start"] : e["end"]], 1, _FIELD_QUESTION_WORDS) for e in found
     )
     return list(dict.fromkeys(str(e["value"]) for e in found)) if asking else []
+
+
+def asked_fields(tracker: Tracker) -> list[str]:
+    """The fields a question asks in any language: `fields_asked` in English, the NLU's attribute entities
+    in a question in another language."""
+    if Texts.of(tracker).language == "en":
+        return fields_asked(tracker)
+    text = latest_text(tracker) or ""
+    if not text.rstrip().endswith(("?", "؟")):
+        return []
+    return list(dict.fromkeys(str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "attribute" and e.get("value") in ATTRIBUTES))
+
+
+def answer_about_first(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, attributes: list[str]) -> list[dict[str, Any]] | None:
+    """"Who funded it?" right after a list, with no record opened: the first result on screen is the one
+    asked about, and the answer says so (the user can name another). None when a record is open, the
+    message names an item, or it asks no field."""
+    state = DialogueState.of(tracker)
+    if not attributes or not state.results or (state.selected and state.was_shown(state.selected)):
+        return None
+    if not only_points_at_it(text_without(tracker, ("attribute", "operation", "scope")), tracker):
+        return None
+    record = services.retriever.get(state.results[0])
+    if record is None:
+        return None
+    t = Texts.of(tracker)
+    dispatcher.utter_message(text=t("records.taking_first"))
+    return answer_fields(dispatcher, record, attributes, state, services.retriever.get, t, question=latest_text(tracker), counts=services.retriever.word_counts)
 
 
 def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, *, pointing: bool = False) -> list[dict[str, Any]] | None:
@@ -333,7 +361,7 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     state = DialogueState.of(tracker)
     text = latest_text(tracker)
     places = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") in ("country", "region", "sdg")]
-    if places and not (text.rstrip().endswith("?") and points_back(text) and all(e.get("entity") == "country" for e in places)):
+    if places and not (text.rstrip().endswith(("?", "؟")) and points_back(text) and all(e.get("entity") == "country" for e in places)):
         return None  # "partners in Kenya?": a search or a filter; "is it only used in Nepal?" asks about it
     attributes = asked_of_opened(text, state, pointing=pointing)  # [] unless a record is open
     if places and not attributes and state.selected and state.was_shown(state.selected):

@@ -15,7 +15,7 @@ from actions.dialogue import DialogueState
 from actions.filters import FilterRequest, apply
 from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
-from actions.record_questions import ATTRIBUTES, answer_fields, open_or_answer, record_buttons
+from actions.record_questions import ATTRIBUTES, answer_about_first, answer_fields, asked_fields, open_or_answer, record_buttons
 from actions.references import Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
 from actions.search import back_to_results, close_matches, nearest, ranked_page, run_search, search_if_a_need
 from actions.support import answer_faq_follow_up
@@ -210,6 +210,10 @@ class ActionAnswerRecordQuestion(GalaxyAction):
                 dispatcher.utter_message(text=t("records.which_record"))
                 return []
             question = latest_text(tracker)
+            if not reference.candidates and reference.out_of_range is None:
+                first = answer_about_first(services, dispatcher, tracker, attributes or asked_fields(tracker))
+                if first is not None:
+                    return first
             if not reference.candidates and reference.out_of_range is None and names_an_item(question or "", tracker):
                 opened = open_described_elsewhere(
                     services, dispatcher, tracker, state, text_without(tracker, ("attribute", "operation", "scope")), t,

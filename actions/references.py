@@ -212,6 +212,46 @@ def description_of(text: str, tracker: Tracker) -> tuple[str, set[str]]:
     return " ".join(kept), {str(e.get("value")) for e in mentions}
 
 
+# Words of the assistant's other languages that only point at "it" or ask (pronouns, demonstratives,
+# question and joining words): "Quels ODD vise-t-elle ?", "Кто это финансировал?", "من موّل هذا؟"
+_FOREIGN_POINTING = frozenset(
+    """il elle ils elles le la les lui leur leurs son sa ses ce cet cette ces ça cela celui celle ceux celles
+    qui quoi quel quelle quels quelles quand combien comment où est que qu et été ont au aux du des de un une
+    он она оно они его её ее их ему им этот эта это эти этого этой этом этому тот та то те того той том кто
+    что когда сколько как где какой какая какое какие каких ли и а был была было были
+    هو هي هم هذا هذه ذلك تلك من ما ماذا متى كم كيف أين هل و""".split()
+)
+_DEMONSTRATIVES = frozenset("this that these those ce cet cette ces этот эта это эти этого этой этом тот та те هذا هذه ذلك تلك".split())
+_FEW_WORDS = 3
+
+
+def only_points_at_it(text: str, tracker: Tracker) -> bool:
+    """Whether a question names no item, only points at one ("who funded it?", "which countries received
+    the support?", "Il couvre quels pays ?", "من موّل هذا البرنامج؟"): no place, number, name or "the …
+    project", and at most a few words besides pointing and question words (`text` without the field
+    words the NLU found)."""
+    if any(e.get("entity") in ("country", "region", "ordinal", "sdg") for e in tracker.latest_message.get("entities") or []):
+        return False
+    if named_phrase(text):
+        return False
+    said = re.findall(r"[^\W\d_]+", text)
+    if any(w[0].isupper() for w in said[1:]):
+        return False  # a name or an acronym ("Who is ONEE?") says which
+    kept, skip = [], False
+    for word in said:
+        lowered = word.casefold()
+        if skip:  # "this centre", "этот фонд", "هذا المركز": the word after a demonstrative only points
+            skip = False
+            continue
+        if lowered in _DEMONSTRATIVES:
+            skip = True
+            continue
+        if lowered in _FOREIGN_POINTING or not words(lowered) or set(tokens(lowered)) <= POINTING:
+            continue
+        kept.append(lowered)
+    return len(kept) <= _FEW_WORDS
+
+
 # A message that names an item ("the Yemen one", "the cookstove project", "celui du Fidji", "тот проект
 # в Монголии", "مشروع اليمن") rather than asking about the one open
 _NAMES_ITEM = re.compile(rf"\b(?:{RECORD_WORDS}|{PARTNER_WORDS})\b|{_FOREIGN_ITEM}", re.IGNORECASE)

@@ -18,7 +18,7 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_fields, answer_if_about_opened, fields_asked, open_or_answer, quote_about_opened
+from actions.record_questions import answer_about_first, answer_fields, answer_if_about_opened, asked_fields, fields_asked, open_or_answer, quote_about_opened
 from actions.references import THE_ONE, described, describes_something, points_back
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
@@ -333,6 +333,8 @@ class SearchAction(GalaxyAction):
             answered = quote_about_opened(services, dispatcher, tracker)  # "do they buy from smallholders?"
         if answered is None:
             answered = answer_about_described(services, dispatcher, tracker)  # "the Asian regional one, who supports it?"
+        if answered is None:
+            answered = answer_about_first(services, dispatcher, tracker, asked_fields(tracker))  # "which countries received the support?"
         if answered is not None:
             return answered
         return records_note(dispatcher, tracker, t, await self._search(services, dispatcher, tracker, t))
@@ -371,7 +373,7 @@ class SearchAction(GalaxyAction):
             filters = replace(filters, places=())
         kind = self.kind
         names_a_partner = kind == "partner" and bool(services.retriever.named_partners(topic))
-        if kind == "partner" and not names_a_partner and topic == text and not asks_for_partners(text, t.language):
+        if kind == "partner" and not names_a_partner and not topic_entity and topic == need_of(text) and not asks_for_partners(text, t.language):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
             kind = "solution"
@@ -406,8 +408,27 @@ _PARTNER_STEMS = {
 }
 
 
+# Who the user is ("I work at the Ministry of Agriculture", "We are a small NGO in Uganda", "Notre ONG à
+# Abidjan…", "Я работаю в Министерстве юстиции", "أنا من منظمة غير حكومية"): the organisation words
+# of a self-introduction say who asks, not that organisations are asked for
+_SELF_INTRODUCTION = re.compile(
+    r"\b(?:(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an|the|with|from|at|in\s+charge|part\s+of|responsible)|i\s+(?:work|represent)|we\s+(?:work|represent)"
+    r"|our\s+(?:ngo|organi[sz]ation|ministry|agency|office|team|network))\b[^.!?;\n]*"
+    r"|\b(?:je\s+(?:suis|travaille|représente)|nous\s+(?:sommes|travaillons|représentons)|notre\s+(?:ong|organisation|ministère|agence|bureau|équipe|réseau))\b[^.!?;\n]*"
+    r"|(?<!\w)(?:я\s+(?:работаю|представляю|из)|мы\s+(?:работаем|представляем)|наш[аеи]?\s+(?:организац\w*|министерств\w*|агентств\w*|нко|ведомств\w*))[^.!?;\n]*"
+    r"|(?:أنا\s+من|أعمل\s+(?:في|لدى|مع)|نحن\s+(?:منظمة|جمعية|وزارة|مؤسسة)|أمثل)[^.!?؟;\n]*",
+    re.IGNORECASE,
+)
+
+
+# "coopération Sud-Sud", "сотрудничество Юг-Юг", "التعاون جنوب-جنوب": the platform's subject, not a partner
+_SOUTH_SOUTH = re.compile(r"coop[ée]ration\s+(?:sud|triangulaire)|сотрудничеств\w*\s+юг|التعاون\s+(?:جنوب|فيما\s+بين|بين\s+بلدان)", re.IGNORECASE)
+
+
 def asks_for_partners(text: str, language: str = "en") -> bool:
-    """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS)."""
+    """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS), not counting the
+    words with which the user says who they are."""
+    text = _SOUTH_SOUTH.sub(" ", _SELF_INTRODUCTION.sub(" ", text))
     if language == "en" or language not in _PARTNER_STEMS:
         return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
     said = re.findall(r"[^\W\d_]+", text.casefold())

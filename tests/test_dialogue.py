@@ -216,6 +216,31 @@ async def test_refinements_keep_the_topic_and_list_the_filters(context, tracker_
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "entities", "language", "expected"),
+    [
+        ("who funded it?", None, "en", "Taking the first result"),
+        ("Which countries received the support?", None, "en", "Taking the first result"),
+        ("Il couvre quels pays ?", [{"entity": "attribute", "value": "countries", "start": 16, "end": 20}], "fr", "Je prends le premier résultat"),
+        ("من موّل هذا البرنامج؟", [{"entity": "attribute", "value": "funders", "start": 3, "end": 7}], "ar", "سآخذ النتيجة الأولى"),
+    ],
+)
+async def test_a_question_about_it_right_after_a_list_is_about_the_first_result(context, tracker_factory, domain, text, entities, language, expected):
+    slots = {**SOLAR_LIST, "language": language}
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text) if entities is None else entities, slots=slots), domain)
+    assert expected in messages[0]["text"]
+    assert "Rainwater" in messages[1]["text"] or "rainwater" in messages[1]["text"].lower()
+    assert slots_of(events).get("selected_id") == "s-rainwater"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["who funded the milk bank project?", "Who is TIKA?", "who funded the Kenya one?"])
+async def test_a_question_that_names_an_item_is_not_taken_for_the_first_result(context, tracker_factory, domain, text):
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=SOLAR_LIST), domain)
+    assert not any("Taking the first result" in (m.get("text") or "") for m in messages)
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
