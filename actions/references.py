@@ -214,12 +214,12 @@ def description_of(text: str, tracker: Tracker) -> tuple[str, set[str]]:
 
 # Words of the assistant's other languages that only point at "it" or ask (pronouns, demonstratives,
 # question and joining words): "Quels ODD vise-t-elle ?", "Кто это финансировал?", "من موّل هذا؟"
-_FOREIGN_POINTING = frozenset(
+FOREIGN_POINTING = frozenset(
     """il elle ils elles le la les lui leur leurs son sa ses ce cet cette ces ça cela celui celle ceux celles
-    qui quoi quel quelle quels quelles quand combien comment où est que qu et été ont au aux du des de un une
+    qui quoi quel quelle quels quelles quand combien comment où est que qu et été ont au aux du des de un une c'est
     он она оно они его её ее их ему им этот эта это эти этого этой этом этому тот та то те того той том кто
-    что когда сколько как где какой какая какое какие каких ли и а был была было были
-    هو هي هم هذا هذه ذلك تلك من ما ماذا متى كم كيف أين هل و""".split()
+    что когда сколько как где какой какая какое какие каких ли и а был была было были про о об
+    هو هي هم هذا هذه ذلك تلك من ما ماذا متى كم كيف أين هل و عن""".split()
 )
 _DEMONSTRATIVES = frozenset("this that these those ce cet cette ces этот эта это эти этого этой этом тот та те هذا هذه ذلك تلك".split())
 _FEW_WORDS = 3
@@ -246,7 +246,7 @@ def only_points_at_it(text: str, tracker: Tracker) -> bool:
         if lowered in _DEMONSTRATIVES:
             skip = True
             continue
-        if lowered in _FOREIGN_POINTING or not words(lowered) or set(tokens(lowered)) <= POINTING:
+        if lowered in FOREIGN_POINTING or not words(lowered) or set(tokens(lowered)) <= POINTING:
             continue
         kept.append(lowered)
     return len(kept) <= _FEW_WORDS

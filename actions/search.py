@@ -18,14 +18,14 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_about_first, answer_fields, answer_if_about_opened, asked_fields, fields_asked, open_or_answer, quote_about_opened
-from actions.references import THE_ONE, described, describes_something, points_back
+from actions.record_questions import answer_about_first, answer_fields, answer_if_about_opened, asked_fields, fields_asked, open_or_answer, quote_about_opened, show_record
+from actions.references import FOREIGN_POINTING, THE_ONE, described, describes_something, points_back
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
 from knowledge.geo import geography, subregions
 from knowledge.search import Filters, SearchResult, need_core, place_spans
 from knowledge.services import KnowledgeServices
-from knowledge.text import words
+from knowledge.text import tokens, words
 
 PAGE_SIZE = 3
 # MiniLM cosine below which a record is unrelated even as a "nearest" one (unrelated texts score 0-0.15).
@@ -377,9 +377,41 @@ class SearchAction(GalaxyAction):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
             kind = "solution"
+        opened = open_named_partner(services, dispatcher, tracker, state, topic, t) if names_a_partner and not request.new else None
+        if opened is not None:  # "who is ONEE?", "tell me about the Islamic Development Bank as a partner"
+            return opened
         # a partner search no profile answers closely gets the solutions that do, unless it names a partner
         instead = kind == "partner" and not names_a_partner
         return run_search(services, dispatcher, state, topic=topic, kind=kind, filters=filters, t=t, solutions_instead=instead, widen=not request.exclusive)
+
+
+# Words besides a partner's name that still only ask who it is ("c'est qui", "расскажите про … как партнёра")
+_WHO_IS_WORDS = {"en": 0, "fr": 1, "ru": 2, "ar": 2}
+
+
+def open_named_partner(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, state: DialogueState, topic: str, t: Texts) -> list[dict[str, Any]] | None:
+    """A message that only names one partner ("who is ONEE?", "Tell me about the Islamic Development Bank
+    as a partner", "C'est qui, l'OFPPT ?"): its profile, opened beside the list on screen (which stays, so
+    "back to the results" still works). None when it says more than who it is ("IsDB projects on water")."""
+    named = services.retriever.named_partners(topic)
+    if len(named) != 1 or any(e.get("entity") in ("country", "region", "sdg", "ordinal") for e in tracker.latest_message.get("entities") or []):
+        return None
+    partner = named[0]
+    name_stems = set(tokens(" ".join([partner.display_name(), partner.name, *(getattr(partner, "aliases", None) or ())])))
+    leftover = [w for w in words(topic) if not set(tokens(w)) <= name_stems and not _in_name(w, partner) and w not in FOREIGN_POINTING]
+    if len(leftover) > _WHO_IS_WORDS.get(t.language, 0):
+        return None
+    new = replace(state, selected=partner.id, shown=tuple([i for i in state.shown if i != partner.id] + [partner.id]))
+    if not state.results:
+        new = replace(new.with_list([partner.id], offset=0), topic=topic, kind="partner")
+    return [e for e in new.events() if e["name"] != "selected_id"] + show_record(services, dispatcher, new, partner.id, t)
+
+
+def _in_name(word: str, partner) -> bool:
+    """Whether a word of the message is part of the partner's acronym or name as written ("l'ofppt")."""
+    said = word.casefold().removeprefix("l'").removeprefix("l’")
+    acronym = (getattr(partner, "acronym", "") or "").casefold()
+    return bool(acronym) and (said == acronym or said.endswith(acronym))
 
 
 # English words with which a message asks for organisations rather than solutions: who, an agency, a

@@ -83,7 +83,12 @@ async def test_a_filter_that_matches_nothing_says_so_and_keeps_the_earlier_resul
 
 @pytest.mark.asyncio
 async def test_search_partners_names_the_partner(context, dispatcher, tracker_factory, domain):
+    # a message that only names the partner opens its profile; one that says more lists the partners
     await run(ActionSearchPartners(context), dispatcher, tracker_factory("tell me about TIKA", intent="find_partner"), domain)
+    assert dispatcher.messages[0]["text"].startswith("**Turkish Cooperation and Coordination Agency (TIKA)**")
+    assert "focal@tika.example" not in dispatcher.messages[0]["text"]
+    dispatcher.messages.clear()
+    await run(ActionSearchPartners(context), dispatcher, tracker_factory("TIKA health projects for hospitals", intent="find_partner"), domain)
     assert dispatcher.messages[0]["text"].splitlines()[2].startswith("1. **Turkish Cooperation and Coordination Agency (TIKA)**")
     assert "focal@tika.example" not in dispatcher.messages[0]["text"]
 

@@ -241,6 +241,22 @@ async def test_a_question_that_names_an_item_is_not_taken_for_the_first_result(c
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("text", "language"), [("Who is TIKA?", "en"), ("Tell me about the Turkish Cooperation and Coordination Agency as a partner.", "en"), ("C'est qui, la TIKA ?", "fr")])
+async def test_a_message_that_only_names_a_partner_opens_its_profile_and_keeps_the_list(context, tracker_factory, domain, text, language):
+    messages, events = await run(ActionSearchPartners(context), tracker_factory(text, intent="find_partner", slots={**SOLAR_LIST, "language": language}), domain)
+    slots = slots_of(events)
+    assert slots["selected_id"] == "p-tika" and slots["last_results"] == SOLAR_LIST["last_results"]
+    assert messages[0]["text"].startswith("**Turkish Cooperation and Coordination Agency")
+
+
+@pytest.mark.asyncio
+async def test_a_partner_named_with_a_need_is_still_searched(context, tracker_factory, domain):
+    messages, events = await run(ActionSearchPartners(context), tracker_factory("TIKA health projects for hospitals", intent="find_partner"), domain)
+    assert slots_of(events).get("selected_id") in (None, "")
+    assert "1." in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)

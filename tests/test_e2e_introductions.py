@@ -58,7 +58,7 @@ def wait_for(predicate, timeout: float = 30.0):
 def test_search_to_accepted_introduction(stack, smtp):
     _, inbox = smtp
     sender = "e2e-intro"
-    assert "partners that best match" in texts(stack.send("tell me about AMEXCID", sender=sender))
+    assert "Mexican Agency for International Development Cooperation" in texts(stack.send("tell me about AMEXCID", sender=sender))
     start = texts(stack.send('/request_introduction{"ordinal": 1}', sender=sender))
     assert "Mexican Agency for International Development Cooperation" in start and "What is your name?" in start
     assert "Which organisation" in texts(stack.send("Amina Diallo", sender=sender))
@@ -132,7 +132,7 @@ def test_partner_linked_on_telegram_accepts_with_a_button(stack, smtp, telegram,
 
         # The requester, on Telegram too: search, press "Connect me", fill the form, consent twice.
         telegram.text(requester_chat, "tell me about AMEXCID")
-        results = telegram.wait_text(requester_chat, "partners that best match")
+        results = telegram.wait_text(requester_chat, "Mexican Agency for International Development Cooperation")
         connect = next(b for b in keyboard_of(results) if b["text"].startswith("Connect me"))
         telegram.press(requester_chat, connect["callback_data"])
         telegram.wait_text(requester_chat, "What is your name?")
