@@ -166,6 +166,12 @@ class DetailForm(FormValidationAction, ABC):
         asked = tracker.get_slot("requested_slot")
         text = (tracker.latest_message.get("text") or "").strip()
         taken = [SlotSet(slot, None) for slot in tracker.slots_to_validate()]  # what the form took from this message
+        if refuses_email(text) and "requester_email" in by_slot(self.details) and asked not in FREE_TEXT:
+            # "I'd rather not give my email, just send my name": the partner could not answer; said so,
+            # with what the user can do, and what they gave is kept
+            given = listed_details(text, by_slot(self.details), last_sentence=True) or introduced_details(text, by_slot(self.details))
+            dispatcher.utter_message(text=Texts.of(tracker)("form.email_needed"))
+            return taken + [SlotSet(slot, value) for slot, value in given.items() if slot not in EMAILS]
         if stops_the_form(text, asked):
             # "cancel that for now" is no name: the form stops, nothing is kept or sent
             return taken + self.cancelled(dispatcher, tracker) + [SlotSet("requested_slot", None), ActiveLoop(None)]
@@ -210,10 +216,11 @@ class DetailForm(FormValidationAction, ABC):
 # "annulez", "laissez tomber", "отмена", "пока не готов", "إلغاء", "لا أريد")
 _STOP = re.compile(
     r"\b(?:cancel\w*|abort|never\s*mind|nevermind|forget\s+(?:it|that|about\s+it)|not\s+(?:now|ready)|rather\s+not|prefer\s+not"
-    r"|(?:don'?t|do\s+not)\s+want\s+to\s+(?:give|share|continue|go\s+on)|annul\w*|laisse[sz]?\s+tomber|pas\s+(?:maintenant|pr[êe]t\w*)|arr[êe]t\w*)\b"
+    r"|(?:don'?t|do\s+not)\s+want\s+to\s+(?:give|share|continue|go\s+on)|(?:don'?t|do\s+not)\s+send\s+(?:it|anything|that)|hold\s+off"
+    r"|annul\w*|laisse[sz]?\s+tomber|pas\s+(?:maintenant|pr[êe]t\w*)|arr[êe]t\w*|n'envoy\w*\s+rien|ne\s+(?:l'|rien\s+)?envoy\w*\s+(?:rien|pas)|pr[ée]f[èe]re\s+attendre|finalement\s+non)\b"
     r"|^\W*stop\W*$"
-    r"|(?<!\w)(?:отмен\w*|стоп|не\s+готов\w*|не\s+сейчас|не\s+хочу|передумал\w*|хватит)(?!\w)"
-    r"|(?:إلغاء|ألغ|الغ|لا\s+أريد|مش\s+جاهز|لست\s+مستعد|توقف|ليس\s+الآن)",
+    r"|(?<!\w)(?:отмен\w*|стоп|не\s+готов\w*|не\s+сейчас|не\s+хочу|передумал\w*|хватит|(?:ничего\s+)?не\s+отправля\w*)(?!\w)"
+    r"|(?:إلغاء|ألغ|الغ|لا\s+أريد|مش\s+جاهز|لست\s+مستعد|توقف|ليس\s+الآن|لا\s+ترسل)",
     re.IGNORECASE,
 )
 # The details a free answer may hold only as a whole message of its own (the message to the partner, what a
@@ -242,6 +249,22 @@ _COMMAND_WORDS = re.compile(
 # Answers that are no detail: a "yes" before anything was shown to agree to
 NOT_ANSWERS = frozenset({"affirm"})
 _THANKS = re.compile(r"\b(?:thanks?|thank\s+you|thx|merci|cheers)\b|(?<!\w)спасибо|شكر", re.IGNORECASE)
+
+
+# "I'd rather not give my email", "no email please", "sans mon e-mail", "без почты", "بدون بريد"
+_REFUSES_EMAIL = re.compile(
+    r"\b(?:(?:rather|prefer)\s+not\s+(?:to\s+)?|(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:want\s+to\s+)?)(?:give|share|provide|send|leave)\b[^.!?]{0,20}\be-?mail"
+    r"|\b(?:no|without\s+(?:an?|my)?)\s*e-?mail\b"
+    r"|\b(?:sans|pas\s+(?:de|mon|d'))\s*(?:adresse\s+)?(?:e-?mail|courriel|mail)\b|\bne\s+(?:veux\s+|souhaite\s+)?pas\s+(?:donner|communiquer|laisser)\s+(?:mon\s+|d'|une\s+)?(?:adresse\s+)?(?:e-?mail|courriel|adresse|mail)"
+    r"|(?<!\w)(?:без\s+(?:почты|email|e-mail|имейла|электронной)|не\s+(?:хочу|буду)\s+(?:давать|указывать|сообщать)\s+(?:свою\s+|мою\s+)?(?:почту|email|адрес|электронн\w*))"
+    r"|(?:بدون|دون)\s+(?:بريد|إيميل|ايميل)|لا\s+أريد\s+(?:إعطاء|مشاركة)\s+(?:بريدي|إيميلي|البريد)",
+    re.IGNORECASE,
+)
+
+
+def refuses_email(text: str) -> bool:
+    """Whether a message refuses to give an email address (and gives none)."""
+    return bool(text) and not text.startswith("/") and bool(_REFUSES_EMAIL.search(text)) and EMAIL_IN.search(text) is None
 
 
 def stops_the_form(text: str, slot: str | None) -> bool:
@@ -281,7 +304,7 @@ async def answer_aside(context: ActionContext, intent: str, dispatcher: Collecti
 
 # "I'm Grace Akello from the Northern Uganda Women Energy Network", "je suis Awa Ndiaye, de l'ONG X",
 # "меня зовут Ирина Петрова из ..."; names start with a capital letter
-SELF_INTRODUCTION = r"(?i:\b(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+suis|je\s+m'appelle|moi\s+c'est|меня\s+зовут))\s+"
+SELF_INTRODUCTION = r"(?i:(?<!\w)(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+suis|je\s+m'appelle|moi\s+c'est|меня\s+зовут|я\s*[-—–]|اسمي|أنا))\s+"
 _SELF = re.compile(
     SELF_INTRODUCTION +
     r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+){0,3})"
@@ -391,6 +414,13 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
     if text.startswith("/") or email is None:
         return {}
     before = [part for part in _PARTS.split(text[: email.start()]) if part.strip()]
+    if before:
+        # "Хочу с ними познакомиться. Меня зовут Дилноза Рахимова, …", "I'm Dr Alberto Mondlane, …": the name
+        # is what follows the last sentence and the words that introduce it
+        name = before[0]
+        ends = [m.end() for m in _SENTENCE_END.finditer(name)]
+        name = re.sub(r"^\s*" + SELF_INTRODUCTION, "", name[ends[-1] :] if ends else name)
+        before[0] = name if name.strip() else before[0]
     after = text[email.end() :].strip(" .,;:\n،؛")
     labelled = _LABELLED.match(after)
     if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == "intro_message":

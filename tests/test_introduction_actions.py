@@ -17,6 +17,8 @@ from actions.introductions import (
     ActionSubmitIntroduction,
     ValidateIntroductionForm,
 )
+from actions.details import INTRODUCTION_DETAILS, by_slot, listed_details
+from actions.i18n import Texts
 from introductions.bootstrap import build_introductions
 from tests.test_actions import slots_of
 
@@ -277,6 +279,33 @@ async def test_a_request_to_stop_while_a_detail_is_asked_cancels_and_is_not_the_
     message = "We would like to visit in spring, not now because of the harvest, and learn how the agency works with ministries."
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(message, "intro_message", slots=DETAILS), FORM_DOMAIN)
     assert slots_of(result)["intro_message"] == message
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["Finalement non, je préfère attendre. N'envoyez rien pour l'instant.", "Ничего не отправляйте пока", "please don't send it"])
+async def test_a_request_not_to_send_while_the_role_is_asked_cancels(intro_context, text):
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_role", slots={"requester_name": "Sophie Martin"}))
+    assert {"event": "active_loop", "name": None, "timestamp": None} in result
+    assert dispatcher.messages[0]["response"] == "utter_intro_cancelled"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text", ["I'd rather not give my email. Just send my name: Grace Akello, Gulu Women Energy Network.", "je préfère ne pas donner mon e-mail", "без почты, пожалуйста"]
+)
+async def test_refusing_the_email_keeps_the_form_and_says_why_it_is_needed(intro_context, text):
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_name"))
+    assert {"event": "active_loop", "name": None, "timestamp": None} not in result
+    assert slots_of(result).get("requester_name") is None and slots_of(result).get("requester_email") is None
+    assert dispatcher.messages[0]["text"] == Texts("en")("form.email_needed")
+
+
+def test_a_name_said_after_a_sentence_or_an_introduction_is_only_the_name():
+    details = by_slot(INTRODUCTION_DETAILS)
+    text = "Хочу с ними познакомиться. Меня зовут Дилноза Рахимова, Министерство юстиции Республики Узбекистан, d.rakhimova@minjust.uz. Сообщение: хотели бы обменяться опытом."
+    found = listed_details(text, details)
+    assert found["requester_name"] == "Дилноза Рахимова" and found["requester_organisation"] == "Министерство юстиции Республики Узбекистан"
+    assert listed_details("I'm Dr Alberto Mondlane, Farmanguinhos, a.mondlane@example.org", details)["requester_name"] == "Dr Alberto Mondlane"
 
 
 @pytest.mark.asyncio
