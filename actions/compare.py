@@ -31,7 +31,10 @@ _GOAL_BEFORE = re.compile(r"(?:sdgs?|goals?|odd|цур|الهدف|هدف)\s*#?\s
 _COUNT_WORDS = {"two": 2, "2": 2, "three": 3, "3": 3, "deux": 2, "trois": 3, "два": 2, "две": 2, "двух": 2, "три": 3, "трёх": 3, "трех": 3}
 _FIRST_N = re.compile(r"\b(?:first|top|these|those|the|all)\s+(two|three|2|3)\b|\b(?:les|ces)\s+(deux|trois)\b|(?<!\w)(?:первы[ехм]|эти|все)\s+(два|две|двух|три|трёх|трех)(?!\w)")
 _BOTH = re.compile(r"\bboth\b|\bthem\b|\bthese\b|\bthose\b|\bl'un et l'autre\b|\bles deux\b|(?<!\w)оба(?!\w)|(?<!\w)обе(?!\w)|(?<!\w)их(?!\w)|(?<!\w)كلاهما|(?<!\w)الاثنين|(?<!\w)بينهما")
-_IT = re.compile(r"\b(?:it|this\s+one|that\s+one|this|that)\b|(?<!\w)(?:il|elle|celui-ci|celle-ci)(?!\w)|(?<!\w)(?:он|она|оно|этот|эта|это)(?!\w)|(?<!\w)(?:هذا|هذه|هو|هي)(?!\w)")
+_IT = re.compile(
+    r"\b(?:it|this\s+one|that\s+one|this|that)\b|(?<!\w)(?:il|elle|celui-ci|celle-ci)(?!\w)|(?<=-)(?:le|la|les)\b"
+    r"|(?<!\w)(?:он|она|оно|этот|эта|это|его|её|ее|него|неё|нее|ним|нём|нем)(?!\w)|(?<!\w)(?:هذا|هذه|هو|هي)(?!\w)|قارن(?:ه|ها)(?!\w)"
+)
 SUMMARY_LIMIT = 160
 
 

@@ -851,6 +851,22 @@ async def test_items_of_the_list_are_compared_side_by_side(context, tracker_fact
 
     action = ActionShowDetails(context) if intent == "show_details" else ActionAnswerRecordQuestion(context)
     messages, events = await run(action, tracker_factory(text, intent=intent, entities=understood(text, intent=intent), slots=SOLAR_LIST), domain)
+    _assert_compared(context, messages, events, first, second)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("how does it compare with the third one?", "en"), ("Comparez-le avec le troisième", "fr"), ("Сравните его с третьим", "ru"), ("قارنه بالثالث", "ar")],
+)
+async def test_the_opened_item_is_compared_with_another_when_the_message_points_at_it(context, tracker_factory, domain, text, language):
+    slots = {**SOLAR_LIST, "selected_id": "s-rainwater", "language": language}
+    entities = [{"entity": "ordinal", "value": 3}]
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots=slots), domain)
+    _assert_compared(context, messages, events, "s-rainwater", "s-school-meals")
+
+
+def _assert_compared(context, messages, events, first, second):
     titles = {i: context.services.retriever.get(i).title for i in (first, second)}
     reply = messages[0]["text"]
     assert titles[first] in reply and titles[second] in reply and reply.index(titles[first]) < reply.index(titles[second])
