@@ -23,6 +23,7 @@ from actions.references import FOREIGN_POINTING, THE_ONE, described, describes_s
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
 from knowledge.geo import geography, subregions
+from knowledge.multilingual import ENGLISH as ENGLISH_QUERY, UNDETERMINED
 from knowledge.search import Filters, SearchResult, need_core, place_spans
 from knowledge.services import KnowledgeServices
 from knowledge.text import tokens, words
@@ -30,6 +31,10 @@ from knowledge.text import tokens, words
 PAGE_SIZE = 3
 # MiniLM cosine below which a record is unrelated even as a "nearest" one (unrelated texts score 0-0.15).
 MIN_RELEVANCE = 0.2
+# The same bar on the multilingual encoder's cosine, scaled as its calibrated floor is to MiniLM's
+# (0.242 / 0.334 in knowledge/data/relevance.json): "раннее предупреждение … в Армении" offers the
+# Armenian hydromet record (0.18) as the nearest, not "nothing found"
+MIN_RELEVANCE_FOREIGN = 0.15
 # Words that only steer a refinement ("only in Asia", "what about SDG 5", "keep solar") and carry no topic.
 _REFINEMENT_WORDS = set(
     """only just now then what how about and also instead rather same but within inside from across
@@ -134,8 +139,9 @@ def close_matches(results: list[SearchResult]) -> list[SearchResult]:
 
 
 def nearest(results: list[SearchResult]) -> list[SearchResult]:
-    """Records to offer when nothing is a close match: only those that are at least about the request."""
-    return [r for r in results if r.dense >= MIN_RELEVANCE or r.score >= 1.0]
+    """Records to offer when nothing is a close match: only those that are at least about the request
+    (on the multilingual encoder's scale for a need in another language)."""
+    return [r for r in results if r.dense >= (MIN_RELEVANCE if r.language in (ENGLISH_QUERY, UNDETERMINED) else MIN_RELEVANCE_FOREIGN) or r.score >= 1.0]
 
 
 def ranked_page(services: KnowledgeServices, topic: str, kind: str, filters: Filters, offset: int) -> tuple[list[SearchResult], bool, str]:
@@ -276,18 +282,29 @@ def _show_list(
 
 # "ok back to the school feeding results", "go back to the list": the list kept, not a search for those words
 _BACK_TO_RESULTS = re.compile(
-    r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b\W*$"
-    r"|^\W*(?:(?:d'accord|ok|bon|bien|alors)\W+)*(?:revenons|retour(?:nons)?|revenir)\s+(?:aux?|à\s+la|à\s+mes|à\s+nos)\b.{0,40}\b(?:r[ée]sultats?|liste)\b.{0,30}$"
-    r"|^\W*(?:(?:хорошо|ладно|ок|итак)\W+)*(?:вернёмся|вернемся|вернуться|назад)\s+к\s+.{0,40}(?:результат\w*|списк\w*).{0,30}$"
-    r"|^\W*(?:(?:طيب|حسنا|حسنًا|تمام)\W+)*(?:نعود|لنعد|العودة|ارجع|رجوع)\s+(?:إلى|الى|ل)\s*.{0,40}(?:النتائج|القائمة).{0,30}$",
+    r"^\W*(?:(?:ok|okay|so|now|and|let'?s|please|can\s+we|go|thanks?|thank\s+you)\W+)*(?:go\s+)?back\s+to\b.{0,40}\b(?:results?|list|search)\b(?P<en>.{0,40})$"
+    r"|^\W*(?:(?:d'accord|ok|bon|bien|alors|merci)\W+)*(?:revenons|retour(?:nons)?|revenir)\s+(?:aux?|à\s+la|à\s+mes|à\s+nos)\b.{0,40}\b(?:r[ée]sultats?|liste)\b(?P<fr>.{0,40})$"
+    r"|^\W*(?:(?:хорошо|ладно|ок|итак|спасибо)\W+)*(?:вернёмся|вернемся|вернуться|назад)\s+к\s+.{0,40}(?:результат\w*|списк\w*)(?P<ru>.{0,40})$"
+    r"|^\W*(?:(?:طيب|حسنا|حسنًا|تمام|شكرا|شكرًا)\W+)*(?:نعود|لنعد|العودة|ارجع|رجوع|عد)\s+(?:إلى|الى|ل)\s*.{0,40}(?:النتائج|القائمة)(?P<ar>.{0,40})$",
     re.IGNORECASE,
 )
+# What may follow "back to the list" and still only ask for it, or for its next page ("montrez-m'en d'autres")
+_ONLY_PUNCTUATION = re.compile(r"^\W*(?:please|pls|s'il\s+vous\s+pla[iî]t|svp|stp|пожалуйста|من\s+فضلك|لو\s+سمحت)?\W*$", re.IGNORECASE)
+_MORE_WORDS = re.compile(r"\b(?:more|others?|next)\b|d'autres|\bplus\b|\bsuite\b|(?<!\w)(?:ещ[её]|дальше|други[ех])(?!\w)|المزيد|غيرها|أخرى", re.IGNORECASE)
 
 
 async def back_to_results(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The list kept, when the message only asks to go back to it (whatever intent it was read as)."""
     state = DialogueState.of(tracker)
-    if state.results and state.topic and _BACK_TO_RESULTS.match(latest_text(tracker)):
+    matched = _BACK_TO_RESULTS.match(latest_text(tracker) or "") if state.results and state.topic else None
+    if matched is None:
+        return None
+    rest = next((g for g in matched.groups() if g is not None), "")
+    if _MORE_WORDS.search(rest):  # "back to the list: show me more"
+        return await ActionShowMore(action.context).act(services, dispatcher, tracker, domain)
+    # the list as it was: nothing more said, or a few words naming it ("revenons aux résultats sur l'eau"),
+    # not a question about one of its items ("revenons aux résultats : qui a financé le premier ?")
+    if _ONLY_PUNCTUATION.match(rest) or (matched.group("en") is None and len(rest) <= 30 and "?" not in rest and "؟" not in rest):
         return await ActionShowResults(action.context).act(services, dispatcher, tracker, domain)
     return None
 
