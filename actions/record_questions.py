@@ -335,7 +335,8 @@ def asked_fields(tracker: Tracker) -> list[str]:
     text = latest_text(tracker) or ""
     if not text.rstrip().endswith(("?", "؟")):
         return []
-    return list(dict.fromkeys(str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "attribute" and e.get("value") in ATTRIBUTES))
+    found = [*(tracker.latest_message.get("entities") or []), *closed_entities(text)]  # the NLU's, and the closed vocabulary's
+    return list(dict.fromkeys(str(e.get("value")) for e in found if e.get("entity") == "attribute" and e.get("value") in ATTRIBUTES))
 
 
 def answer_about_first(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, attributes: list[str]) -> list[dict[str, Any]] | None:

@@ -81,7 +81,9 @@ def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: Di
     message describes nothing or nothing fits."""
     said, countries = description_of(text, tracker)
     named = named_phrase(text)
-    said = (description_of(named, tracker)[0] if named else "") or said  # "which countries did the milk bank project cover?" looks for "milk bank"
+    # "which countries did the milk bank project cover?" looks for "milk bank"; "the Mauritius one: what did
+    # the visitors learn?" for the topic in Mauritius, not for "visitors learn"
+    said = description_of(named, tracker)[0] if named else said
     if not said and not (countries and state.topic):
         return [], "", state.filters
     query = said or state.topic or ""
