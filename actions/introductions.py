@@ -441,10 +441,16 @@ class ActionIntroductionStatus(IntroductionAction):
             from actions.search import ActionSearchSolutions
 
             return await ActionSearchSolutions(self.context).act(services, dispatcher, tracker, {})
-        if not introductions.for_conversation(tracker.sender_id):
-            dispatcher.utter_message(response="utter_no_introductions")
+        waiting = services.retriever.get(tracker.get_slot("intro_partner_id") or "") if tracker.get_slot("intro_stage") == "confirming" else None
         if lines:
             dispatcher.utter_message(text="\n".join(lines))
+        elif not waiting and not introductions.for_conversation(tracker.sender_id):
+            dispatcher.utter_message(response="utter_no_introductions")
+        if waiting is not None:
+            # the summary is shown and not yet agreed to: that request is the one asked after, not sent; the
+            # summary again, with its consent buttons
+            who = waiting.display_name() if isinstance(waiting, Partner) else waiting.title
+            return show_summary(services, dispatcher, tracker, Texts.of(tracker)("intro.status_unconfirmed", who=who))
         return []
 
 

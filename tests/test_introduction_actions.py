@@ -353,6 +353,11 @@ async def test_details_listed_with_the_request_and_a_need_read_as_a_status_quest
     assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"]
     dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory("any news on my request?", intent="introduction_status"))
     assert dispatcher.messages[0]["response"] == "utter_no_introductions"
+    # asked while the summary waits for consent: that request, not sent, with its summary and buttons again
+    waiting = {**DETAILS, "intro_stage": "confirming", "intro_partner_id": "p-tika", "intro_target_id": "p-tika"}
+    dispatcher, events = await run(ActionIntroductionStatus(intro_context), tracker_factory("what is the status of my introduction?", intent="introduction_status", slots=waiting))
+    assert "has not been sent yet" in dispatcher.messages[0]["text"] and "Amina Diallo" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/affirm" and slots_of(events)["intro_stage"] == "confirming"
 
 
 @pytest.mark.asyncio
