@@ -67,6 +67,10 @@ _REFINEMENT_WORDS = set(
     + """similaire similaires semblable semblables pareil pareils comparable comparables genre quelque chose
     похожее похожие похожий похожих подобное подобные аналогичное аналогичные такое такие то нибудь
     مشابه مشابهة مماثل مماثلة شبيه شبيهة مثله مثلها""".split()
+    # and the verbs of a filter said as a setting or a question ("set the region to the Caribbean", "does it
+    # include any Gulf countries?", "أضف فلتر الهدف السادس من أهداف التنمية المستدامة")
+    + """set setting put include includes including included involve involves does do is are to
+    التنمية المستدامة أهداف أضف فلتر الهدف""".split()
 )
 
 

@@ -221,13 +221,31 @@ class ActionAnswerFaq(GalaxyAction):
         return [SlotSet("faq_outcome", outcome)]
 
 
+# "Who were the contact persons again?": asking to be reminded says nothing about what is asked
+_AGAIN = re.compile(r"\b(?:again|once\s+more|one\s+more\s+time|encore\s+une\s+fois|de\s+nouveau)\b|(?<!\w)(?:ещё\s+раз|еще\s+раз|снова)(?!\w)|مرة\s+أخرى", re.IGNORECASE)
+
+
 def faq_best(services: KnowledgeServices, text: str) -> FaqMatch | None:
     """The FAQ entry that clearly covers a question, by the FAQ's own search; None when none does or
     when the question names catalogue organisations the entry says nothing about."""
+    text = " ".join(_AGAIN.sub(" ", text or "").split())
     match = services.faq.best(text) if services.faq is not None and text else None
     if match is None or about_another_partner(match, services.retriever.named_partners(text)):
         return None
     return match
+
+
+def faq_selected(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | None:
+    """The FAQ's answer to the latest message whatever intent it was read as: the ResponseSelector's entry
+    checked against the question (as `ActionAnswerFaq` does), else the entry that clearly covers it."""
+    text = latest_text(tracker)
+    selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = str(selected.get("intent_response_key") or "")
+    if services.faq is not None and text and "/" in key:
+        match = services.faq.check(" ".join(_AGAIN.sub(" ", text).split()), key.split("/", 1)[1], float(selected.get("confidence") or 0.0))
+        if match is not None and not about_another_partner(match, services.retriever.named_partners(text)):
+            return match
+    return faq_best(services, text)
 
 
 def about_another_partner(match: FaqMatch, named: list[Partner]) -> bool:

@@ -257,6 +257,16 @@ async def test_a_partner_named_with_a_need_is_still_searched(context, tracker_fa
 
 
 @pytest.mark.asyncio
+async def test_a_question_read_as_about_a_record_with_nothing_shown_is_answered_from_the_faq(context, tracker_factory, domain):
+    asked = tracker_factory("Who were the contact persons again?", intent="ask_record")
+    asked.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/who_to_contact", "confidence": 0.62}}}
+    messages, events = await run(ActionAnswerRecordQuestion(context), asked, domain)
+    assert "unossc.org" in messages[0]["text"] and slots_of(events)["faq_outcome"] == "answered"
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory("who funded it?", intent="ask_record", entities=understood("who funded it?")), domain)
+    assert "Which record do you mean?" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
