@@ -478,10 +478,27 @@ _SELF_INTRODUCTION = re.compile(
 _SOUTH_SOUTH = re.compile(r"coop[ée]ration\s+(?:sud|triangulaire)|сотрудничеств\w*\s+юг|التعاون\s+(?:جنوب|فيما\s+بين|بين\s+بلدان)", re.IGNORECASE)
 
 
+# Words that ask for solutions outright, and the words that still ask for organisations beside them
+_SOLUTION_WORDS = re.compile(
+    r"\b(?:solutions?|projects?|programmes?|programs?|initiatives?|examples?|experiences?|practices?|cases?"
+    r"|projets?|programmes?|exemples?|expériences?|pratiques?)\b"
+    r"|(?<!\w)(?:решени\w*|проект\w*|программ\w*|пример\w*|опыт\w*|практик\w*)"
+    r"|(?:حلول|الحلول|مشاريع|المشاريع|مشروع|برامج|تجارب|التجارب|أمثلة|ممارسات)",
+    re.IGNORECASE,
+)
+_ORGANISATION_WORDS = re.compile(
+    r"\b(?:partners?|organi[sz]ations?|agenc(?:y|ies)|institutions?|who|whom|ngos?|companies|firms|partenaires?|organismes?|agences?|qui)\b"
+    r"|(?<!\w)(?:партн\w*|организац\w*|агентств\w*|кто)|(?:شريك|شركاء|منظمات|وكالات|جهات|من\s+هي)",
+    re.IGNORECASE,
+)
+
+
 def asks_for_partners(text: str, language: str = "en") -> bool:
     """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS), not counting the
     words with which the user says who they are."""
     text = _SOUTH_SOUTH.sub(" ", _SELF_INTRODUCTION.sub(" ", text))
+    if _SOLUTION_WORDS.search(text) and not _ORGANISATION_WORDS.search(text):
+        return False  # "which solutions with Kazakhstan as a donor?": solutions, a donor is a role in them
     if language == "en" or language not in _PARTNER_STEMS:
         return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
     said = re.findall(r"[^\W\d_]+", text.casefold())
