@@ -19,7 +19,7 @@ from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
 from actions.record_questions import answer_if_about_opened, open_or_answer, quote_about_opened
 from actions.references import POINTING_BACK, described as described_records, points_back
 from actions.filters import FilterRequest
-from actions.search import ActionSearchPartners, back_button, leftover_topic, need_of, refine, search_if_a_need
+from actions.search import ActionSearchPartners, answer_about_described, back_button, leftover_topic, need_of, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
@@ -189,6 +189,8 @@ class ActionAnswerFaq(GalaxyAction):
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "can you give me their email?"
+        if answered is None:
+            answered = answer_about_described(services, dispatcher, tracker)  # "Is FEIMS on the Galaxy? Send me the link."
         if answered is not None:
             return answered
         match = services.faq.check(text, entry_id, confidence) if services.faq is not None and text else None

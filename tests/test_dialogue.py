@@ -267,6 +267,14 @@ async def test_a_question_read_as_about_a_record_with_nothing_shown_is_answered_
 
 
 @pytest.mark.asyncio
+async def test_a_link_asked_for_a_listed_item_read_as_an_faq_is_its_source(context, tracker_factory, domain):
+    slots = {"last_query": "milk", "last_kind": "solution", "last_results": ["s-milk-banks", "s-rainwater"], "shown_ids": ["s-milk-banks", "s-rainwater"], "result_offset": 0.0}
+    messages, _ = await run(ActionAnswerFaq(context), tracker_factory("Is the milk bank one on the Galaxy? Send me the link.", intent="faq", slots=slots), domain)
+    record = context.services.retriever.get("s-milk-banks")
+    assert record.source_url in messages[0]["text"] and "Human milk bank network" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
