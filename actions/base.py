@@ -18,6 +18,29 @@ from knowledge.services import KnowledgeServices
 logger = logging.getLogger(__name__)
 
 
+# An ordinal that counts something else than the items on screen ("when did the second phase start?",
+# "la deuxième phase", "второй этап", "المرحلة الثانية") is no reference to an item
+_COUNTS_OTHER = re.compile(
+    r"^\W*(?:phases?|stages?|steps?|years?|rounds?|editions?|cohorts?|times?|waves?|parts?|halves|half|quarters?|terms?|batch(?:es)?"
+    r"|étapes?|éditions?|années?|fois|vagues?|этап\w*|фаз\w*|год\w*|раунд\w*|волн\w*|раз)\b",
+    re.IGNORECASE,
+)
+_COUNTED_BEFORE = re.compile(r"(?:phase|étape|المرحلة|الدورة|الجولة|السنة)\s*$", re.IGNORECASE)
+
+
+def without_counting_ordinals(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The entities without the ordinals that count phases, years or times rather than items."""
+    kept = []
+    for entity in entities:
+        start, end = entity.get("start"), entity.get("end")
+        if entity.get("entity") == "ordinal" and isinstance(start, int) and isinstance(end, int) and (
+            _COUNTS_OTHER.match(text[end:]) or _COUNTED_BEFORE.search(text[:start])
+        ):
+            continue
+        kept.append(entity)
+    return kept
+
+
 class GalaxyAction(Action, ABC):
     """Base of every action that needs the knowledge services. Never registered itself."""
 
@@ -28,7 +51,7 @@ class GalaxyAction(Action, ABC):
         if not self.context.ready:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
-        tracker.latest_message["entities"] = usable_entities(tracker.latest_message.get("entities"))
+        tracker.latest_message["entities"] = without_counting_ordinals(usable_entities(tracker.latest_message.get("entities")), tracker.latest_message.get("text") or "")
         try:
             return await self.act(self.context.require(), dispatcher, tracker, domain)
         except Exception:  # the user gets an apology; the details go to the log

@@ -234,6 +234,15 @@ async def test_a_question_about_it_right_after_a_list_is_about_the_first_result(
 
 
 @pytest.mark.asyncio
+async def test_an_ordinal_that_counts_phases_is_no_reference_to_an_item(context, tracker_factory, domain):
+    text = "and when did the second phase start?"
+    at = text.index("second")
+    entities = [*understood(text), {"entity": "ordinal", "value": 2, "start": at, "end": at + len("second")}]
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=entities, slots=SOLAR_LIST), domain)
+    assert slots_of(events).get("selected_id") == "s-rainwater"
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("text", ["who funded the milk bank project?", "Who is TIKA?", "who funded the Kenya one?"])
 async def test_a_question_that_names_an_item_is_not_taken_for_the_first_result(context, tracker_factory, domain, text):
     messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=SOLAR_LIST), domain)
