@@ -219,7 +219,8 @@ FOREIGN_POINTING = frozenset(
     qui quoi quel quelle quels quelles quand combien comment où est que qu et été ont au aux du des de un une c'est
     он она оно они его её ее их ему им этот эта это эти этого этой этом этому тот та то те того той том кто
     что когда сколько как где какой какая какое какие каких ли и а был была было были про о об
-    هو هي هم هذا هذه ذلك تلك من ما ماذا متى كم كيف أين هل و عن""".split()
+    هو هي هم هذا هذه ذلك تلك من ما ماذا متى كم كيف أين هل و عن
+    parlez moi dites partenaire тогда расскажите расскажи известно партнер партнёр партнера партнёра حدثني أخبرني كشريك شريك""".split()
 )
 _DEMONSTRATIVES = frozenset("this that these those ce cet cette ces этот эта это эти этого этой этом тот та те هذا هذه ذلك تلك".split())
 _FEW_WORDS = 3

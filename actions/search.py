@@ -419,7 +419,8 @@ def open_named_partner(services: KnowledgeServices, dispatcher: CollectingDispat
         return None
     partner = named[0]
     name_stems = set(tokens(" ".join([partner.display_name(), partner.name, *(getattr(partner, "aliases", None) or ())])))
-    leftover = [w for w in words(topic) if not set(tokens(w)) <= name_stems and not _in_name(w, partner) and w not in FOREIGN_POINTING]
+    foreign = {w.casefold() for w in services.retriever.names_said(partner, topic)}  # "صندوق إبسا", "Астанинский хаб"
+    leftover = [w for w in words(topic) if not set(tokens(w)) <= name_stems and not _in_name(w, partner) and w not in FOREIGN_POINTING and w not in foreign]
     if len(leftover) > _WHO_IS_WORDS.get(t.language, 0):
         return None
     new = replace(state, selected=partner.id, shown=tuple([i for i in state.shown if i != partner.id] + [partner.id]))

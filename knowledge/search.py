@@ -398,6 +398,7 @@ class Retriever:
         ids = self.records.ids if isinstance(self.records, RecordTable) else [r.id for r in self.records]
         self.row_of = {rid: i for i, rid in enumerate(ids)}
         self.postings, self._bm25, self._aliases = self._indexes(snapshot.folder)
+        self._foreign_names = foreign_partner_names()
         self._record_words = {}  # row -> set of stems, filled lazily for `why`
         self._install_multilingual(snapshot, new_row, order)
 
@@ -792,6 +793,11 @@ class Retriever:
         """Partners the text names outright (name, acronym or alias), without any embedding."""
         return [self.records[row] for row in self._named_partners(text, "partner")]
 
+    def names_said(self, partner: Partner, text: str) -> set[str]:
+        """The words of `text` that belong to one of the partner's names in another language."""
+        keys = {w for key, pid in self._foreign_names if pid == partner.id for w in key.split()}
+        return {w for w in re.findall(r"[^\W_]+", text.replace("-", " ")) if _name_word(w) in keys}
+
     def word_counts(self, kind: str, stems: list[str]) -> tuple[int, dict[str, int]]:
         """How many records of a kind there are, and how many hold each stem in their text (0 for one
         none holds), read off the BM25 index: a token's column of its score matrix lists those records."""
@@ -825,6 +831,13 @@ class Retriever:
                     found.extend(partner_rows)
             elif f" {alias} " in folded_query:
                 found.extend(partner_rows)
+        said = _name_words(query)
+        if said and self._foreign_names:
+            joined = f" {' '.join(said)} "
+            for key, partner_id in self._foreign_names:
+                row = self.row_of.get(partner_id)
+                if row is not None and f" {key} " in joined:
+                    found.append(row)
         return [row for row in dict.fromkeys(found) if self.row_of.get(self.records[row].id) == row]
 
     def _query_sdgs(self, query: str, filters: Filters, *, use_tagger: bool = True, language: str = ENGLISH) -> set[int]:
@@ -947,6 +960,45 @@ def _read_indexes(where: Path) -> tuple[_Postings, dict[str, tuple[bm25s.BM25, n
         lexical[kind] = (index, postings.by_kind[kind])
     aliases = {alias: (bool(case), list(rows)) for alias, (case, rows) in json.loads((where / "aliases.json").read_text(encoding="utf-8")).items()}
     return postings, lexical, aliases
+
+
+PARTNER_NAMES_I18N = Path(__file__).resolve().parent / "data" / "partner_names_i18n.json"
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]")
+_ARABIC_WORD = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")
+
+
+def _name_word(word: str) -> str:
+    """A word of a name as compared across inflections: Arabic without its clitics, article and spelling
+    variants ("لإيكاردا" = "إيكاردا"); Russian by its first letters ("Астанинском хабе" = "Астанинский
+    хаб"); anything else folded ("coopération" = "cooperation")."""
+    if _ARABIC_WORD.search(word):
+        from knowledge.names_i18n import arabic_cores
+
+        bare = min(arabic_cores(_ARABIC_MARKS.sub("", word)), key=len)
+        bare = bare[2:] if bare.startswith("ال") and len(bare) > 4 else bare
+        return bare.translate(str.maketrans("أإآىة", "ااايه"))
+    if _CYRILLIC_WORD.search(word):
+        lowered = word.casefold().replace("ё", "е")
+        if word.isupper():  # an acronym ("ФАО", "ПРООН") as written
+            return lowered
+        return lowered[:5] if len(lowered) >= 6 else lowered.rstrip("аяоеиыуюэй")
+    return fold(word)
+
+
+def _name_words(text: str) -> list[str]:
+    return [w for w in (_name_word(w) for w in re.findall(r"[^\W_]+", text.replace("-", " "))) if w]
+
+
+def foreign_partner_names(path: Path = PARTNER_NAMES_I18N) -> list[tuple[str, str]]:
+    """(name as compared, partner id) for the partners' names in other languages, longest first."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logging.getLogger(__name__).warning("no usable %s (%s): partners are recognised by their English names only", path, exc)
+        return []
+    pairs = [(" ".join(_name_words(name)), partner_id) for partner_id, by_language in (data.get("names") or {}).items() for names in by_language.values() for name in names]
+    return sorted({(key, pid) for key, pid in pairs if key}, key=lambda pair: -len(pair[0]))
 
 
 def _alias_table(records: Iterable[Record]) -> dict[str, tuple[bool, list[int]]]:

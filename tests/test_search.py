@@ -503,3 +503,17 @@ def test_a_record_with_a_fifth_of_the_need_s_words_a_little_below_the_best_is_pa
     assert _padding(order, close, np.zeros(3, dtype=bool), absolute, share, THIN_MARGIN, share_of_best=False).tolist() == [False, True, False]
     absolute[1] = 0.45  # close to the best in meaning: not padding
     assert not _padding(order, close, np.zeros(3, dtype=bool), absolute, share, THIN_MARGIN, share_of_best=False).any()
+
+
+def test_partners_named_in_arabic_russian_or_french_are_recognised(retriever, tmp_path):
+    # the names the organisations publish in other languages (knowledge/data/partner_names_i18n.json),
+    # with Arabic clitics and Russian case endings
+    assert [p.id for p in retriever.named_partners("أود التواصل مع تيكا")] == ["p-tika"]
+    assert [p.id for p in retriever.named_partners("Расскажите про ТИКА")] == ["p-tika"]
+    assert [p.id for p in retriever.named_partners("Parlez-moi de l'Agence turque de coopération et de coordination")] == ["p-tika"]
+    assert retriever.named_partners("подробнее о проекте") == [] and retriever.named_partners("مشروع في كينيا") == []
+    from knowledge.search import foreign_partner_names
+
+    broken = tmp_path / "names.json"
+    broken.write_text("{not json")
+    assert foreign_partner_names(broken) == []  # a broken file leaves the English names working
