@@ -354,6 +354,10 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
     if state.selected and state.was_shown(state.selected):
         return Reference(state.selected)
     if len(ids) == 1:
+        named = {str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "country"}
+        only = lookup(ids[0])
+        if describe and named and only is not None and _NAMES_ITEM.search(text) and not named & _record_countries(only, lookup):
+            return Reference()  # "tell me about the project with Japan" with one Kazakh record listed: another one
         return Reference(ids[0])
     return Reference()
 

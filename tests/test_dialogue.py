@@ -284,6 +284,15 @@ async def test_a_link_asked_for_a_listed_item_read_as_an_faq_is_its_source(conte
 
 
 @pytest.mark.asyncio
+async def test_an_item_named_by_a_country_the_only_listed_record_lacks_is_another_one(context, tracker_factory, domain):
+    one = {"last_query": "rainwater ponds", "last_kind": "solution", "last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"], "result_offset": 0.0}
+    text = "tell me about the project with Brazil"
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=[place(text, "Brazil", "country", "BRA")], slots=one), domain)
+    assert slots_of(events).get("selected_id") != "s-rainwater"
+    assert "Rainwater harvesting ponds" not in messages[-1]["text"]
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
