@@ -150,6 +150,7 @@ def _is_question(text: str) -> bool:
     return text.rstrip().endswith(("?", "؟")) or _opens_with(text, 2, _QUESTION_WORDS)
 
 
+_MEMBERS = re.compile(r"\bmembers?(?:hip)?\b|\bmembres?\b|(?<!\w)(?:член\w*|участни\w*)|أعضاء|الأعضاء|عضوية", re.IGNORECASE)
 # "does it link with banks?", "is it linked to the health system?": "link" is the verb, not the sources.
 _LINK_VERB = re.compile(r"\blink(?:s|ed|ing)?\s+(?:up\s+)?(?:with|to|into)\b", re.IGNORECASE)
 
@@ -170,6 +171,9 @@ def answer_fields(
     rare words is quoted after a field the catalogue lacks, and alone when no field was asked ("does it
     link with banks?"); with neither a field nor such a sentence, the whole record."""
     attributes = list(dict.fromkeys(attributes))
+    if "partners" in attributes and question and _MEMBERS.search(question) and isinstance(record, Solution) and not record.other_partners:
+        # "who are its members?" of a regional process or network: the countries taking part
+        attributes = ["countries" if a == "partners" else a for a in attributes]
     involved = countries_asked(record, question, t)
     if involved:  # "is Russia involved?": the lines below answer it, not the lists of countries or partners
         attributes = [a for a in attributes if a not in ("countries", "partners")]

@@ -293,6 +293,13 @@ async def test_an_item_named_by_a_country_the_only_listed_record_lacks_is_anothe
 
 
 @pytest.mark.asyncio
+async def test_the_members_of_a_regional_record_without_partners_are_its_countries(context, tracker_factory, domain):
+    opened = {"last_query": "heritage", "last_kind": "solution", "last_results": ["s-heritage"], "shown_ids": ["s-heritage"], "selected_id": "s-heritage", "result_offset": 0.0}
+    messages, _ = await run(ActionAnswerRecordQuestion(context), tracker_factory("who are its members?", intent="ask_record", entities=[{"entity": "attribute", "value": "partners"}], slots=opened), domain)
+    assert "Kazakhstan" in messages[0]["text"] and "doesn't record" not in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
