@@ -107,6 +107,14 @@ def _details_start(text: str) -> int | None:
     return start or None
 
 
+# A request for someone's phone number or personal contact ("номер телефона руководителя", "le numéro de
+# téléphone du responsable", "رقم هاتف المدير")
+_ASKS_PHONE = re.compile(
+    r"\b(?:phone|telephone|mobile\s+number|cell(?:phone)?|whatsapp|t[ée]l[ée]phone|portable)\b|(?<!\w)(?:телефон\w*|мобильн\w*|ватсап\w*)|(?:هاتف|جوال|واتساب)",
+    re.IGNORECASE,
+)
+
+
 class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
@@ -133,7 +141,7 @@ class ActionRequestIntroduction(IntroductionAction):
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
         asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))
-        if said and asks_field and said.rstrip().endswith(("?", "؟")) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said)):
+        if said and asks_field and said.rstrip().endswith(("?", "؟")) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said) or _ASKS_PHONE.search(said)):
             from actions.records import ActionAnswerRecordQuestion
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
@@ -170,6 +178,9 @@ class ActionRequestIntroduction(IntroductionAction):
             dispatcher.utter_message(text=t("intro.not_partner", title=record.title, contact=self.context.settings.unossc_contact))
             return [SlotSet("intro_stage", None)]
         about = f"**{partner.display_name()}**" if isinstance(record, Partner) else t("intro.about_provider", partner=partner.display_name(), title=record.title)
+        if _ASKS_PHONE.search(said or ""):
+            # "give me the phone number of ASAN's head": the catalogue keeps no such contact; an introduction instead
+            dispatcher.utter_message(text=t("intro.no_phone"))
         dispatcher.utter_message(response="utter_intro_start", about=about)
         name, email = tracker.get_slot("requester_name"), tracker.get_slot("requester_email")
         if name and email:

@@ -309,6 +309,14 @@ def test_a_name_said_after_a_sentence_or_an_introduction_is_only_the_name():
 
 
 @pytest.mark.asyncio
+async def test_a_phone_number_asked_for_is_said_not_kept_and_an_introduction_offered(intro_context, tracker_factory):
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Can you give me the phone number of the head of TIKA?", intent="request_introduction"))
+    assert "no phone numbers" in dispatcher.messages[0]["text"] and slots_of(events)["intro_partner_id"] == "p-tika"
+    dispatcher, _ = await run(ActionRequestIntroduction(intro_context), tracker_factory("please introduce me to TIKA", intent="request_introduction"))
+    assert not any("phone" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+@pytest.mark.asyncio
 async def test_another_partner_and_details_said_in_passing_while_the_name_is_asked(intro_context):
     text = "Could you put me in touch with TIKA instead? I'm Grace Akello from the Northern Uganda Women Energy Network, grace.akello@example.org"
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_name", intent="request_introduction"))
