@@ -199,7 +199,10 @@ class DetailForm(FormValidationAction, ABC):
             # "thx" while what the hand-off is about is asked: welcomed, and asked again
             return taken + await answer_aside(self.context, str(aside_of(tracker, asked)), dispatcher, tracker, domain)
         if several:
-            # everything in one message: take each part for its question; the form asks what is left
+            # everything in one message: take each part for its question; the form asks what is left (not
+            # the optional role when the message to the partner came too: the summary follows)
+            if {"requester_email", "intro_message"} <= several.keys() and "requester_role" not in several:
+                several = {**several, "requester_role": ""}
             return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in several] + [
                 SlotSet(slot, value) for slot, value in several.items()
             ]
@@ -383,6 +386,11 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
 
 
 _PARTS = re.compile(r"\s*[,;\n،؛]\s*")
+_NO_DETAIL = re.compile(
+    r"^\W*(?:ok(?:ay)?|fine|sure|yes|alright|so|d'accord|bon|oui|хорошо|ладно|да|حسنا|حسناً|طيب|نعم|تمام)?\W*"
+    r"(?:(?:my\s+)?e-?mail(?:\s+(?:is|address))?|(?:mon\s+)?(?:e-?mail|courriel|adresse)(?:\s+est)?|(?:моя\s+)?(?:почта|email|e-mail)|بريدي(?:\s+الإلكتروني)?|إيميلي|البريد(?:\s+الإلكتروني)?)?\W*$",
+    re.IGNORECASE,
+)
 EMAIL_IN = re.compile(r"<?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+>?")
 
 
@@ -413,7 +421,8 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
     email = EMAIL_IN.search(text)
     if text.startswith("/") or email is None:
         return {}
-    before = [part for part in _PARTS.split(text[: email.start()]) if part.strip()]
+    # parts that are no detail: an opening ("حسناً", "ok") or the label of the address that follows ("بريدي")
+    before = [part for part in _PARTS.split(text[: email.start()]) if part.strip() and not _NO_DETAIL.match(part)]
     if before:
         # "Хочу с ними познакомиться. Меня зовут Дилноза Рахимова, …", "I'm Dr Alberto Mondlane, …": the name
         # is what follows the last sentence and the words that introduce it

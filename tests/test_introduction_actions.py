@@ -300,6 +300,19 @@ async def test_refusing_the_email_keeps_the_form_and_says_why_it_is_needed(intro
     assert dispatcher.messages[0]["text"] == Texts("en")("form.email_needed")
 
 
+@pytest.mark.asyncio
+async def test_every_detail_with_the_message_in_one_answer_skips_the_optional_role(intro_context):
+    text = "Sophie Martin, PNUD Maroc, sophie.martin@undp.org. Message : j'aimerais échanger sur une cartographie de la coopération triangulaire."
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_name"))
+    slots = slots_of(result)
+    assert slots["requester_name"] == "Sophie Martin" and slots["requester_email"] == "sophie.martin@undp.org"
+    assert slots["requester_role"] == "" and slots["intro_message"].startswith("j'aimerais")
+
+
+def test_an_opening_or_the_address_label_is_no_detail():
+    assert listed_details("حسناً، بريدي y.alhassan@example.org والرسالة: نرغب في شراكة", by_slot(INTRODUCTION_DETAILS)) == {}
+
+
 def test_a_name_said_after_a_sentence_or_an_introduction_is_only_the_name():
     details = by_slot(INTRODUCTION_DETAILS)
     text = "Хочу с ними познакомиться. Меня зовут Дилноза Рахимова, Министерство юстиции Республики Узбекистан, d.rakhimova@minjust.uz. Сообщение: хотели бы обменяться опытом."
