@@ -33,7 +33,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
 from actions.dialogue import DialogueState
 from actions.records import explain_reference
-from actions.references import resolve
+from actions.references import Reference, points_back, resolve
 from actions.search import search_if_a_need
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution
@@ -170,6 +170,10 @@ class ActionRequestIntroduction(IntroductionAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, {}) if bare_need else None
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
+            if state.results and points_back(text):
+                # "can you introduce me to them?" with several items on screen: which one, a button each
+                explain_reference(dispatcher, services, state, Reference(), "request_introduction", Texts.of(tracker))
+                return [SlotSet("intro_stage", None)]
             dispatcher.utter_message(response="utter_which_partner")
             return [SlotSet("intro_stage", None)]
         partner = _partner_of(services, record)

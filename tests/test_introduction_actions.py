@@ -313,6 +313,14 @@ def test_an_opening_or_the_address_label_is_no_detail():
     assert listed_details("حسناً، بريدي y.alhassan@example.org والرسالة: نرغب في شراكة", by_slot(INTRODUCTION_DETAILS)) == {}
 
 
+@pytest.mark.asyncio
+async def test_an_introduction_to_them_with_several_items_on_screen_asks_which_with_buttons(intro_context, tracker_factory):
+    listed = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0}
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Can you introduce me to them?", intent="request_introduction", slots=listed))
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ['/request_introduction{"ordinal":1}', '/request_introduction{"ordinal":2}']
+    assert slots_of(events)["intro_stage"] is None
+
+
 def test_a_name_said_after_a_sentence_or_an_introduction_is_only_the_name():
     details = by_slot(INTRODUCTION_DETAILS)
     text = "Хочу с ними познакомиться. Меня зовут Дилноза Рахимова, Министерство юстиции Республики Узбекистан, d.rakhimova@minjust.uz. Сообщение: хотели бы обменяться опытом."
