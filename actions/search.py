@@ -398,6 +398,9 @@ class SearchAction(GalaxyAction):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
             kind = "solution"
+        if names_a_partner and not topic_entity and _SOLUTION_WORDS.search(topic) and not _ORGANISATION_WORDS.search(_SELF_INTRODUCTION.sub(" ", topic)):
+            # "does PICA have other projects in the catalogue?", "TIKA's projects in health": its solutions
+            kind, names_a_partner = "solution", False
         opened = open_named_partner(services, dispatcher, tracker, state, topic, t) if names_a_partner and not request.new else None
         if opened is not None:  # "who is ONEE?", "tell me about the Islamic Development Bank as a partner"
             return opened

@@ -88,8 +88,12 @@ async def test_search_partners_names_the_partner(context, dispatcher, tracker_fa
     assert dispatcher.messages[0]["text"].startswith("**Turkish Cooperation and Coordination Agency (TIKA)**")
     assert "focal@tika.example" not in dispatcher.messages[0]["text"]
     dispatcher.messages.clear()
-    await run(ActionSearchPartners(context), dispatcher, tracker_factory("TIKA health projects for hospitals", intent="find_partner"), domain)
+    await run(ActionSearchPartners(context), dispatcher, tracker_factory("TIKA health work with hospitals", intent="find_partner"), domain)
     assert dispatcher.messages[0]["text"].splitlines()[2].startswith("1. **Turkish Cooperation and Coordination Agency (TIKA)**")
+    # the partner's projects asked for: its solutions
+    dispatcher.messages.clear()
+    await run(ActionSearchPartners(context), dispatcher, tracker_factory("does TIKA have other projects?", intent="find_partner"), domain)
+    assert "solutions that best match" in dispatcher.messages[0]["text"] or "nearest solutions" in dispatcher.messages[0]["text"]
     assert "focal@tika.example" not in dispatcher.messages[0]["text"]
 
 
