@@ -640,8 +640,10 @@ async def refine(
             dispatcher.utter_message(text=t("search.nothing_to_change", state=state_text(state, t)), buttons=back_button(state, t))
             return []
     note = ""
+    if state.filters.any() and not outcome.filters.any():
+        note = t("search.filters_cleared")  # "clear all filters": said, not only seen in the header
     if outcome.unknown:
-        note = t("search.unusable", problems="; ".join(outcome.unknown))
+        note += t("search.unusable", problems="; ".join(outcome.unknown))
     # a new need said as a follow-up ("and what about one-stop service centres?") with the place kept from
     # before, not said now: its close matches from anywhere when the place has few
     widen = bool(extra) and topic == extra and not (places & (set(request.new) | set(request.old))) and not request.exclusive

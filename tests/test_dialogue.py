@@ -300,6 +300,13 @@ async def test_the_members_of_a_regional_record_without_partners_are_its_countri
 
 
 @pytest.mark.asyncio
+async def test_clearing_the_filters_says_so(context, tracker_factory, domain):
+    filtered = {**SOLAR_LIST, "country": "KEN"}
+    messages, events = await run(ActionRefineSearch(context), tracker_factory("clear all filters", intent="refine_search", entities=understood("clear all filters", intent="refine_search"), slots=filtered), domain)
+    assert messages[0]["text"].startswith("I've removed the filters.") and slots_of(events)["country"] is None
+
+
+@pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
     english, _ = await run(ActionSearchSolutions(context), tracker_factory("school meals in Brazil", entities=entities), domain)
