@@ -19,7 +19,7 @@ from actions.feedback import faq_just_answered, faq_ref, feedback_buttons
 from actions.record_questions import answer_if_about_opened, open_or_answer, quote_about_opened
 from actions.references import POINTING_BACK, described as described_records, points_back
 from actions.filters import FilterRequest
-from actions.search import ActionSearchPartners, answer_about_described, back_button, leftover_topic, need_of, refine, search_if_a_need
+from actions.search import ActionSearchPartners, answer_about_described, back_button, back_to_results, leftover_topic, need_of, refine, search_if_a_need
 from knowledge.catalogue import FaqEntry, Partner
 from knowledge.faq import FaqMatch
 from knowledge.services import KnowledgeServices
@@ -133,6 +133,9 @@ class ActionClarify(GalaxyAction):
         if unsupported_language(tracker):
             tell_unsupported(dispatcher)
             return []
+        back = await back_to_results(self, services, dispatcher, tracker, domain)  # "Revenons à la liste : montrez-m'en d'autres."
+        if back is not None:
+            return back
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "sources?"
         if answered is None:  # "who organised it?" right after the webinar's FAQ answer
             answered = answer_faq_follow_up(services, dispatcher, tracker, self.context.settings.unossc_contact)
