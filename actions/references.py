@@ -108,6 +108,16 @@ def describes_item(text: str, end: object) -> bool:
     return isinstance(end, int) and bool(_DESCRIBING.match(text[end:]))
 
 
+# Pronouns for the item open, in the four languages ("y participent", "там учится", "فيه")
+_IT_WORDS = POINTING_BACK | frozenset(
+    "y il elle lui leur son sa ses celui-ci celle-ci он она оно его её ее ему ней нём нем там этот эта это этого этом هذا هذه ذلك تلك فيه فيها عنه عنها له لها".split()
+)
+
+
+def _points_at_it(text: str) -> bool:
+    return bool(_IT_WORDS & set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)?", text.casefold())))
+
+
 def points_back(text: str, extra: frozenset[str] = frozenset()) -> bool:
     """Whether a message points back (see POINTING_BACK, and `extra` words a caller also counts)."""
     return bool((POINTING_BACK | extra) & set(re.findall(r"[^\W\d_]+", text.casefold())))
@@ -344,6 +354,8 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
             return Reference()  # "the korean rice project" among Chinese rice projects: not on the list
         if len(matched) == 1:
             return Reference(matched[0], explicit=True)
+        if matched and state.selected in matched and _points_at_it(text):
+            return Reference(state.selected)  # "Quels pays africains y participent ?" with an African record open
         if matched:
             return Reference(candidates=tuple(matched), explicit=True)
     if describe and text and _names_other_country(tracker, state.selected, lookup):

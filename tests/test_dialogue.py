@@ -306,6 +306,14 @@ async def test_clearing_the_filters_says_so(context, tracker_factory, domain):
     assert messages[0]["text"].startswith("I've removed the filters.") and slots_of(events)["country"] is None
 
 
+def test_pronouns_for_the_item_open_in_four_languages():
+    from actions.references import _points_at_it
+
+    for text in ("Quels pays africains y participent ?", "what did it achieve?", "Сколько женщин там учится?", "من يموله؟ ماذا فيه"):
+        assert _points_at_it(text), text
+    assert not _points_at_it("Quels pays africains participent ?") and not _points_at_it("the Kenya one")
+
+
 @pytest.mark.asyncio
 async def test_why_a_result_matches_is_said_in_the_conversation_language(context, tracker_factory, domain):
     entities = [{"entity": "country", "value": "BRA", "start": 16, "end": 22}]
