@@ -41,6 +41,11 @@ def without_counting_ordinals(entities: list[dict[str, Any]], text: str) -> list
     return kept
 
 
+def ends_as_question(text: str | None) -> bool:
+    """Whether a message ends with a question mark, the Arabic one included."""
+    return (text or "").rstrip().endswith(("?", "؟"))
+
+
 class GalaxyAction(Action, ABC):
     """Base of every action that needs the knowledge services. Never registered itself."""
 

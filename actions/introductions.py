@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, input_channel, latest_entities, latest_text, text_without
+from actions.base import GalaxyAction, ends_as_question, input_channel, latest_entities, latest_text, text_without
 from actions.compare import answer_comparison, asks_to_compare
 from actions.details import (
     EMAIL_IN,
@@ -141,7 +141,7 @@ class ActionRequestIntroduction(IntroductionAction):
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
         asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))
-        if said and asks_field and said.rstrip().endswith(("?", "؟")) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said) or _ASKS_PHONE.search(said)):
+        if said and asks_field and ends_as_question(said) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said) or _ASKS_PHONE.search(said)):
             from actions.records import ActionAnswerRecordQuestion
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
@@ -392,7 +392,7 @@ class ActionCorrectDetail(GalaxyAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, domain)
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
-            if (latest_text(tracker) or "").rstrip().endswith(("?", "؟")):
+            if ends_as_question(latest_text(tracker)):
                 # "btw what's the PGTF, could it pay for a small exchange visit?": a question, for the FAQ
                 from actions.support import ActionAnswerFaq
 

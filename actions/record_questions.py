@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import latest_text, text_without
+from actions.base import ends_as_question, latest_text, text_without
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, connectable, countries_text, details_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
@@ -147,7 +147,7 @@ def _asked_phrases(question: str) -> list[str]:
 
 
 def _is_question(text: str) -> bool:
-    return text.rstrip().endswith(("?", "؟")) or _opens_with(text, 2, _QUESTION_WORDS)
+    return ends_as_question(text) or _opens_with(text, 2, _QUESTION_WORDS)
 
 
 _MEMBERS = re.compile(r"\bmembers?(?:hip)?\b|\bmembres?\b|(?<!\w)(?:член\w*|участни\w*)|أعضاء|الأعضاء|عضوية", re.IGNORECASE)
@@ -325,7 +325,7 @@ def fields_asked(tracker: Tracker) -> list[str]:
         if e["entity"] == "attribute" and e["value"] in ATTRIBUTES and not any(s < e["end"] and e["start"] < t for s, t in taken)
     ]
     # a question: a question mark, a question word first, or a field phrase that is one ("since when")
-    asking = text.rstrip().endswith(("?", "؟")) or _opens_with(text, 3, _QUESTION_WORDS) or any(
+    asking = ends_as_question(text) or _opens_with(text, 3, _QUESTION_WORDS) or any(
         _opens_with(text[e["start"] : e["end"]], 1, _FIELD_QUESTION_WORDS) for e in found
     )
     return list(dict.fromkeys(str(e["value"]) for e in found)) if asking else []
@@ -337,7 +337,7 @@ def asked_fields(tracker: Tracker) -> list[str]:
     if Texts.of(tracker).language == "en":
         return fields_asked(tracker)
     text = latest_text(tracker) or ""
-    if not text.rstrip().endswith(("?", "؟")):
+    if not ends_as_question(text):
         return []
     found = [*(tracker.latest_message.get("entities") or []), *closed_entities(text)]  # the NLU's, and the closed vocabulary's
     return list(dict.fromkeys(str(e.get("value")) for e in found if e.get("entity") == "attribute" and e.get("value") in ATTRIBUTES))
@@ -366,7 +366,7 @@ def answer_if_about_opened(services: KnowledgeServices, dispatcher: CollectingDi
     state = DialogueState.of(tracker)
     text = latest_text(tracker)
     places = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") in ("country", "region", "sdg")]
-    if places and not (text.rstrip().endswith(("?", "؟")) and points_back(text) and all(e.get("entity") == "country" for e in places)):
+    if places and not (ends_as_question(text) and points_back(text) and all(e.get("entity") == "country" for e in places)):
         return None  # "partners in Kenya?": a search or a filter; "is it only used in Nepal?" asks about it
     attributes = asked_of_opened(text, state, pointing=pointing)  # [] unless a record is open
     if places and not attributes and state.selected and state.was_shown(state.selected):

@@ -18,8 +18,7 @@ from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_about_first, answer_fields, asked_fields, open_or_answer, record_buttons
 from actions.references import Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
 from actions.search import back_to_results, close_matches, nearest, ranked_page, run_search, search_if_a_need
-from actions.feedback import faq_ref, feedback_buttons
-from actions.support import answer_faq_follow_up, faq_reply, faq_selected
+from actions.support import answer_faq_follow_up, faq_selected, reply_with_faq
 from knowledge.catalogue import Record
 from knowledge.search import Filters
 from knowledge.services import KnowledgeServices
@@ -213,8 +212,7 @@ class ActionAnswerRecordQuestion(GalaxyAction):
                 # "who were the contact persons again?" with nothing shown: the FAQ answers it when it covers it
                 match = faq_selected(services, tracker)
                 if match is not None and match.covered:
-                    dispatcher.utter_message(text=faq_reply(match, self.context.settings.unossc_contact, t), buttons=feedback_buttons(faq_ref(match.entry.id)))
-                    return [SlotSet("faq_outcome", "answered")]
+                    return reply_with_faq(match, dispatcher, tracker, self.context.settings.unossc_contact)
                 dispatcher.utter_message(text=t("records.which_record"))
                 return []
             question = latest_text(tracker)

@@ -398,7 +398,7 @@ class SearchAction(GalaxyAction):
             # a bare need ("drones for disaster resilience") read as a partner search: solutions, as for
             # every need that does not ask who, which agency, which fund…
             kind = "solution"
-        if names_a_partner and not topic_entity and _SOLUTION_WORDS.search(topic) and not _ORGANISATION_WORDS.search(_SELF_INTRODUCTION.sub(" ", topic)):
+        if names_a_partner and not topic_entity and _SOLUTION_WORDS.search(topic) and not _ORGANISATION_WORDS.search(_WHO_ASKS.sub(" ", topic)):
             # "does PICA have other projects in the catalogue?", "TIKA's projects in health": its solutions
             kind, names_a_partner = "solution", False
         opened = open_named_partner(services, dispatcher, tracker, state, topic, t) if names_a_partner and not request.new else None
@@ -421,7 +421,7 @@ def open_named_partner(services: KnowledgeServices, dispatcher: CollectingDispat
     if len(named) != 1 or any(e.get("entity") in ("country", "region", "sdg", "ordinal") for e in tracker.latest_message.get("entities") or []):
         return None
     partner = named[0]
-    name_stems = set(tokens(" ".join([partner.display_name(), partner.name, *(getattr(partner, "aliases", None) or ())])))
+    name_stems = set(tokens(" ".join([partner.display_name(), partner.name, *partner.aliases])))
     foreign = {w.casefold() for w in services.retriever.names_said(partner, topic)}  # "صندوق إبسا", "Астанинский хаб"
     leftover = [w for w in words(topic) if not set(tokens(w)) <= name_stems and not _in_name(w, partner) and w not in FOREIGN_POINTING and w not in foreign]
     if len(leftover) > _WHO_IS_WORDS.get(t.language, 0):
@@ -435,7 +435,7 @@ def open_named_partner(services: KnowledgeServices, dispatcher: CollectingDispat
 def _in_name(word: str, partner) -> bool:
     """Whether a word of the message is part of the partner's acronym or name as written ("l'ofppt")."""
     said = word.casefold().removeprefix("l'").removeprefix("l’")
-    acronym = (getattr(partner, "acronym", "") or "").casefold()
+    acronym = (partner.acronym or "").casefold()
     return bool(acronym) and (said == acronym or said.endswith(acronym))
 
 
@@ -468,7 +468,7 @@ _PARTNER_STEMS = {
 # Who the user is ("I work at the Ministry of Agriculture", "We are a small NGO in Uganda", "Notre ONG à
 # Abidjan…", "Я работаю в Министерстве юстиции", "أنا من منظمة غير حكومية"): the organisation words
 # of a self-introduction say who asks, not that organisations are asked for
-_SELF_INTRODUCTION = re.compile(
+_WHO_ASKS = re.compile(
     r"\b(?:(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an|the|with|from|at|in\s+charge|part\s+of|responsible)|i\s+(?:work|represent)|we\s+(?:work|represent)"
     r"|our\s+(?:ngo|organi[sz]ation|ministry|agency|office|team|network))\b[^.!?;\n]*"
     r"|\b(?:je\s+(?:suis|travaille|représente)|nous\s+(?:sommes|travaillons|représentons)|notre\s+(?:ong|organisation|ministère|agence|bureau|équipe|réseau))\b[^.!?;\n]*"
@@ -500,7 +500,7 @@ _ORGANISATION_WORDS = re.compile(
 def asks_for_partners(text: str, language: str = "en") -> bool:
     """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS), not counting the
     words with which the user says who they are."""
-    text = _SOUTH_SOUTH.sub(" ", _SELF_INTRODUCTION.sub(" ", text))
+    text = _SOUTH_SOUTH.sub(" ", _WHO_ASKS.sub(" ", text))
     if _SOLUTION_WORDS.search(text) and not _ORGANISATION_WORDS.search(text):
         return False  # "which solutions with Kazakhstan as a donor?": solutions, a donor is a role in them
     if language == "en" or language not in _PARTNER_STEMS:
@@ -788,8 +788,11 @@ class ActionShowResults(GalaxyAction):
             return []
         reasons = _reasons(services, state)
         found = [services.retriever.get(i) for i in state.results]
-        shown = SearchResult(record=found[0], score=0.0, why="shown earlier", reasons=[("shown", ())]) if found and found[0] else None
-        results = [replace(reasons.get(r.id) or shown, record=r, score=0.0) for r in found if r is not None]
+        results = [
+            replace(reasons[r.id], score=0.0) if r.id in reasons else SearchResult(record=r, score=0.0, why="shown earlier", reasons=[("shown", ())])
+            for r in found
+            if r is not None
+        ]
         if not results:
             dispatcher.utter_message(text=t("search.gone"))
             return []

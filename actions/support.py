@@ -79,11 +79,7 @@ def faq_follow_up(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | N
 
 def answer_faq_follow_up(services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, contact: str) -> list[dict[str, Any]] | None:
     match = faq_follow_up(services, tracker)
-    if match is None:
-        return None
-    t = Texts.of(tracker)
-    dispatcher.utter_message(text=faq_reply(match, contact, t), buttons=back_button(DialogueState.of(tracker), t) + feedback_buttons(faq_ref(match.entry.id)))
-    return [SlotSet("faq_outcome", "answered")]
+    return None if match is None else reply_with_faq(match, dispatcher, tracker, contact)
 
 
 def recent_fallbacks(tracker: Tracker) -> int:
@@ -185,10 +181,7 @@ class ActionAnswerFaq(GalaxyAction):
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = latest_text(tracker)
-        selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-        key = str(selected.get("intent_response_key") or "")
-        entry_id = key.split("/", 1)[1] if "/" in key else ""
-        confidence = float(selected.get("confidence") or 0.0)
+        entry_id, confidence = faq_selection(tracker)
         state = DialogueState.of(tracker)
         t = Texts.of(tracker)
         answered = answer_if_about_opened(services, dispatcher, tracker)  # "can you give me their email?"
@@ -226,14 +219,9 @@ class ActionAnswerFaq(GalaxyAction):
         return [SlotSet("faq_outcome", outcome)]
 
 
-# "Who were the contact persons again?": asking to be reminded says nothing about what is asked
-_AGAIN = re.compile(r"\b(?:again|once\s+more|one\s+more\s+time|encore\s+une\s+fois|de\s+nouveau)\b|(?<!\w)(?:ещё\s+раз|еще\s+раз|снова)(?!\w)|مرة\s+أخرى", re.IGNORECASE)
-
-
 def faq_best(services: KnowledgeServices, text: str) -> FaqMatch | None:
     """The FAQ entry that clearly covers a question, by the FAQ's own search; None when none does or
     when the question names catalogue organisations the entry says nothing about."""
-    text = " ".join(_AGAIN.sub(" ", text or "").split())
     match = services.faq.best(text) if services.faq is not None and text else None
     if match is None or about_another_partner(match, services.retriever.named_partners(text)):
         return None
@@ -244,13 +232,26 @@ def faq_selected(services: KnowledgeServices, tracker: Tracker) -> FaqMatch | No
     """The FAQ's answer to the latest message whatever intent it was read as: the ResponseSelector's entry
     checked against the question (as `ActionAnswerFaq` does), else the entry that clearly covers it."""
     text = latest_text(tracker)
-    selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    key = str(selected.get("intent_response_key") or "")
-    if services.faq is not None and text and "/" in key:
-        match = services.faq.check(" ".join(_AGAIN.sub(" ", text).split()), key.split("/", 1)[1], float(selected.get("confidence") or 0.0))
+    entry_id, confidence = faq_selection(tracker)
+    if services.faq is not None and text and entry_id:
+        match = services.faq.check(text, entry_id, confidence)
         if match is not None and not about_another_partner(match, services.retriever.named_partners(text)):
             return match
     return faq_best(services, text)
+
+
+def faq_selection(tracker: Tracker) -> tuple[str, float]:
+    """The FAQ entry the ResponseSelector chose for the latest message and its confidence ("", 0.0: none)."""
+    selected = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = str(selected.get("intent_response_key") or "")
+    return (key.split("/", 1)[1] if "/" in key else ""), float(selected.get("confidence") or 0.0)
+
+
+def reply_with_faq(match: FaqMatch, dispatcher: CollectingDispatcher, tracker: Tracker, contact: str) -> list[dict[str, Any]]:
+    """An FAQ entry's answer, with the way back to the results and the feedback buttons."""
+    t = Texts.of(tracker)
+    dispatcher.utter_message(text=faq_reply(match, contact, t), buttons=back_button(DialogueState.of(tracker), t) + feedback_buttons(faq_ref(match.entry.id)))
+    return [SlotSet("faq_outcome", "answered")]
 
 
 def about_another_partner(match: FaqMatch, named: list[Partner]) -> bool:

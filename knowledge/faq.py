@@ -54,6 +54,14 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
+# "Who were the contact persons again?": asking to be reminded says nothing about what is asked
+_AGAIN = re.compile(r"\b(?:again|once\s+more|one\s+more\s+time|encore\s+une\s+fois|de\s+nouveau)\b|(?<!\w)(?:ещё\s+раз|еще\s+раз|снова)(?!\w)|مرة\s+أخرى", re.IGNORECASE)
+
+
+def without_again(question: str) -> str:
+    return " ".join(_AGAIN.sub(" ", question or "").split())
+
+
 @dataclass(frozen=True)
 class Answerability:
     """P(the entry found says what is asked) = logistic(weights · standardised features + bias)."""
@@ -191,7 +199,9 @@ class FaqIndex:
         """The answer to give for a question the ResponseSelector matched to `entry_id` with
         `confidence`: that entry when the question is also semantically close to it (and the
         selection is confident or no other entry is clearly closer), else the semantically
-        closest entry when it is clearly close, else None (say "I don't know")."""
+        closest entry when it is clearly close, else None (say "I don't know"). Asking to be
+        reminded ("again") says nothing about what is asked."""
+        question = without_again(question)
         sims = self.similarities(question)
         if not sims:
             return None
@@ -207,6 +217,7 @@ class FaqIndex:
         return None
 
     def best(self, question: str) -> FaqMatch | None:
+        question = without_again(question)
         if not question.strip() or not self.entries:
             return None
         sims = self._sims(question)

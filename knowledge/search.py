@@ -965,24 +965,20 @@ def _read_indexes(where: Path) -> tuple[_Postings, dict[str, tuple[bm25s.BM25, n
 PARTNER_NAMES_I18N = Path(__file__).resolve().parent / "data" / "partner_names_i18n.json"
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]")
 _ARABIC_WORD = re.compile(r"[\u0600-\u06ff]")
-_ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")
 
 
 def _name_word(word: str) -> str:
-    """A word of a name as compared across inflections: Arabic without its clitics, article and spelling
-    variants ("لإيكاردا" = "إيكاردا"); Russian by its first letters ("Астанинском хабе" = "Астанинский
-    хаб"); anything else folded ("coopération" = "cooperation")."""
-    if _ARABIC_WORD.search(word):
-        from knowledge.names_i18n import arabic_cores
+    """A word of a name as compared across inflections (`names_i18n.normalise` first): Arabic without its
+    clitics and article ("لإيكاردا" = "إيكاردا"); Russian by its first letters ("Астанинском хабе" =
+    "Астанинский хаб"), acronyms as written; anything else folded ("coopération" = "cooperation")."""
+    from knowledge.names_i18n import arabic_cores, normalise
 
-        bare = min(arabic_cores(_ARABIC_MARKS.sub("", word)), key=len)
-        bare = bare[2:] if bare.startswith("ال") and len(bare) > 4 else bare
-        return bare.translate(str.maketrans("أإآىة", "ااايه"))
+    if _ARABIC_WORD.search(word):
+        bare = min(arabic_cores(normalise(word)), key=len)
+        return bare[2:] if bare.startswith("ال") and len(bare) > 4 else bare
     if _CYRILLIC_WORD.search(word):
-        lowered = word.casefold().replace("ё", "е")
-        if word.isupper():  # an acronym ("ФАО", "ПРООН") as written
-            return lowered
-        return lowered[:5] if len(lowered) >= 6 else lowered.rstrip("аяоеиыуюэй")
+        lowered = normalise(word)
+        return lowered if word.isupper() else lowered[:5] if len(lowered) >= 6 else lowered.rstrip("аяоеиыуюэй")
     return fold(word)
 
 

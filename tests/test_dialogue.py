@@ -300,6 +300,13 @@ async def test_the_members_of_a_regional_record_without_partners_are_its_countri
 
 
 @pytest.mark.asyncio
+async def test_the_list_shown_again_survives_a_record_gone_from_the_catalogue(context, tracker_factory, domain):
+    gone_first = {**SOLAR_LIST, "last_results": ["s-no-longer-there", "s-solar-mamas"], "shown_ids": ["s-no-longer-there", "s-solar-mamas"], "language": "fr"}
+    messages, _ = await run(ActionShowResults(context), tracker_factory("back to the results", intent="show_results", slots=gone_first), domain)
+    assert "Solar engineers trained in rural communities" in messages[0]["text"] and "Pourquoi" in messages[0]["text"]
+
+
+@pytest.mark.asyncio
 async def test_clearing_the_filters_says_so(context, tracker_factory, domain):
     filtered = {**SOLAR_LIST, "country": "KEN"}
     messages, events = await run(ActionRefineSearch(context), tracker_factory("clear all filters", intent="refine_search", entities=understood("clear all filters", intent="refine_search"), slots=filtered), domain)
