@@ -6,7 +6,7 @@ import logging
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -122,15 +122,24 @@ def text_without(tracker: Tracker, names: tuple[str, ...], keep: "Callable[[dict
     """What the user typed with the spans of these entities blanked (so "how long" is not a description);
     `keep(entity, text)` spares an entity whose words still count."""
     text = latest_text(tracker)
-    spans = sorted(
-        {
-            (int(e["start"]), int(e["end"]))
-            for e in tracker.latest_message.get("entities") or []
-            if e.get("entity") in names and "start" in e and "end" in e and not (keep and keep(e, text))
-        },
-        reverse=True,
-    )
-    for start, end in spans:
+    spans = [
+        (int(e["start"]), int(e["end"]))
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") in names and "start" in e and "end" in e and not (keep and keep(e, text))
+    ]
+    return blank_spans(text, spans)
+
+
+def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """The text with each span replaced by a space; overlapping spans ("Which filters" and "filters") are
+    blanked once, so no word beside them is cut."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
         text = text[:start] + " " + text[end:]
     return text
 

@@ -19,6 +19,7 @@ from actions.base import latest_entities
 from actions.context import ActionContext
 from actions.i18n import Texts
 from introductions import validation
+from knowledge.geo import geography
 from introductions.validation import InvalidRequest
 
 
@@ -146,6 +147,9 @@ class DetailForm(FormValidationAction, ABC):
             if value is None:
                 # the slot was emptied (the action that starts the form resets it): not an answer to check
                 return {detail.slot: None}
+            labelled = _LABELLED.match(value) if isinstance(value, str) else None
+            if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == detail.slot:
+                value = labelled.group("value").strip()  # "Message : nous souhaitons …" answers the message question
             try:
                 return {detail.slot: detail.clean(value)}
             except InvalidRequest as exc:
@@ -172,6 +176,13 @@ class DetailForm(FormValidationAction, ABC):
             given = listed_details(text, by_slot(self.details), last_sentence=True) or introduced_details(text, by_slot(self.details))
             dispatcher.utter_message(text=Texts.of(tracker)("form.email_needed"))
             return taken + [SlotSet(slot, value) for slot, value in given.items() if slot not in EMAILS]
+        if asks_to_delete(tracker):
+            # "Thanks. And please delete my data - now, not later." while a detail is asked: the form stops and
+            # the conversation's data is deleted (nothing of the form is kept)
+            from actions.introductions import ActionDeleteMyData  # introductions builds its form on this module
+
+            deleted = await ActionDeleteMyData(self.context).run(dispatcher, tracker, domain)
+            return taken + deleted + [SlotSet("requested_slot", None), ActiveLoop(None)]
         if stops_the_form(text, asked):
             # "cancel that for now" is no name: the form stops, nothing is kept or sent
             return taken + self.cancelled(dispatcher, tracker) + [SlotSet("requested_slot", None), ActiveLoop(None)]
@@ -195,6 +206,18 @@ class DetailForm(FormValidationAction, ABC):
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again
                 return taken + await answer_aside(self.context, aside, dispatcher, tracker, domain)
+        amended = amended_email(text) if asked in FREE_TEXT and {"requester_email", asked} <= by_slot(self.details).keys() else None
+        if amended is not None:
+            # "Message: we'd like to … Oh wait - the email should be m.banda@…": the message, and the address changed
+            message, email = amended
+            t = Texts.of(tracker)
+            try:
+                cleaned = {asked: by_slot(self.details)[asked].clean(message), "requester_email": by_slot(self.details)["requester_email"].clean(email)}
+            except InvalidRequest:
+                cleaned = {}
+            if cleaned:
+                dispatcher.utter_message(text=t("detail.changed", label=t("label.requester_email")))
+                return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in cleaned] + [SlotSet(slot, value) for slot, value in cleaned.items()]
         if not several and asked in FREE_TEXT and aside_of(tracker, asked) is not None:
             # "thx" while what the hand-off is about is asked: welcomed, and asked again
             return taken + await answer_aside(self.context, str(aside_of(tracker, asked)), dispatcher, tracker, domain)
@@ -270,6 +293,22 @@ def refuses_email(text: str) -> bool:
     return bool(text) and not text.startswith("/") and bool(_REFUSES_EMAIL.search(text)) and EMAIL_IN.search(text) is None
 
 
+def asks_to_delete(tracker: Tracker) -> bool:
+    """Whether the answer to the form's question asks to delete the user's data instead (a short message the
+    NLU reads as delete_my_data and that is about the user's own data)."""
+    from actions.introductions import asks_to_delete_own_data
+
+    text = (tracker.latest_message.get("text") or "").strip()
+    intent = tracker.latest_message.get("intent") or {}
+    return (
+        intent.get("name") == "delete_my_data"
+        and float(intent.get("confidence") or 0.0) >= 0.7
+        and not text.startswith("/")
+        and len(text.split()) <= 12
+        and asks_to_delete_own_data(text)
+    )
+
+
 def stops_the_form(text: str, slot: str | None) -> bool:
     """Whether the answer to the form's question asks to stop instead (a long free answer never does)."""
     if not text or text.startswith("/"):
@@ -311,7 +350,7 @@ SELF_INTRODUCTION = r"(?i:(?<!\w)(?:i'?m|i\s+am|my\s+name\s+is|this\s+is|je\s+su
 _SELF = re.compile(
     SELF_INTRODUCTION +
     r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]+){0,3})"
-    r"(?:\s*,?\s+(?i:from|with|at|of|de\s+la|de\s+l'|de|du|chez|из|от)\s*(?P<org>[^,;.\n]{2,120}))?"
+    r"(?:\s*,?\s+(?i:from|with|at|of|de\s+la|de\s+l['’]|de|du|chez|из|от)(?:(?<=['’])|\s+)(?P<org>[^,;.\n]{2,120}))?"
 )
 
 
@@ -340,6 +379,33 @@ _SEND_IT = re.compile(
     r"(?:send|submit|envo\w+|transmet\w*|отправ\w+|أرسل\w*|ارسل\w*)(?:\s+(?:it|this|the\s+request|la\s+demande|le|её|его|الطلب))?\s*(?:please|svp|s'il\s+vous\s+pla[iî]t|пожалуйста)?\W*$",
     re.IGNORECASE,
 )
+
+
+# A sentence of a message that changes the address given before ("the email should be m.banda@…, not the
+# one I gave", "en fait mon courriel est …", "правильная почта …", "البريد الصحيح هو …")
+_EMAIL_WORD = re.compile(r"\b(?:e-?mail|address|courriel|adresse)\b|(?<!\w)(?:почт\w*|адрес\w*|e-?mail)|البريد|الإيميل|إيميلي|بريدي", re.IGNORECASE)
+_AMENDING = re.compile(
+    r"\b(?:should\s+be|is\s+actually|actually|instead|not\s+the\s+one|correct(?:ion|ed)?|wrong|sorry|typo|devrait\s+être|plutôt|en\s+fait|erreur|correct\w*)\b"
+    r"|(?<!\w)(?:правильн\w*|на\s+самом\s+деле|ошиб\w*|исправ\w*|вместо)|الصحيح|الصحيحة|خطأ|بدلا|بدلاً",
+    re.IGNORECASE,
+)
+
+
+def amended_email(text: str) -> tuple[str, str] | None:
+    """A free-text answer that also corrects the address: (the text without that sentence, the new address)."""
+    email = EMAIL_IN.search(text or "")
+    if email is None:
+        return None
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text, 0, email.start())]
+    end = next((m.start() for m in _SENTENCE_END.finditer(text, email.end())), len(text))
+    sentence = text[starts[-1] : end]
+    if not (_EMAIL_WORD.search(sentence) and _AMENDING.search(sentence)):
+        return None
+    rest = " ".join((text[: starts[-1]] + " " + text[end:].lstrip(" .!?")).split()).strip()
+    labelled = _LABELLED.match(rest)
+    if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == "intro_message":
+        rest = labelled.group("value").strip()
+    return (rest, email.group().strip("<>")) if rest else None
 
 
 def without_consent(message: str) -> str:
@@ -386,12 +452,31 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
 
 
 _PARTS = re.compile(r"\s*[,;\n،؛]\s*")
+# Words that name a job ("extension officer", "chargée de programme", "руководитель отдела", "مديرة مشروع")
+_ROLE_WORDS = re.compile(
+    r"\b(?:officer|director|manager|coordinator|head|chief|specialist|adviser|advisor|consultant|analyst|lecturer|professor"
+    r"|researcher|engineer|assistant|secretary|minister|deputy|chair\w*|president|founder|lead|expert|associate|intern"
+    r"|directeur|directrice|chargée?|responsable|conseill\w+|coordinat\w+|chef|ingénieur\w*|chercheu\w+|stagiaire)\b"
+    r"|(?<!\w)(?:руководител\w*|директор\w*|начальник\w*|специалист\w*|советник\w*|координатор\w*|эксперт\w*|менеджер\w*|заместител\w*|инженер\w*)"
+    r"|(?<!\w)(?:مدير\w*|منسق\w*|رئيس\w*|مستشار\w*|خبير\w*|أخصائي\w*|مسؤول\w*|باحث\w*)",
+    re.IGNORECASE,
+)
+
+
+# the word that says where the user works, before an organisation ("from the Ministry", "de l'ONG", "من وزارة")
+_FROM = re.compile(r"^\s*(?:(?i:from|with|at|chez)\s+|(?:de|du)\s+|(?i:из|от)\s+|(?:و)?(?:من|في)\s+)")
+
+
+def _without_label(part: str) -> str:
+    """A part without the label of the address that follows it ("Zambia. Email" → "Zambia")."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(part)]
+    return part[: ends[-1]].rstrip(" .!?") if ends and _NO_DETAIL.match(part[ends[-1] :]) else part
 _NO_DETAIL = re.compile(
     r"^\W*(?:ok(?:ay)?|fine|sure|yes|alright|so|d'accord|bon|oui|хорошо|ладно|да|حسنا|حسناً|طيب|نعم|تمام)?\W*"
     r"(?:(?:my\s+)?e-?mail(?:\s+(?:is|address))?|(?:mon\s+)?(?:e-?mail|courriel|adresse)(?:\s+est)?|(?:моя\s+)?(?:почта|email|e-mail)|بريدي(?:\s+الإلكتروني)?|إيميلي|البريد(?:\s+الإلكتروني)?)?\W*$",
     re.IGNORECASE,
 )
-EMAIL_IN = re.compile(r"<?[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+>?")
+EMAIL_IN = re.compile(r"<?[^@\s<>,;،؛]+@[^@\s<>,;،؛]+\.[^@\s<>,;.،؛]+>?")
 
 
 def several_details(tracker: Tracker, details: dict[str, Detail]) -> dict[str, str]:
@@ -416,7 +501,10 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
         return {}
     email = EMAIL_IN.search(text)
     if last_sentence and email is not None:
+        # the sentence that holds the address, with the one before when it only labels it ("…, Zambia. Email a@b.zm")
         starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, email.start())]
+        while starts and _NO_DETAIL.match(text[starts[-1] : email.start()]):
+            starts.pop()
         text = text[starts[-1] :] if starts else text
     email = EMAIL_IN.search(text)
     if text.startswith("/") or email is None:
@@ -431,12 +519,22 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
         name = re.sub(r"^\s*" + SELF_INTRODUCTION, "", name[ends[-1] :] if ends else name)
         before[0] = name if name.strip() else before[0]
     after = text[email.end() :].strip(" .,;:\n،؛")
-    labelled = _LABELLED.match(after)
+    labelled = _LABELLED.match(after.removeprefix("و"))  # "…، والرسالة: نرغب …"
     if labelled and _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) == "intro_message":
         after = labelled.group("value").strip()  # "… a@b.org. Message : nous souhaitons …"
     after = without_consent(after) if after else after
+    before = [_without_label(part) for part in before]
+    if len(before) > 3:
+        # "Mwila Banda, Department of Fisheries, Ministry of Fisheries and Livestock, Zambia, m.banda@…": the
+        # organisation was written with commas; a last part that names a job is the role
+        role = [before.pop()] if _ROLE_WORDS.search(before[-1]) else []
+        before = [before[0], ", ".join(part.strip() for part in before[1:]), *role]
+    if len(before) == 3 and not _ROLE_WORDS.search(before[2]) and geography().country_code(before[2].strip(" .")):
+        before = [before[0], f"{before[1].strip()}, {before[2].strip()}"]  # "…, Direction de la santé, Niger, a@b.ne"
     if not 2 <= len(before) <= 3:
         return {}
+    if len(before) >= 2:
+        before[1] = _FROM.sub("", before[1])  # "…، من وزارة الصحة", "…, from the Ministry of Health"
     found: dict[str, str] = {}
     try:
         for slot, part in zip(order, before):

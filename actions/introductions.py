@@ -474,7 +474,7 @@ class ActionIntroductionStatus(IntroductionAction):
 # message that does not ("remove the country and tell me about the Brazil centre" is a filter change)
 _OWN_DATA = re.compile(
     r"\b(?:data|details|history|information|info|conversation|chat|records?|profile|account|e-?mail|contact|consent|gdpr"
-    r"|forget|forgotten|personal|stored|told|shared|gave|database|system|(?:delete|erase|remove|forget|wipe)\s+(?:me|us|everything|all))\b"
+    r"|forget|forgotten|personal|stored|told|shared|gave|database|system|(?:delete|erase|remove|forget|wipe)\s+(?:me|us|everything|all|my\s+(?:stuff|things|messages|info\w*)))\b"
     r"|\b(?:donn[ée]es|informations?|infos|historique|conversation|profil|compte|coordonn[ée]es|oubli\w*|effacement|personnelles|fichiers|sur\s+moi|que\s+j'ai)\b"
     r"|(?<!\w)(?:данн\w*|информаци\w*|истори\w*|переписк\w*|разговор\w*|чат\w*|профил\w*|сведени\w*|забуд\w*|забыть|удалени\w*|обо\s+мне|рассказал\w*|поделил\w*)"
     r"|(?:بيانات|معلومات|سجل|محادثة|المحادثة|الدردشة|ملفي|انساني|انسى|المحو|إيميل|ايميل|عني|قلته|شاركت|أعطيت)",

@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import GalaxyAction, latest_text, text_without
+from actions.base import GalaxyAction, blank_spans, latest_text, text_without
 from actions.compare import answer_comparison
 from actions.dialogue import DialogueState, filter_events
 from actions.details import last_bot_action
@@ -18,8 +18,8 @@ from actions.feedback import feedback_buttons, search_ref
 from actions.filters import FilterOutcome, FilterRequest, apply, names_goal
 from actions.formatting import ENGLISH, filters_text, payload, result_block, result_buttons
 from actions.i18n import Texts, country_name, region_label, sdg_label, sdg_name
-from actions.record_questions import answer_about_first, answer_fields, answer_if_about_opened, asked_fields, fields_asked, open_or_answer, quote_about_opened, show_record
-from actions.references import FOREIGN_POINTING, THE_ONE, described, describes_something, points_back
+from actions.record_questions import answer_about_first, answer_fields, answer_if_about_opened, asked_fields, open_or_answer, quote_about_opened, show_record
+from actions.references import FOREIGN_POINTING, THE_ONE, described, describes_something, names_an_item, points_back
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import arabic_cores
 from knowledge.geo import geography, subregions
@@ -71,6 +71,12 @@ _REFINEMENT_WORDS = set(
     # include any Gulf countries?", "أضف فلتر الهدف السادس من أهداف التنمية المستدامة")
     + """set setting put include includes including included involve involves does do is are to
     التنمية المستدامة أهداف أضف فلتر الهدف""".split()
+    # and the words that ask which filters are on ("which filters are active now?", "quels filtres sont
+    # actifs ?", "какие фильтры сейчас включены?", "ما هي الفلاتر المفعلة حاليا؟")
+    + """which what active applied applying current currently enabled used using turned
+    quel quels quelle quelles actif actifs active actives appliqué appliqués appliquée appliquées activé activés
+    какие какой активны активные включены включен применены применён сейчас действуют
+    ما هي هو الفلاتر المفعلة المفعّلة النشطة المطبقة حاليا حالياً الآن""".split()
 )
 
 
@@ -84,11 +90,9 @@ def leftover_topic(text: str, tracker: Tracker) -> str:
     stripped = text_without(tracker, _STEERING, keep=lambda entity, said: not names_goal(entity, said)) if text else ""
     # the operation and scope phrases of every language, also when the NLU attached none (a filter
     # change read as another intent)
-    for phrase in sorted((e for e in closed_entities(stripped) if e["entity"] in ("operation", "scope")), key=lambda e: e["start"], reverse=True):
-        stripped = stripped[: phrase["start"]] + " " + stripped[phrase["end"] :]
+    stripped = blank_spans(stripped, [(e["start"], e["end"]) for e in closed_entities(stripped) if e["entity"] in ("operation", "scope")])
     # a sub-region the NLU did not tag ("what about the Gulf instead?") is a filter, not a topic
-    for mention in reversed(subregions().mentions(stripped)):
-        stripped = stripped[: mention.start] + " " + stripped[mention.end :]
+    stripped = blank_spans(stripped, [(m.start, m.end) for m in subregions().mentions(stripped)])
     content = [w for w in words(stripped) if w not in _REFINEMENT_WORDS and not w.isdigit()]
     return " ".join(content)
 
@@ -320,11 +324,11 @@ def answer_about_described(services: KnowledgeServices, dispatcher: CollectingDi
     text = latest_text(tracker)
     if not text:
         return None
-    asked = fields_asked(tracker)
+    asked = asked_fields(tracker)  # "Celui sur l'électrification rurale : qui est le fournisseur ?"
     state = DialogueState.of(tracker)
     matched = described(text_without(tracker, ("attribute", "operation", "scope")), tracker, state, services.retriever.get) if asked and state.shown else []
     record = services.retriever.get(matched[0]) if len(matched) == 1 else None
-    if record is None or not (THE_ONE.search(text) or _names_acronym(text, record.title)):
+    if record is None or not (THE_ONE.search(text) or names_an_item(text, tracker) or _names_acronym(text, record.title)):
         return None
     return answer_fields(dispatcher, record, asked, state, services.retriever.get, Texts.of(tracker))
 
@@ -333,6 +337,31 @@ def _names_acronym(text: str, title: str) -> bool:
     """Whether the message names the record by an acronym of its title ("who funds MOSIP?", "PAA Africa")."""
     acronyms = {w.casefold() for w in re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", title)}
     return bool(acronyms & set(re.findall(r"\w+", text.casefold())))
+
+
+# A request to be put in touch ("Pouvez-vous me mettre en relation avec …", "connect me with …", "свяжите меня
+# с …", "أريد التواصل مع …")
+_ASKS_TO_BE_CONNECTED = re.compile(
+    r"\b(?:connect\s+(?:me|us)|put\s+(?:me|us)\s+in\s+touch|introduce\s+(?:me|us)|get\s+in\s+touch|reach\s+out\s+to"
+    r"|(?:mett\w*|mis\w*|mise)\s+en\s+(?:relation|contact)|entrer\s+en\s+contact)\b"
+    r"|(?<!\w)(?:свяж\w*|связат\w*|связаться|познаком\w*)|(?:أتواصل|التواصل|توصلني|وصلني|عرفني|عرّفني)",
+    re.IGNORECASE,
+)
+
+
+async def introduction_instead(action: GalaxyAction, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A request to be put in touch with the one partner it names, read as a search ("Pouvez-vous me mettre
+    en relation avec Partners in Population and Development ?"): the introduction, its form started. None
+    for anything else."""
+    text = latest_text(tracker)
+    if not text or text.startswith("/") or not _ASKS_TO_BE_CONNECTED.search(text) or len(services.retriever.named_partners(text)) != 1:
+        return None
+    from actions.introductions import ActionRequestIntroduction  # introductions searches through this module
+
+    events = await ActionRequestIntroduction(action.context).run(dispatcher, tracker, domain)
+    if SlotSet("intro_stage", "collecting") in events:
+        events.append(FollowupAction("introduction_form"))
+    return events
 
 
 class SearchAction(GalaxyAction):
@@ -346,6 +375,9 @@ class SearchAction(GalaxyAction):
         back = await back_to_results(self, services, dispatcher, tracker, domain)
         if back is not None:
             return back
+        connect = await introduction_instead(self, services, dispatcher, tracker, domain)
+        if connect is not None:
+            return connect
         # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
         answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
         if answered is None:

@@ -1084,3 +1084,30 @@ async def test_which_filters_are_on_read_as_unsure_lists_them(context, tracker_f
     text = "ما هي الفلاتر المفعلة الآن؟"
     messages, events = await run(ActionClarify(context), tracker_factory(text, intent="nlu_fallback", slots={**SOLAR_LIST, "country": "KEN", "language": "ar"}), domain)
     assert "كينيا" in messages[0]["text"] and events == []
+
+
+def test_overlapping_steering_phrases_are_blanked_without_cutting_the_words_beside_them():
+    from actions.base import blank_spans
+    from actions.search import leftover_topic
+    from tests.conftest import make_tracker
+
+    assert blank_spans("Which filters are active now?", [(0, 13), (6, 13)]).split() == ["are", "active", "now?"]
+    text = "Keep it to the Europe and CIS region, please. Which filters are active now?"
+    assert leftover_topic(text, make_tracker(text, entities=understood(text, place(text, "Europe and CIS", "region", "europe_cis")))) == ""
+
+
+@pytest.mark.asyncio
+async def test_which_filters_are_active_lists_them(context, tracker_factory, domain):
+    filtered = {**SOLAR_LIST, "region": "europe_cis"}
+    text = "Keep it to the Europe and CIS region, please. Which filters are active now?"
+    entities = understood(text, place(text, "Europe and CIS", "region", "europe_cis"))
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=entities, slots=filtered), domain)
+    assert "Filters: Europe and the CIS" in messages[0]["text"] and slots_of(events).get("last_query", "training in villages") == "training in villages"
+
+
+@pytest.mark.asyncio
+async def test_a_french_question_about_an_item_described_as_celui_sur_answers_from_it(context, tracker_factory, domain):
+    text = "Celui sur la collecte des eaux de pluie au Kenya : qui est le fournisseur ?"
+    entities = understood(text, place(text, "Kenya", "country", "KEN"))
+    messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, entities=entities, slots={**SOLAR_LIST, "language": "fr"}), domain)
+    assert messages[0]["text"].startswith("**Rainwater") and "est fourni par" in messages[0]["text"]

@@ -428,3 +428,73 @@ def test_a_closing_yes_send_it_is_no_part_of_the_message():
 async def test_a_name_read_as_show_more_is_still_the_name(intro_context):
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("Lea Moreau", "requester_name", intent="show_more", confidence=0.95), FORM_DOMAIN)
     assert slots_of(result)["requester_name"] == "Lea Moreau"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an organisation written with commas, and the label of the address after a full stop
+    ("Sure. I'm Mwila Banda, Department of Fisheries, Ministry of Fisheries and Livestock, Zambia. Email m.banda@example.zm",
+     {"requester_name": "Mwila Banda", "requester_organisation": "Department of Fisheries, Ministry of Fisheries and Livestock, Zambia", "requester_email": "m.banda@example.zm"}),
+    # a last part that names a job is the role
+    ("Amina Diallo, Ministry of Energy, Mali, rural electrification officer, amina@example.org",
+     {"requester_name": "Amina Diallo", "requester_organisation": "Ministry of Energy, Mali", "requester_role": "rural electrification officer", "requester_email": "amina@example.org"}),
+    # a country after the organisation is part of it, not a role
+    ("Dr Aïssata Moussa, Direction de la santé de la mère et de l'enfant, Niger, aissata.moussa@example.ne",
+     {"requester_name": "Dr Aïssata Moussa", "requester_organisation": "Direction de la santé de la mère et de l'enfant, Niger", "requester_email": "aissata.moussa@example.ne"}),
+    # Arabic commas around the address, "from" before the organisation, a labelled message joined by "and"
+    ("اسمي محمد صالح عبد الله، من وزارة الصحة العامة التشادية، بريدي m.saleh@example.td، والرسالة: نرغب في ترشيح طبيبين للتدريب",
+     {"requester_name": "محمد صالح عبد الله", "requester_organisation": "وزارة الصحة العامة التشادية", "requester_email": "m.saleh@example.td", "intro_message": "نرغب في ترشيح طبيبين للتدريب"}),
+    # an organisation whose name begins with "De" keeps it
+    ("Grace Akello, De La Salle University, grace@example.org", {"requester_name": "Grace Akello", "requester_organisation": "De La Salle University", "requester_email": "grace@example.org"}),
+])
+def test_details_listed_in_one_message_go_to_their_questions(text, expected):
+    assert listed_details(text, by_slot(INTRODUCTION_DETAILS), last_sentence=True) == expected
+
+
+def test_a_name_said_in_passing_is_not_cut_into_an_organisation():
+    from actions.details import introduced_details
+
+    found = introduced_details("I'm Mwila Banda, Department of Fisheries", by_slot(INTRODUCTION_DETAILS))
+    assert found == {"requester_name": "Mwila Banda"}
+    assert introduced_details("je suis Marie Traoré de l'ONG Espoir", by_slot(INTRODUCTION_DETAILS))["requester_organisation"] == "ONG Espoir"
+
+
+@pytest.mark.asyncio
+async def test_a_message_that_also_corrects_the_email_changes_both(intro_context):
+    text = "Message: we would like to send five extension officers to the course next year. Oh wait - the email should be m.banda@example.zm, not the one I gave."
+    given = {k: v for k, v in DETAILS.items() if k != "intro_message"}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "intro_message", slots=given), FORM_DOMAIN)
+    slots = slots_of(result)
+    assert slots["requester_email"] == "m.banda@example.zm"
+    assert slots["intro_message"] == "we would like to send five extension officers to the course next year."
+    assert "email" in dispatcher.messages[0]["text"]
+    # a message that gives an address without correcting anything is the message
+    plain = "We would like to learn from you; our team can be reached at team@example.org as well."
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(plain, "intro_message", slots=given), FORM_DOMAIN)
+    assert slots_of(result)["intro_message"] == plain and "requester_email" not in slots_of(result)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("text", "asked"), [("Thanks. And please delete my data - now, not later.", "intro_message"), ("Et supprimez mes données, s'il vous plaît.", "requester_email")])
+async def test_asking_to_delete_ones_data_while_a_detail_is_asked_stops_the_form_and_deletes(intro_context, text, asked):
+    given = {k: v for k, v in DETAILS.items() if k not in (asked, "intro_message")}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, asked, intent="delete_my_data", confidence=0.95, slots=given), FORM_DOMAIN)
+    assert {"event": "active_loop", "name": None, "timestamp": None} in result
+    assert dispatcher.messages[0]["custom"] == {"erase_history": True}
+    assert slots_of(result)["requester_name"] is None and slots_of(result)["intro_stage"] is None
+    # a message to the partner about deleting data is the message
+    about = "We would like to understand how your agency deletes the personal data of the farmers it trains."
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(about, "intro_message", intent="delete_my_data", confidence=0.8, slots=given), FORM_DOMAIN)
+    assert {"event": "active_loop", "name": None, "timestamp": None} not in result and not any(m.get("custom") for m in dispatcher.messages)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("text", "language"), [("Pouvez-vous me mettre en relation avec la TIKA ?", "fr"), ("could you connect me with AMEXCID please", "en")])
+async def test_a_request_to_be_put_in_touch_read_as_a_search_starts_the_introduction(intro_context, tracker_factory, text, language):
+    from actions.search import ActionSearchPartners
+
+    dispatcher, events = await run(ActionSearchPartners(intro_context), tracker_factory(text, intent="find_partner", slots={"language": language}))
+    assert slots_of(events)["intro_stage"] == "collecting" and slots_of(events)["intro_partner_id"] in ("p-tika", "p-amexcid")
+    assert {"event": "followup", "name": "introduction_form", "timestamp": None} in events
+    # a search that names a partner without asking to be put in touch is a search
+    dispatcher, events = await run(ActionSearchPartners(intro_context), tracker_factory("TIKA partners in health", intent="find_partner"))
+    assert "intro_stage" not in slots_of(events)
