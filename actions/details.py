@@ -241,12 +241,13 @@ class DetailForm(FormValidationAction, ABC):
 # What stops a form while it asks ("cancel that for now", "never mind", "I'm not ready to give my details",
 # "annulez", "laissez tomber", "отмена", "пока не готов", "إلغاء", "لا أريد")
 _STOP = re.compile(
-    r"\b(?:cancel\w*|abort|never\s*mind|nevermind|forget\s+(?:it|that|about\s+it)|not\s+(?:now|ready)|rather\s+not|prefer\s+not"
+    r"\b(?:cancel\w*|abort|withdraw\w*|never\s*mind|nevermind|forget\s+(?:it|that|about\s+it)|not\s+(?:now|ready)|rather\s+not|prefer\s+not"
+    r"|(?:wants?|prefers?|need|needs|have|has)\s+to\s+wait|retir\w*\s+(?:la|ma|cette)\s+demande"
     r"|(?:don'?t|do\s+not)\s+want\s+to\s+(?:give|share|continue|go\s+on)|(?:don'?t|do\s+not)\s+send\s+(?:it|anything|that)|hold\s+off"
     r"|annul\w*|laisse[sz]?\s+tomber|pas\s+(?:maintenant|pr[êe]t\w*)|arr[êe]t\w*|n'envoy\w*\s+rien|ne\s+(?:l'|rien\s+)?envoy\w*\s+(?:rien|pas)|pr[ée]f[èe]re\s+attendre|finalement\s+non)\b"
     r"|^\W*stop\W*$"
-    r"|(?<!\w)(?:отмен\w*|стоп|не\s+готов\w*|не\s+сейчас|не\s+хочу|передумал\w*|хватит|(?:ничего\s+)?не\s+отправля\w*)(?!\w)"
-    r"|(?:إلغاء|ألغ|الغ|لا\s+أريد|مش\s+جاهز|لست\s+مستعد|توقف|ليس\s+الآن|لا\s+ترسل)",
+    r"|(?<!\w)(?:отмен\w*|отзов\w*|отозв\w*|стоп|не\s+готов\w*|не\s+сейчас|не\s+хочу|передумал\w*|хватит|(?:ничего\s+)?не\s+отправля\w*)(?!\w)"
+    r"|(?:إلغاء|ألغ|الغ|سحب\s+الطلب|اسحب|لا\s+أريد|مش\s+جاهز|لست\s+مستعد|توقف|ليس\s+الآن|لا\s+ترسل)",
     re.IGNORECASE,
 )
 # The details a free answer may hold only as a whole message of its own (the message to the partner, what a
@@ -440,6 +441,9 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
     email = EMAIL_IN.search(text or "")
     if email and "requester_email" in details:
         candidates["requester_email"] = email.group()
+        after = text[email.end() :].strip(" .,;:\n،؛")
+        if "intro_message" in details and len(after.split()) >= 4 and not after.rstrip().endswith(("?", "؟")):
+            candidates["intro_message"] = without_consent(after)  # "… a@b.ba. We'd like to discuss a greenhouse programme."
     for slot, value in candidates.items():
         if slot in details:
             try:

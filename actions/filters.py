@@ -153,6 +153,25 @@ def kept_scopes(entities: list[dict[str, Any]], text: str) -> frozenset[str]:
     return frozenset(kept)
 
 
+def kept_values(entities: list[dict[str, Any]], text: str) -> set[int]:
+    """The filter values (country, region, goal entities, by `id`) said under a keep phrase in their clause
+    ("retirez le filtre pays, mais gardez l'ODD 1"): they stay as they are, neither added nor removed."""
+    if not text or text.startswith("/"):
+        return set()
+    removing = [e["start"] for e in entities if e.get("entity") == "operation" and e.get("value") in ("remove", "clear") and isinstance(e.get("start"), int)]
+    if not removing:
+        return set()  # "keep it to Kenya", "keep only SDG 5": a filter set, not one spared
+    kept = set()
+    for entity in entities:
+        if entity.get("entity") in ("country", "region", "sdg") and isinstance(entity.get("start"), int):
+            start = entity["start"]
+            clause = _clause_start(text, start)
+            keeps = [clause + m.start() for m in _KEEP.finditer(text[clause:start])]
+            if keeps and max(keeps) > max([-1] + [at for at in removing if clause <= at < start]):
+                kept.add(id(entity))
+    return kept
+
+
 @dataclass(frozen=True)
 class FilterRequest:
     """What one message asks of the filters."""
@@ -184,9 +203,10 @@ class FilterRequest:
             ]
         new: dict[str, list[Any]] = {}
         old: dict[str, list[Any]] = {}
+        kept = kept_values(entities, text)
         for entity in entities:
             name = entity.get("entity")
-            if name not in ("country", "region", "sdg") or not names_goal(entity, text):
+            if name not in ("country", "region", "sdg") or not names_goal(entity, text) or id(entity) in kept:
                 continue
             target = old if entity.get("role") == "old" else new
             values = target.setdefault(name, [])

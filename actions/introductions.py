@@ -28,6 +28,7 @@ from actions.details import (
     digest,
     introduced_details,
     listed_details,
+    stops_the_form,
 )
 from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
@@ -115,6 +116,11 @@ _ASKS_PHONE = re.compile(
 )
 
 
+# A request to be told about something ("Tell me about the agency behind them", "Parlez-moi de …", "Расскажите о …",
+# "حدثني عن …"): information wanted, not an introduction
+_TELL_ME = re.compile(r"^\W*(?:(?:please\s+)?tell\s+me|what\s+do\s+you\s+know|parle[zs]?[- ]moi|dites[- ]m'en|racontez|расскаж\w*|حدثني|أخبرني|احكيلي)\b", re.IGNORECASE)
+
+
 class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
@@ -141,7 +147,8 @@ class ActionRequestIntroduction(IntroductionAction):
         if compared is not None:
             return compared + [SlotSet("intro_stage", None)]
         asks_field = latest_entities(tracker, "attribute") or any(e["entity"] == "attribute" for e in closed_entities(said))
-        if said and asks_field and ends_as_question(said) and not (_ASKS_FOR_SOMEONE.search(said) or _CONNECT.search(said) or _ASKS_PHONE.search(said)):
+        asks = ends_as_question(said) or bool(_TELL_ME.match(said or ""))
+        if said and asks_field and asks and not (_CONNECT.search(said) or _ASKS_PHONE.search(said) or (_ASKS_FOR_SOMEONE.search(said) and not _TELL_ME.match(said))):
             from actions.records import ActionAnswerRecordQuestion
 
             return await ActionAnswerRecordQuestion(self.context).act(services, dispatcher, tracker, {}) + [SlotSet("intro_stage", None)]
@@ -200,6 +207,8 @@ class ActionRequestIntroduction(IntroductionAction):
         # "… I'm Grace Akello from the Northern Uganda Women Energy Network, grace@example.org": the form
         # asks only what is missing
         events += [SlotSet(slot, value) for slot, value in given.items()]
+        if {"requester_email", "intro_message"} <= given.keys() and "requester_role" not in given:
+            events.append(SlotSet("requester_role", ""))  # everything but the optional role: the summary follows
         if tracker.get_slot("handoff_stage"):  # one consent question at a time
             events.append(SlotSet("handoff_stage", None))
         return events
@@ -399,6 +408,9 @@ class ActionCorrectDetail(GalaxyAction):
                 return await ActionAnswerFaq(self.context).act(services, dispatcher, tracker, domain) + [SlotSet("intro_stage", None)]
             dispatcher.utter_message(response="utter_nothing_to_correct")
             return [SlotSet("intro_stage", None)]
+        if stops_the_form(latest_text(tracker), None):
+            # "Actually our board wants to wait. Please withdraw the request." at the summary: nothing is sent
+            return await ActionDeclineConsent(self.context).act(services, dispatcher, tracker, domain)
         return correct_at_summary(services, dispatcher, tracker, DETAILS, None, "intro_stage", "intro_summary_digest", show_summary)
 
 

@@ -16,10 +16,11 @@ from actions.filters import FilterRequest, apply
 from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_about_first, answer_fields, asked_fields, open_or_answer, record_buttons
-from actions.references import Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
+from actions.references import EARLIER_SHOWN, Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
 from actions.search import back_to_results, close_matches, nearest, ranked_page, run_search, search_if_a_need
 from actions.support import answer_faq_follow_up, faq_selected, reply_with_faq
 from knowledge.catalogue import Record
+from knowledge.multilingual import is_foreign
 from knowledge.search import Filters
 from knowledge.services import KnowledgeServices
 
@@ -73,6 +74,33 @@ def list_moved_to(services: KnowledgeServices, dispatcher: CollectingDispatcher,
     return new, new.events() + [SlotSet("search_outcome", outcome_kind)]
 
 
+# A description in another language than the records' ("celui sur l'eau", "проект про леса") names a listed
+# record when the multilingual encoder puts it clearly closest of those listed, and no other record of the
+# catalogue closer (chosen on the outside conversations' references: mUSE cosines of the message with the
+# record's closest chunk; the records meant scored 0.27-0.29, the next listed 0.15-0.19)
+ACROSS_LANGUAGES_FLOOR = 0.2
+ACROSS_LANGUAGES_MARGIN = 0.08
+ACROSS_LANGUAGES_SLACK = 0.02
+
+
+def listed_across_languages(services: KnowledgeServices, state: DialogueState, text: str) -> str | None:
+    """The shown record a description in another language describes, or None (English, or no clear one)."""
+    retriever = services.retriever
+    if not is_foreign(retriever.language_of(text)):
+        return None
+    ids = list(dict.fromkeys([*state.results, *state.shown[-EARLIER_SHOWN:]]))
+    listed = sorted(retriever.cross_lingual_cosines(text, ids).items(), key=lambda pair: -pair[1])
+    if not listed:
+        return None
+    best, second = listed[0][1], (listed[1][1] if len(listed) > 1 else -1.0)
+    if best < ACROSS_LANGUAGES_FLOOR or best - second < ACROSS_LANGUAGES_MARGIN:
+        return None
+    catalogue = retriever.cross_lingual_cosines(text, [r.id for r in retriever.records if r.kind == state.kind])
+    if max(catalogue.values(), default=best) > best + ACROSS_LANGUAGES_SLACK:
+        return None  # another record of the catalogue fits it better: the one meant may be unlisted
+    return listed[0][0]
+
+
 def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: DialogueState, text: str) -> tuple[list[str], str, Filters]:
     """The catalogue's records a description fits when none of the shown ones does ("the Mongolia one"
     after a list with no Mongolian record, "the Fiji cookstove one"): a country alone is looked for
@@ -80,6 +108,9 @@ def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: Di
     matches the description fits best, with the query and filters that found them. ([], …) when the
     message describes nothing or nothing fits."""
     said, countries = description_of(text, tracker)
+    listed = listed_across_languages(services, state, text) if said else None
+    if listed is not None:  # "Celui sur l'eau : avec quel pays ?" with the Djibouti water utility listed
+        return [listed], state.topic or "", state.filters
     named = named_phrase(text)
     # "which countries did the milk bank project cover?" looks for "milk bank"; "the Mauritius one: what did
     # the visitors learn?" for the topic in Mauritius, not for "visitors learn"

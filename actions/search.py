@@ -501,7 +501,7 @@ _PARTNER_STEMS = {
 # Abidjan…", "Я работаю в Министерстве юстиции", "أنا من منظمة غير حكومية"): the organisation words
 # of a self-introduction say who asks, not that organisations are asked for
 _WHO_ASKS = re.compile(
-    r"\b(?:(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an|the|with|from|at|in\s+charge|part\s+of|responsible)|i\s+(?:work|represent)|we\s+(?:work|represent)"
+    r"\b(?:(?:i\s*(?:'m|am)|we\s*(?:'re|are))\s+(?:a|an|the|with|from|at|in\s+charge|part\s+of|responsible)|(?:i|we)\s+(?:work|represent|coordinate|run|lead|manage|head|direct|chair|founded)"
     r"|our\s+(?:ngo|organi[sz]ation|ministry|agency|office|team|network))\b[^.!?;\n]*"
     r"|\b(?:je\s+(?:suis|travaille|représente)|nous\s+(?:sommes|travaillons|représentons)|notre\s+(?:ong|organisation|ministère|agence|bureau|équipe|réseau))\b[^.!?;\n]*"
     r"|(?<!\w)(?:я\s+(?:работаю|представляю|из)|мы\s+(?:работаем|представляем)|наш[аеи]?\s+(?:организац\w*|министерств\w*|агентств\w*|нко|ведомств\w*))[^.!?;\n]*"

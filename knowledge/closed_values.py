@@ -39,6 +39,7 @@ OPERATION: dict[str, tuple[str, ...]] = {
     ),
     "list": (
         "which filters", "what filters", "which filter", "what filter", "filters are on", "filters on",
+        "wat filters", "filters r on", "what's filtered", "whats filtered",
         "filters applied", "filters are applied", "filters active", "active filters", "current filters",
         "filters set", "filters are set", "filters do you have", "filters am i using", "what am i filtering",
         "what are you filtering", "what is my search", "what's my search", "current search",
@@ -81,7 +82,7 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
     ),
     "funders": (
         "funder", "funders", "funded", "funds", "funding", "fund it", "financed", "financing", "finance",
-        "paid", "paid for", "pays", "pay for", "donor", "donors", "sponsor", "sponsors", "sponsored",
+        "paid", "paid for", "who pays", "pays for", "pay for", "donor", "donors", "sponsor", "sponsors", "sponsored",
         "money", "who paid", "bankrolled", "backed", "backers",
     ),
     "results": (
@@ -100,7 +101,7 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
     ),
     "provider": (
         "provider", "provided", "provides", "who runs", "run by", "runs it", "who is behind", "who's behind",
-        "behind it", "implemented by", "implementer", "implementing", "who made", "who developed", "developed by",
+        "behind it", "behind them", "behind this", "behind that", "behind these", "agency behind", "implemented by", "implementer", "implementing", "who made", "who developed", "developed by",
         "who leads", "led by", "organisation behind", "organization behind", "owner", "owns", "who did",
         "responsible", "in charge", "who ran", "ran it", "who carried out", "carried out by", "who implemented",
         "who organised", "who organized", "who hosts", "hosted by",
@@ -182,6 +183,7 @@ I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
         "commencé", "lancé", "début", "quelle année", "en quelle année", "depuis quand", "créé", "date",
         "начался", "начали", "запустили", "запущен", "в каком году", "какой год", "с какого года", "основан", "создан", "дата",
         "بدأ", "انطلق", "أطلق", "في أي سنة", "أي سنة", "منذ متى", "تأسس", "تاريخ",
+        "ouvert", "inauguré", "fondé", "когда открыли", "открыли", "открыт", "открылся", "основали", "متى بدأ", "افتتح", "أسس",
     ),
     "duration": (
         "combien de temps", "durée", "a duré", "duré", "fin", "calendrier",
@@ -198,13 +200,16 @@ I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
         "sponsor", "argent", "qui a payé", "donateur",
         "финансировал", "финансировали", "финансирование", "финансирует", "спонсор", "донор", "доноры", "деньги",
         "кто платил", "платила", "платил",
+        "soutient financièrement", "soutien financier", "qui paie", "qui paye", "кто оплачивает", "кто платит", "оплачивает",
         "مول", "موله", "تمويل", "ممول", "مانح", "مانحين", "دفع", "دفعت", "فلوس",
+        "يمول", "يموله", "بيمول", "الممول", "الجهة الممولة",
     ),
     "results": (
         "résultats", "résultat", "impact", "a marché", "succès", "réussi", "bénéficiaires", "effets",
         "результаты", "результат", "сработало", "сработал", "успешно", "успех", "эффект", "влияние", "добился",
         "бенефициары",
         "نتائج", "نتائجه", "نجح", "ناجح", "ناجحا", "أثر", "حقق", "مستفيدين", "كم عدد", "combien de",
+        "combien d'emplois", "combien de personnes", "сколько человек", "выпустилось", "выпускников", "كم امرأة", "كم شخص",
     ),
     "budget": (
         "coût", "coûté", "coute", "combien", "budget", "prix", "montant", "dépensé",
@@ -219,8 +224,11 @@ I18N_ATTRIBUTE: dict[str, tuple[str, ...]] = {
     ),
     "provider": (
         "fournisseur", "fournit", "qui gère", "qui est derrière", "derrière", "mis en oeuvre par", "porteur", "responsable",
+        "mis en œuvre par", "qui l'a mis en œuvre", "qui met en œuvre", "qui l'a mis en oeuvre", "qui l'a présenté", "présenté par",
         "поставщик", "предоставляет", "кто стоит за", "кто реализует", "реализует", "ответственный", "какая организация",
+        "кто реализовал", "реализовал", "кто проводит", "кто организовал",
         "مزود", "يقدمه", "تقدمه", "من وراء", "جهة منفذة", "مسؤول", "أي منظمة",
+        "ينفذه", "من ينفذه", "الجهة المنفذة", "منفذ",
     ),
     "partners": (
         "partenaires", "partenaire", "impliqués", "collaborateurs",

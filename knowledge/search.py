@@ -686,6 +686,17 @@ class Retriever:
         scores = self._cosines(rows, vector, self.ml_embeddings)
         return scores if extra is None else np.maximum(scores, extra[rows])
 
+    def cross_lingual_cosines(self, text: str, ids: Sequence[str]) -> dict[str, float]:
+        """How close a text is to each of these records by the multilingual encoder (the cosine with the
+        record's closest chunk): how a reference in French, Russian or Arabic ("celui sur l'eau", "теплица")
+        is matched against English records. {} without the multilingual index."""
+        rows = np.array([self.row_of[i] for i in dict.fromkeys(ids) if i in self.row_of], dtype=np.int64)
+        if self.multilingual is None or self.ml_embeddings is None or rows.size == 0 or not text.strip():
+            return {}
+        vector = self.multilingual.encode([text])[0]
+        scores = self._ml_best_cosines(rows, vector, self._ml_chunk_best(vector))
+        return {self.records[row].id: float(score) for row, score in zip(rows, scores)}
+
     def _ml_dense(self, vector: np.ndarray, rows: np.ndarray, depth: int, extra: np.ndarray | None) -> list[tuple[int, float]]:
         """The multilingual ranking of `rows` (exact: the index is built for catalogues of this size)."""
         scores = self._ml_best_cosines(rows, vector, extra)

@@ -978,6 +978,9 @@ def test_a_filter_said_under_keep_stays_on_while_the_other_goes():
     # a keep phrase elsewhere in the message keeps nothing it does not name
     assert apply(current, request("remove the SDG filter")).filters == Filters(region=AFRICA)
     assert apply(current, request("leave out the SDG filter")).filters == Filters(region=AFRICA)
+    # the goal kept named by its number, under a keep phrase: it stays; the country filter goes
+    text = "Retirez le filtre pays, mais gardez l'ODD 1."
+    assert apply(Filters(sdg=1, country="KEN"), request(text)).filters == Filters(sdg=1)
 
 
 @pytest.mark.asyncio
@@ -1111,3 +1114,19 @@ async def test_a_french_question_about_an_item_described_as_celui_sur_answers_fr
     entities = understood(text, place(text, "Kenya", "country", "KEN"))
     messages, events = await run(ActionSearchSolutions(context), tracker_factory(text, entities=entities, slots={**SOLAR_LIST, "language": "fr"}), domain)
     assert messages[0]["text"].startswith("**Rainwater") and "est fourni par" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Hi, I coordinate a rural development NGO in Tuzla. What has been done to support farming families?", "en", False),
+        ("We are a small NGO in northern Uganda. Are there examples of women running solar businesses?", "en", False),
+        ("Je travaille au ministère de la Santé. Nous cherchons des expériences sur la santé maternelle.", "fr", False),
+        ("which NGOs work on livelihoods in the Balkans?", "en", True),
+        ("Which agencies fund solar mini-grids?", "en", True),
+    ],
+)
+def test_who_the_user_is_does_not_make_a_partner_search(text, language, expected):
+    from actions.search import asks_for_partners
+
+    assert asks_for_partners(text, language) is expected

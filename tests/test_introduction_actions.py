@@ -498,3 +498,30 @@ async def test_a_request_to_be_put_in_touch_read_as_a_search_starts_the_introduc
     # a search that names a partner without asking to be put in touch is a search
     dispatcher, events = await run(ActionSearchPartners(intro_context), tracker_factory("TIKA partners in health", intent="find_partner"))
     assert "intro_stage" not in slots_of(events)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["Actually our board wants to wait. Please withdraw the request.", "Отзовите запрос, пожалуйста"])
+async def test_withdrawing_at_the_summary_sends_nothing(intro_context, text):
+    slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
+    slots, _ = await shown(ActionConfirmIntroduction, intro_context, slots)
+    declined, events = await run(ActionCorrectDetail(intro_context), answering(slots, text, "correct_detail"))
+    assert declined.messages[0]["response"] == "utter_no_consent" and slots_of(events)["intro_stage"] is None
+    assert intro_context.introductions.for_conversation("test-user") == []
+
+
+@pytest.mark.asyncio
+async def test_a_request_with_the_details_and_a_message_after_the_address_goes_to_the_summary(intro_context, tracker_factory):
+    text = "Could you put me in touch with TIKA? I'm Amra Hodzic from Zeleni Put Tuzla, amra@example.ba. We'd like to discuss a greenhouse programme for returnee families."
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory(text, intent="request_introduction"))
+    slots = slots_of(events)
+    assert slots["intro_partner_id"] == "p-tika" and slots["requester_name"] == "Amra Hodzic" and slots["requester_organisation"] == "Zeleni Put Tuzla"
+    assert slots["intro_message"] == "We'd like to discuss a greenhouse programme for returnee families" and slots["requester_role"] == ""
+
+
+@pytest.mark.asyncio
+async def test_tell_me_about_the_agency_behind_it_read_as_an_introduction_answers_instead(intro_context, tracker_factory):
+    opened = {"last_query": "rainwater", "last_kind": "solution", "last_results": ["s-rainwater"], "shown_ids": ["s-rainwater"], "selected_id": "s-rainwater", "result_offset": 0.0}
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Tell me about the agency behind it.", intent="request_introduction", slots=opened))
+    assert slots_of(events).get("intro_stage") != "collecting"
+    assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"] and "What is your name" not in str(dispatcher.messages)

@@ -32,6 +32,8 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
         ("أبحث عن solutions for renewable energy", "ar"),  # code-switching keeps the user's language
         ("да", "ru"),
         ("مرحبا", "ar"),
+        ("who pays", None),  # "pays" is French, "who" is not: a short message keeps the conversation's language
+        ("et le deuxième ?", "fr"),
     ],
 )
 def test_identifies_the_four_languages(text, code):

@@ -57,6 +57,14 @@ _CODE_OF_NAME = {name.casefold(): code for code, names in LANGUAGE_NAMES.items()
 _NOISE = re.compile(r"https?://\S+|\S+@\S+|/\w+(\{.*\})?", re.DOTALL)
 
 
+# Words of one Latin-script language that the other never uses: a short message that holds one is not told
+# to be in the other language ("who pays" reads as French at 0.91 on "pays")
+_OTHER_LANGUAGES_WORD = {
+    "fr": frozenset("who what which where when why how the is are was does did do only my your me it its this that these with and of to for from".split()),
+    "en": frozenset("qui quoi quel quelle quels quelles où quand pourquoi comment le la les est sont et du des au aux je vous mon ma mes ce cette".split()),
+}
+
+
 @dataclass(frozen=True)
 class Identification:
     code: Optional[str]  # one of SUPPORTED, or None: keep the conversation's language
@@ -106,6 +114,8 @@ def identify(text: str) -> Identification:
             return Identification(code, lang or code, score, True)
     if shares["other"] / total > 0.5:  # Chinese, Japanese, Hindi...: scripts none of our languages use
         return Identification(None, lang or "und", score, False)
+    if lang in ("en", "fr") and words <= SHORT_WORDS and _OTHER_LANGUAGES_WORD[lang].intersection(re.findall(r"[^\W\d_]+", clean.casefold())):
+        return Identification(None, lang, score, True)  # "who pays" is not French, "et le deuxième" not English
     if lang in ("en", "fr"):
         needed = MIN_SHORT_CONFIDENCE if words <= SHORT_WORDS else MIN_CONFIDENCE
         if score >= needed and total >= MIN_LATIN_LETTERS:
