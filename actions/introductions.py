@@ -173,7 +173,7 @@ class ActionRequestIntroduction(IntroductionAction):
             # nobody to introduce: a need read as a request ("smallholder rice production") is searched;
             # a request that asks for an introduction ("introduce me to someone who knows water") is asked back
             text = latest_text(tracker)
-            bare_need = Texts.of(tracker).language == "en" and not _ASKS_FOR_SOMEONE.search(text)
+            bare_need = not (_ASKS_FOR_SOMEONE.search(text) or _CONNECT.search(text))  # "Есть ли что-нибудь про …?"
             found = await search_if_a_need(self, services, dispatcher, tracker, {}) if bare_need else None
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]

@@ -85,6 +85,18 @@ _REFINEMENT_WORDS = set(
 _STEERING = ("country", "region", "sdg", "operation", "scope", "ordinal")
 
 
+# Beside a filter change, this many words that share none with the topic are a new need ("убери фильтр и
+# найди что-нибудь про подготовку олимпийских спортсменов"), not words to add to it ("only the solar ones")
+NEW_NEED_WORDS = 3
+
+
+def _new_need(extra: str, topic: str) -> bool:
+    def content(text: str) -> set[str]:
+        return {w for w in tokens(text) if len(w) > 3}  # not "про", "sur", "في"
+
+    return len(extra.split()) >= NEW_NEED_WORDS and not content(extra) & content(topic)
+
+
 def leftover_topic(text: str, tracker: Tracker) -> str:
     """The words of a message that are neither entities nor steering words: a new topic, if any."""
     stripped = text_without(tracker, _STEERING, keep=lambda entity, said: not names_goal(entity, said)) if text else ""
@@ -379,7 +391,9 @@ class SearchAction(GalaxyAction):
         if connect is not None:
             return connect
         # "compare the azerbaijan and georgia ones" read as a search: the two items side by side
-        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, latest_text(tracker), ask=False)
+        # (asked which, when it points at items it does not make out: "compare that one with the Egypt exchange")
+        said = latest_text(tracker) or ""
+        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), t, said, ask=points_back(said) or bool(THE_ONE.search(said)))
         if answered is None:
             answered = answer_if_about_opened(services, dispatcher, tracker)  # "who are the partners on it?"
         if answered is None:
@@ -523,8 +537,10 @@ _SOLUTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ORGANISATION_WORDS = re.compile(
-    r"\b(?:partners?|organi[sz]ations?|agenc(?:y|ies)|institutions?|who|whom|ngos?|companies|firms|partenaires?|organismes?|agences?|qui)\b"
-    r"|(?<!\w)(?:партн\w*|организац\w*|агентств\w*|кто)|(?:شريك|شركاء|منظمات|وكالات|جهات|من\s+هي)",
+    r"\b(?:partners?|organi[sz]ations?|agenc(?:y|ies)|institutions?|who|whom|ngos?|companies|firms|foundations?|banks?"
+    r"|partenaires?|organismes?|agences?|qui|bailleurs?|fondations?|banques?)\b"
+    r"|(?<!\w)(?:партн\w*|организац\w*|агентств\w*|кто|фонды|фондов|учреждени\w*)"
+    r"|(?:شريك|شركاء|منظمات|وكالات|جهات|من\s+هي|مؤسسات|المؤسسات|صناديق|الصناديق|الجهات|المانحين|الممولين)",
     re.IGNORECASE,
 )
 
@@ -655,7 +671,7 @@ async def refine(
         # instead?": the filter change is for that need, not for the list still on screen
         topic = without_places(failed, outcome.filters, None)
     if extra:
-        if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic:
+        if request.operation in ("replace", "clear") or "topic" in request.scopes or not topic or _new_need(extra, topic):
             topic = extra
         elif extra not in (topic or ""):
             topic = f"{topic} {extra}"
@@ -756,7 +772,8 @@ class ActionRefineSearch(GalaxyAction):
         return "action_refine_search"
 
     async def act(self, services: KnowledgeServices, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), Texts.of(tracker), latest_text(tracker), ask=False)
+        # a comparison read as a filter change ("compare the Egypt and Viet Nam ones") is never one: asked which
+        answered = answer_comparison(services, dispatcher, tracker, DialogueState.of(tracker), Texts.of(tracker), latest_text(tracker))
         if answered is None:
             answered = answer_if_about_opened(services, dispatcher, tracker, pointing=True)  # "which SDGs does it contribute to?"
         if answered is None:

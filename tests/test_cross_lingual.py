@@ -218,3 +218,25 @@ def test_a_restart_reading_the_snapshot_cache_keeps_cross_lingual_search(tmp_pat
     assert first.multilingual is not None and again.multilingual is not None
     assert [r.id for r in again.records] == [r.id for r in first.records]
     assert Retriever(KnowledgeStore(tmp_path, embedder), embedder).cross_lingual
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Celui sur l'eau de pluie : quels pays ?", "s-rainwater"),
+        ("Et celui sur les repas scolaires, qui le finance ?", "s-school-meals"),
+        ("А тот, где бабушки ставят солнечные панели?", "s-solar-mamas"),
+        ("the rainwater one?", None),  # English: the words of the records decide, not the encoder
+    ],
+)
+def test_a_reference_in_another_language_is_the_listed_record_the_encoder_puts_clearly_closest(xl_retriever, text, expected):
+    from types import SimpleNamespace
+
+    from actions.dialogue import DialogueState
+    from actions.records import listed_across_languages
+    from tests.conftest import make_tracker
+
+    listed = ["s-rainwater", "s-school-meals", "s-solar-mamas"]
+    slots = {"last_query": "villages", "last_kind": "solution", "last_results": listed, "shown_ids": listed, "result_offset": 0.0}
+    state = DialogueState.of(make_tracker(text, slots=slots))
+    assert listed_across_languages(SimpleNamespace(retriever=xl_retriever), state, text) == expected

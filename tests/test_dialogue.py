@@ -1124,9 +1124,31 @@ async def test_a_french_question_about_an_item_described_as_celui_sur_answers_fr
         ("Je travaille au ministère de la Santé. Nous cherchons des expériences sur la santé maternelle.", "fr", False),
         ("which NGOs work on livelihoods in the Balkans?", "en", True),
         ("Which agencies fund solar mini-grids?", "en", True),
+        ("which solutions with Kazakhstan as a donor?", "en", False),  # a donor is a role in the solutions
+        ("بدي أعرف شو المؤسسات العربية اللي بتموّل مشاريع تنمية في الدول النامية", "ar", True),  # institutions that fund projects
     ],
 )
 def test_who_the_user_is_does_not_make_a_partner_search(text, language, expected):
     from actions.search import asks_for_partners
 
     assert asks_for_partners(text, language) is expected
+
+
+@pytest.mark.asyncio
+async def test_a_comparison_read_as_a_filter_change_asks_which_rather_than_filtering(context, tracker_factory, domain):
+    text = "Compare that one with the Brazil one."
+    entities = understood(text, place(text, "Brazil", "country", "BRA"))
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=entities, slots={**SOLAR_LIST, "last_results": ["s-rainwater", "s-solar-mamas"], "shown_ids": ["s-rainwater", "s-solar-mamas"]}), domain)
+    assert messages[0]["text"].startswith("Which ones should I compare") and "country" not in slots_of(events)
+
+
+@pytest.mark.asyncio
+async def test_a_new_need_beside_a_filter_change_replaces_the_topic(context, tracker_factory, domain):
+    filtered = {**SOLAR_LIST, "country": "KEN"}
+    text = "remove the filter and find something on human milk banks for newborns"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text), slots=filtered), domain)
+    assert "milk" in slots_of(events)["last_query"] and "training" not in slots_of(events)["last_query"]
+    # a few words more are added to it
+    text = "only Kenya, solar"
+    messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Kenya", "country", "KEN")), slots=SOLAR_LIST), domain)
+    assert slots_of(events)["last_query"] == "training in villages solar"

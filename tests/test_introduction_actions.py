@@ -234,6 +234,9 @@ async def test_a_need_read_as_an_introduction_request_with_nobody_named_is_searc
     assert "Human milk bank network" in dispatcher.messages[0]["text"]
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("connect me with someone", intent="request_introduction"))
     assert dispatcher.messages[0]["response"] == "utter_which_partner"
+    # a request in another language to be put in touch with nobody named is asked back too
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("свяжите меня с кем-нибудь", intent="request_introduction", slots={"language": "ru"}))
+    assert dispatcher.messages[0]["response"] == "utter_which_partner"
 
 
 @pytest.mark.asyncio
