@@ -331,7 +331,13 @@ def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup)
     on_screen = [i for i in matched if i in ids]
     if on_screen:
         return on_screen
-    return matched if len(matched) == 1 else []
+    # a record no longer on screen is gone back to when the message names an item ("the South Sudan one"),
+    # not for a word it shares ("who provided the knowledge there?" and a "knowledge exchange" shown before)
+    return matched if len(matched) == 1 and (_NAMES_ITEM.search(text) or _mentions_country(tracker)) else []
+
+
+def _mentions_country(tracker: Tracker) -> bool:
+    return any(e.get("entity") == "country" for e in tracker.latest_message.get("entities") or [])
 
 
 def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *, describe: bool = True) -> Reference:

@@ -1152,3 +1152,13 @@ async def test_a_new_need_beside_a_filter_change_replaces_the_topic(context, tra
     text = "only Kenya, solar"
     messages, events = await run(ActionRefineSearch(context), tracker_factory(text, intent="refine_search", entities=understood(text, place(text, "Kenya", "country", "KEN")), slots=SOLAR_LIST), domain)
     assert slots_of(events)["last_query"] == "training in villages solar"
+
+
+def test_a_record_no_longer_on_screen_is_gone_back_to_only_when_the_message_names_an_item(retriever):
+    from actions.references import described
+    from tests.conftest import make_tracker
+
+    slots = {"last_query": "school meals", "last_kind": "solution", "last_results": ["s-school-meals"], "shown_ids": ["s-rainwater", "s-school-meals"], "result_offset": 0.0}
+    for text, expected in [("who dug the ponds there?", []), ("back to the ponds one: who dug them?", ["s-rainwater"])]:
+        tracker = make_tracker(text, slots=slots)
+        assert described(text, tracker, DialogueState.of(tracker), retriever.get) == expected, text
