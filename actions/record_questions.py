@@ -17,7 +17,7 @@ from actions.base import ends_as_question, latest_text, text_without
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, connectable, countries_text, details_text, partner_type_name, payload, provider_text, sdgs_text
 from actions.i18n import Texts, country_name
-from actions.references import describes_item, only_points_at_it, points_back
+from actions.references import RECORD_WORDS, describes_item, only_points_at_it, points_back
 from knowledge.catalogue import Partner, Record, Solution
 from knowledge.closed_values import closed_entities
 from knowledge.names_i18n import i18n_entities
@@ -146,6 +146,10 @@ def _asked_phrases(question: str) -> list[str]:
     return phrases + [linked.group()] if linked else phrases
 
 
+# "The Uzbek one:", "the solar project -": the words that say which item, not what is asked of it
+_NAMING = re.compile(rf"^\W*(?:and\s+)?the\s+(?:[^\W\d_][\w'-]*\s+){{1,4}}?(?:{RECORD_WORDS})\b\s*[:,;-]?", re.IGNORECASE)
+
+
 def _is_question(text: str) -> bool:
     return ends_as_question(text) or _opens_with(text, 2, _QUESTION_WORDS)
 
@@ -205,7 +209,7 @@ def answer_fields(
         # a clause without a field phrase whose words the record never uses
         missing = [
             word
-            for clause in _question_clauses(question)
+            for clause in _question_clauses(_NAMING.sub(" ", question))
             if not any(e["entity"] == "attribute" for e in closed_entities(clause))
             for word in not_mentioned(record, clause, ignore=[*_GENERIC, *_QUESTION_WORDS, *_VAGUE])
         ]

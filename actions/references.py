@@ -88,7 +88,10 @@ RECORD_WORDS = "one|ones|project|projects|programme|program|initiative|solution|
 KIND_WORDS = "model|system|centre|center|hub|network|course|training|workshop"
 PARTNER_WORDS = "agency|bank|fund"
 # the same in French, Russian and Arabic ("celui du Fidji", "тот проект в Монголии", "مشروع اليمن")
-_FOREIGN_ITEM = r"\b(?:celui|celle|projet|programme|проект\w*|программ\w*|тот|та|той|том)\b|(?:^|\s)(?:ال)?(?:مشروع|برنامج|مبادرة)"
+_FOREIGN_ITEM = (
+    r"\b(?:celui|celle|projet|programme|centre|réseau|fonds|agence|проект\w*|программ\w*|центр\w*|фонд\w*|агентств\w*|тот|та|той|том)\b"
+    r"|(?:^|\s)(?:ال)?(?:مشروع|برنامج|مبادرة|مركز|صندوق|شبكة|وكالة)"
+)
 # a record or kind word anywhere ("the Asian regional one, who supports that?")
 THE_ONE = re.compile(rf"\b(?:{RECORD_WORDS}|{KIND_WORDS})\b", re.IGNORECASE)
 
@@ -333,7 +336,7 @@ def described(text: str, tracker: Tracker, state: DialogueState, lookup: Lookup)
         return on_screen
     # a record no longer on screen is gone back to when the message names an item ("the South Sudan one"),
     # not for a word it shares ("who provided the knowledge there?" and a "knowledge exchange" shown before)
-    return matched if len(matched) == 1 and (_NAMES_ITEM.search(text) or _mentions_country(tracker)) else []
+    return matched if len(matched) == 1 and (_NAMES_ITEM.search(text) or THE_ONE.search(text) or _mentions_country(tracker)) else []
 
 
 def _mentions_country(tracker: Tracker) -> bool:

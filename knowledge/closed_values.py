@@ -73,7 +73,7 @@ ATTRIBUTE: dict[str, tuple[str, ...]] = {
     "start_year": (
         "start", "started", "starts", "begin", "began", "begun", "launch", "launched", "start year",
         "when did", "what year", "which year", "since when", "how old", "established", "founded", "created",
-        "set up", "date", "kick off", "kicked off",
+        "set up", "date", "kick off", "kicked off", "approved", "approval", "opened", "inaugurated",
     ),
     "duration": ("how long", "duration", "run for", "ran for", "last", "lasted", "timeline", "timeframe", "time frame", "period", "end", "ended", "ends", "finish", "finished"),
     "status": (
