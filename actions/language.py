@@ -4,6 +4,7 @@ so it is set before any response is chosen) from a switch request, the language 
 `language_code`). Short or ambiguous messages and button presses keep the language."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -118,10 +119,60 @@ class ActionSwitchLanguage(Action):
             return []
         t = Texts(requested)
         dispatcher.utter_message(text=t("language.switched"))
+        events = [SlotSet(SLOT, requested)]
         if requested != "en" and not tracker.get_slot("records_note_shown"):
             dispatcher.utter_message(text=t("language.records_note"))
-            return [SlotSet(SLOT, requested), SlotSet("records_note_shown", True)]
-        return [SlotSet(SLOT, requested)]
+            events.append(SlotSet("records_note_shown", True))
+        asked = _asked_beside(tracker)
+        if asked is not None and self.context is not None and self.context.services is not None:
+            # "D'accord, je continue en français : quels ODD pour le réseau GN-SEC ?": the question is answered
+            # too, in the new language, as any message is that may ask about the list or search
+            from actions.search import ActionSearchPartners, ActionSearchSolutions
+
+            rest = _with_text(tracker, asked, {**tracker.slots, SLOT: requested, "records_note_shown": True})
+            search = ActionSearchPartners if tracker.get_slot("last_kind") == "partner" else ActionSearchSolutions
+            events += await search(self.context).act(self.context.services, dispatcher, rest, domain)
+        return events
+
+
+# A switch request and a question in one message ("Let me switch to English for my editor. Which of these two
+# has Chinese involvement?"): the sentences or the clause after a colon that do not name the language
+_PARTS = re.compile(r"(?<=[.!?:;؟])\s+")
+_FEWEST_WORDS = 3
+
+
+def _asked_beside(tracker: Tracker) -> tuple[int, int] | None:
+    """Where the message asks something besides the switch: the span of its last part that does not name
+    a language and has a few words, or None."""
+    text = tracker.latest_message.get("text") or ""
+    if text.startswith("/"):
+        return None
+    named = [(e["start"], e["end"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == SLOT and isinstance(e.get("start"), int)]
+    bounds = [0] + [m.end() for m in _PARTS.finditer(text)] + [len(text)]
+    for start, end in reversed(list(zip(bounds, bounds[1:]))):
+        part = text[start:end].strip()
+        if any(start <= s < end for s, _ in named):
+            return None  # the part that asks for the language: nothing after it
+        if len(re.findall(r"[^\W\d_]+", part)) >= _FEWEST_WORDS:
+            return start, end
+    return None
+
+
+def _with_text(tracker: Tracker, span: tuple[int, int], slots: dict[str, Any]) -> Tracker:
+    """The tracker as if the user had sent only `span` of their message (its entities moved with it)."""
+    start, end = span
+    latest = dict(tracker.latest_message)
+    latest["text"] = (latest.get("text") or "")[start:end].strip()
+    shift = start + (len((tracker.latest_message.get("text") or "")[start:end]) - len((tracker.latest_message.get("text") or "")[start:end].lstrip()))
+    latest["entities"] = [
+        {**e, "start": e["start"] - shift, "end": e["end"] - shift}
+        for e in tracker.latest_message.get("entities") or []
+        if isinstance(e.get("start"), int) and isinstance(e.get("end"), int) and start <= e["start"] and e["end"] <= end and e.get("entity") != SLOT
+    ]
+    copy = tracker.copy()
+    copy.latest_message = latest
+    copy.slots = slots
+    return copy
 
 
 def tell_unsupported(dispatcher: CollectingDispatcher) -> None:

@@ -1162,3 +1162,19 @@ def test_a_record_no_longer_on_screen_is_gone_back_to_only_when_the_message_name
     for text, expected in [("who dug the ponds there?", []), ("back to the ponds one: who dug them?", ["s-rainwater"])]:
         tracker = make_tracker(text, slots=slots)
         assert described(text, tracker, DialogueState.of(tracker), retriever.get) == expected, text
+
+
+@pytest.mark.asyncio
+async def test_a_switch_of_language_with_a_question_answers_it_in_the_new_language(context, tracker_factory, domain):
+    from actions.language import ActionSwitchLanguage
+
+    text = "Let me switch to French for my colleague. Who funded the rainwater one?"
+    at = text.index("Who")
+    asked = [{**e, "start": e["start"] + at, "end": e["end"] + at} for e in understood(text[at:])]
+    entities = [{"entity": "language", "value": "fr", "start": text.index("French"), "end": text.index("French") + 6}, *asked]
+    messages, events = await run(ActionSwitchLanguage(context), tracker_factory(text, intent="switch_language", entities=entities, slots=SOLAR_LIST), domain)
+    assert slots_of(events)["language"] == "fr"
+    assert any("Rainwater harvesting ponds" in (m.get("text") or "") and "Le catalogue" in (m.get("text") or "") for m in messages), [m.get("text") for m in messages]
+    # a switch alone only switches
+    messages, events = await run(ActionSwitchLanguage(context), tracker_factory("in French please", intent="switch_language", entities=[{"entity": "language", "value": "fr", "start": 3, "end": 9}], slots=SOLAR_LIST), domain)
+    assert not any("Rainwater" in (m.get("text") or "") for m in messages)
