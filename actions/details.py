@@ -187,6 +187,29 @@ class DetailForm(FormValidationAction, ABC):
             # "cancel that for now" is no name: the form stops, nothing is kept or sent
             return taken + self.cancelled(dispatcher, tracker) + [SlotSet("requested_slot", None), ActiveLoop(None)]
         several = several_details(tracker, by_slot(self.details))
+        details = by_slot(self.details)
+        amended = amended_email(text) if "requester_email" in details and tracker.get_slot("requester_email") and not text.startswith("/") else None
+        if amended is not None and asked in details:
+            # "Message: we'd like to … Oh wait - the email should be m.banda@…": the address changed, and the rest
+            # is the answer (to the message question, or a detail it labels)
+            message, email = amended
+            t = Texts.of(tracker)
+            try:
+                cleaned = {"requester_email": details["requester_email"].clean(email)}
+                if asked in FREE_TEXT:
+                    cleaned[asked] = details[asked].clean(message)
+                else:
+                    labelled = _LABELLED.match(text)
+                    slot = _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) if labelled else None
+                    if slot in details and slot != "requester_email":
+                        cleaned[slot] = details[slot].clean(message)  # "Message: …" said while the role is asked
+                    if asked == "requester_role" and asked not in cleaned:
+                        cleaned[asked] = ""  # optional: left out
+            except InvalidRequest:
+                cleaned = {}
+            if cleaned:
+                dispatcher.utter_message(text=t("detail.changed", label=t("label.requester_email")))
+                return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in cleaned] + [SlotSet(slot, value) for slot, value in cleaned.items()]
         if not several and asked in by_slot(self.details) and asked not in FREE_TEXT:
             switched = self.switched(dispatcher, tracker)
             given = {}
@@ -206,18 +229,6 @@ class DetailForm(FormValidationAction, ABC):
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again
                 return taken + await answer_aside(self.context, aside, dispatcher, tracker, domain)
-        amended = amended_email(text) if asked in FREE_TEXT and {"requester_email", asked} <= by_slot(self.details).keys() else None
-        if amended is not None:
-            # "Message: we'd like to … Oh wait - the email should be m.banda@…": the message, and the address changed
-            message, email = amended
-            t = Texts.of(tracker)
-            try:
-                cleaned = {asked: by_slot(self.details)[asked].clean(message), "requester_email": by_slot(self.details)["requester_email"].clean(email)}
-            except InvalidRequest:
-                cleaned = {}
-            if cleaned:
-                dispatcher.utter_message(text=t("detail.changed", label=t("label.requester_email")))
-                return [SlotSet(slot, None) for slot in tracker.slots_to_validate() if slot not in cleaned] + [SlotSet(slot, value) for slot, value in cleaned.items()]
         if not several and asked in FREE_TEXT and aside_of(tracker, asked) is not None:
             # "thx" while what the hand-off is about is asked: welcomed, and asked again
             return taken + await answer_aside(self.context, str(aside_of(tracker, asked)), dispatcher, tracker, domain)

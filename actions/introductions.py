@@ -36,6 +36,7 @@ from actions.dialogue import DialogueState
 from actions.records import explain_reference
 from actions.references import Reference, points_back, resolve
 from actions.search import search_if_a_need
+from introductions.models import OPEN_STATUSES
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
 from knowledge.catalogue import Partner, Solution
 from knowledge.closed_values import closed_entities
@@ -456,6 +457,14 @@ _ASKS_STATUS = re.compile(
 )
 
 
+# Asking to take back a request ("Please withdraw the request", "retirez ma demande", "отзовите запрос", "اسحب الطلب")
+_WITHDRAW = re.compile(
+    r"\b(?:withdraw\w*|take\s+back|call\s+off|cancel\s+(?:the|my)\s+(?:request|introduction)|retir\w*|annul\w*)\b"
+    r"|(?<!\w)(?:отзов\w*|отозв\w*|отмен\w*)|(?:اسحب|سحب|إلغاء\s+الطلب|ألغ)",
+    re.IGNORECASE,
+)
+
+
 class ActionIntroductionStatus(IntroductionAction):
     def name(self) -> str:
         return "action_introduction_status"
@@ -469,6 +478,18 @@ class ActionIntroductionStatus(IntroductionAction):
 
             return await ActionSearchSolutions(self.context).act(services, dispatcher, tracker, {})
         waiting = services.retriever.get(tracker.get_slot("intro_partner_id") or "") if tracker.get_slot("intro_stage") == "confirming" else None
+        if waiting is not None and _WITHDRAW.search(latest_text(tracker) or ""):
+            return await ActionDeclineConsent(self.context).act(services, dispatcher, tracker, {})  # not sent: nothing is
+        open_requests = [i for i in introductions.for_conversation(tracker.sender_id) if i.status in OPEN_STATUSES]
+        if open_requests and not waiting and _WITHDRAW.search(latest_text(tracker) or ""):
+            # "Please withdraw the request": a request sent is with the partner already; UNOSSC staff close it
+            t = Texts.of(tracker)
+            references = ", ".join(i.reference for i in open_requests)
+            dispatcher.utter_message(
+                text=t("intro.withdraw_sent", references=references, contact=self.context.settings.unossc_contact),
+                buttons=[{"title": t("button.talk_to_person"), "payload": payload("human_handoff")}],
+            )
+            return []
         if lines:
             dispatcher.utter_message(text="\n".join(lines))
         elif not waiting and not introductions.for_conversation(tracker.sender_id):

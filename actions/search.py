@@ -549,8 +549,11 @@ def asks_for_partners(text: str, language: str = "en") -> bool:
     """Whether a message asks for organisations (see _PARTNER_WORDS, _PARTNER_STEMS), not counting the
     words with which the user says who they are."""
     text = _SOUTH_SOUTH.sub(" ", _WHO_ASKS.sub(" ", text))
-    if _SOLUTION_WORDS.search(text) and not _ORGANISATION_WORDS.search(text):
-        return False  # "which solutions with Kazakhstan as a donor?": solutions, a donor is a role in them
+    solutions, organisations = _SOLUTION_WORDS.search(text), _ORGANISATION_WORDS.search(text)
+    if solutions and (organisations is None or solutions.start() < organisations.start()):
+        # "which solutions with Kazakhstan as a donor?", "disaster risk projects, ideally funded by a Southern
+        # partner": solutions asked for first, the organisations are a role in them
+        return False
     if language == "en" or language not in _PARTNER_STEMS:
         return bool(_PARTNER_WORDS & set(re.findall(r"[a-z]+", text.casefold())))
     said = re.findall(r"[^\W\d_]+", text.casefold())

@@ -1125,6 +1125,7 @@ async def test_a_french_question_about_an_item_described_as_celui_sur_answers_fr
         ("which NGOs work on livelihoods in the Balkans?", "en", True),
         ("Which agencies fund solar mini-grids?", "en", True),
         ("which solutions with Kazakhstan as a donor?", "en", False),  # a donor is a role in the solutions
+        ("I'm looking for climate adaptation projects in Europe, ideally funded by a Southern partner.", "en", False),
         ("بدي أعرف شو المؤسسات العربية اللي بتموّل مشاريع تنمية في الدول النامية", "ar", True),  # institutions that fund projects
     ],
 )

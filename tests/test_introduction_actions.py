@@ -116,6 +116,10 @@ async def test_consent_stores_once_and_status_lists_it(intro_context, tracker_fa
     assert stored.reference in first.messages[0]["text"] and stored.partner_id == "p-fund"
     status, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("status?", intent="introduction_status"))
     assert f"{stored.reference} to Poverty and Hunger Facility (PHF): **pending**" in status.messages[-1]["text"]
+    # a request sent cannot be taken back here: said so, with the way to UNOSSC staff
+    withdraw, _ = await run(ActionIntroductionStatus(intro_context), tracker_factory("Our board wants to wait. Please withdraw the request.", intent="introduction_status"))
+    assert stored.reference in withdraw.messages[0]["text"] and "already been sent" in withdraw.messages[0]["text"]
+    assert withdraw.messages[0]["buttons"][0]["payload"] == "/human_handoff"
     deleted, events = await run(ActionDeleteMyData(intro_context), tracker_factory("delete my data", intent="delete_my_data", slots=slots))
     assert deleted.messages[0]["custom"] == {"erase_history": True}
     assert "deleted 1 introduction request(s) and 0 request(s) to talk to a person" in deleted.messages[1]["text"]
@@ -470,6 +474,12 @@ async def test_a_message_that_also_corrects_the_email_changes_both(intro_context
     assert slots["requester_email"] == "m.banda@example.zm"
     assert slots["intro_message"] == "we would like to send five extension officers to the course next year."
     assert "email" in dispatcher.messages[0]["text"]
+    # the same answer while the optional role is asked: the message it labels is taken, the role left out
+    without_role = {k: v for k, v in given.items() if k != "requester_role"}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "requester_role", slots=without_role), FORM_DOMAIN)
+    slots = slots_of(result)
+    assert slots["requester_email"] == "m.banda@example.zm" and slots["requester_role"] == ""
+    assert slots["intro_message"] == "we would like to send five extension officers to the course next year."
     # a message that gives an address without correcting anything is the message
     plain = "We would like to learn from you; our team can be reached at team@example.org as well."
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(plain, "intro_message", slots=given), FORM_DOMAIN)
