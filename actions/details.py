@@ -368,8 +368,11 @@ _SELF = re.compile(
 
 # An answer that says which detail it gives ("Message: we would like to …", "email: a@b.org", "rôle : …")
 _LABELLED = re.compile(
-    r"^\s*(?P<label>message|msg|note|name|my\s+name|organi[sz]ation|org|role|position|title|e-?mail"
-    r"|nom|organisme|r[ôo]le|poste|courriel|сообщение|имя|организация|должность|почта|الرسالة|الاسم|المنظمة|الدور|البريد)\s*[:：]\s*(?P<value>\S.*)$",
+    r"^\W*(?:(?:sorry|pardon|désolée?|извините|عفوا|عفواً)\W+)?(?:(?:the|my|le|la|mon|ma)\s+)?(?:(?:correct|right|new|bon|bonne|nouveau|nouvel|nouvelle|правильн\w*|нов\w*)\s+)?(?P<label>message|msg|note|name|my\s+name|organi[sz]ation|org|role|position|title|e-?mail"
+    r"|nom|organisme|r[ôo]le|poste|courriel|сообщение|имя|организация|должность|почта|الرسالة|الاسم|المنظمة|الدور|البريد)"
+    # "the correct name:", "nouvel e-mail :", "правильное имя:", "الاسم الصحيح:"
+    r"(?:\s+(?:is|should\s+be|correct|right|new|exact|correcte?|nouveau|nouvelle|exacte?|правильн\w*|нов\w*|الصحيح|الصحيحة|الجديد|الجديدة))?"
+    r"\s*[:：]\s*(?P<value>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _LABEL_SLOTS = {
@@ -563,6 +566,16 @@ def listed_details(text: str, details: dict[str, Detail], *, last_sentence: bool
         except InvalidRequest:
             pass  # asked again as its own question
     return {slot: value for slot, value in found.items() if value}
+
+
+def labelled_correction(text: str, details: dict[str, Detail]) -> tuple[Detail, str] | None:
+    """A correction that labels the detail it gives ("عفواً، الاسم الصحيح: محمد صالح", "the correct email: a@b.org")."""
+    labelled = _LABELLED.match(text or "")
+    slot = _LABEL_SLOTS.get(" ".join(labelled.group("label").casefold().split())) if labelled else None
+    if slot not in details:
+        return None
+    value = labelled.group("value").strip()
+    return details[slot], (value if slot in FREE_TEXT else value.rstrip(" .!؟?"))
 
 
 def apply_correction(detail: Detail, value: str | None, dispatcher: CollectingDispatcher, t: Texts | None = None) -> list[dict[str, Any]]:

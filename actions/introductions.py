@@ -27,6 +27,7 @@ from actions.details import (
     correction,
     digest,
     introduced_details,
+    labelled_correction,
     listed_details,
     stops_the_form,
 )
@@ -374,7 +375,7 @@ def correct_at_summary(
 ) -> list[dict[str, Any]]:
     """A correction at a summary: with a valid new value, change it and show the summary again (consent is
     asked again); without one, clear it so that the form asks it again; without a field, ask which."""
-    found = correction(tracker, details, fields)
+    found = correction(tracker, details, fields) or labelled_correction(latest_text(tracker), details)
     if found is None:
         t = Texts.of(tracker)
         dispatcher.utter_message(

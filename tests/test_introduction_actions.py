@@ -538,3 +538,12 @@ async def test_tell_me_about_the_agency_behind_it_read_as_an_introduction_answer
     dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Tell me about the agency behind it.", intent="request_introduction", slots=opened))
     assert slots_of(events).get("intro_stage") != "collecting"
     assert "Rainwater harvesting ponds" in dispatcher.messages[0]["text"] and "What is your name" not in str(dispatcher.messages)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("text", "expected"), [("عفواً، الاسم الصحيح: محمد صالح عبد الرحمن.", "محمد صالح عبد الرحمن"), ("the correct name: Amina Diallo-Keita", "Amina Diallo-Keita")])
+async def test_a_labelled_correction_at_the_summary_changes_that_detail(intro_context, text, expected):
+    slots = {**DETAILS, "intro_target_id": "s-rainwater", "intro_partner_id": "p-fund", "intro_stage": "confirming"}
+    slots, _ = await shown(ActionConfirmIntroduction, intro_context, slots)
+    corrected, events = await run(ActionCorrectDetail(intro_context), answering(slots, text, "correct_detail"))
+    assert slots_of(events)["requester_name"] == expected and slots_of(events)["intro_stage"] == "confirming"
