@@ -17,7 +17,7 @@ from actions.formatting import ENGLISH, details_text, filters_text, payload
 from actions.i18n import Texts
 from actions.record_questions import ATTRIBUTES, answer_about_first, answer_fields, asked_fields, open_or_answer, record_buttons
 from actions.references import EARLIER_SHOWN, Reference, choice_buttons, describe_match, describes_something, description_of, named_phrase, names_an_item, resolve
-from actions.search import back_to_results, close_matches, nearest, ranked_page, run_search, search_if_a_need
+from actions.search import back_to_results, close_matches, nearest, ranked_page, refine, run_search, search_if_a_need
 from actions.support import answer_faq_follow_up, faq_selected, reply_with_faq
 from knowledge.catalogue import Record
 from knowledge.multilingual import is_foreign
@@ -166,6 +166,10 @@ class ActionShowDetails(GalaxyAction):
         compared = answer_comparison(services, dispatcher, tracker, state, t, latest_text(tracker))
         if compared is not None:
             return compared
+        request = FilterRequest.of(tracker, latest_text(tracker), vocabulary=True)
+        if state.topic and request.exclusive and ({"country", "region"} & set(request.new)) and not any(e.get("entity") == "ordinal" for e in tracker.latest_message.get("entities") or []):
+            # "Покажи только проекты в Таджикистане", "show only the ones in Kenya": the list narrowed, not a record opened
+            return await refine(services, dispatcher, tracker, state, request, kind=state.kind)
         linked = self._linked(services, tracker)
         if linked is not None:
             # A deep link names a public record: it becomes the list, so "connect me" can follow.

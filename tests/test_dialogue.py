@@ -1179,3 +1179,11 @@ async def test_a_switch_of_language_with_a_question_answers_it_in_the_new_langua
     # a switch alone only switches
     messages, events = await run(ActionSwitchLanguage(context), tracker_factory("in French please", intent="switch_language", entities=[{"entity": "language", "value": "fr", "start": 3, "end": 9}], slots=SOLAR_LIST), domain)
     assert not any("Rainwater" in (m.get("text") or "") for m in messages)
+
+
+@pytest.mark.asyncio
+async def test_show_only_the_ones_in_a_country_read_as_open_one_narrows_the_list(context, tracker_factory, domain):
+    text = "Покажи только проекты в Кении."
+    entities = understood(text, place(text, "Кении", "country", "KEN"))
+    messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots={**SOLAR_LIST, "language": "ru"}), domain)
+    assert slots_of(events)["country"] == "KEN" and "Rainwater harvesting ponds" in messages[0]["text"]
