@@ -127,11 +127,16 @@ class ActionSwitchLanguage(Action):
         if asked is not None and self.context is not None and self.context.services is not None:
             # "D'accord, je continue en français : quels ODD pour le réseau GN-SEC ?": the question is answered
             # too, in the new language, as any message is that may ask about the list or search
-            from actions.search import ActionSearchPartners, ActionSearchSolutions
+            from actions.base import ends_as_question
+            from actions.search import ActionSearchPartners, ActionSearchSolutions, search_if_a_need
 
             rest = _with_text(tracker, asked, {**tracker.slots, SLOT: requested, "records_note_shown": True})
-            search = ActionSearchPartners if tracker.get_slot("last_kind") == "partner" else ActionSearchSolutions
-            events += await search(self.context).act(self.context.services, dispatcher, rest, domain)
+            services = self.context.services
+            if ends_as_question(rest.latest_message["text"]):
+                search = ActionSearchPartners if tracker.get_slot("last_kind") == "partner" else ActionSearchSolutions
+                events += await search(self.context).act(services, dispatcher, rest, domain)
+            else:  # "… in French from now on. Thanks for your help!": a need only when the catalogue answers it closely
+                events += await search_if_a_need(ActionSearchSolutions(self.context), services, dispatcher, rest, domain) or []
         return events
 
 
@@ -161,9 +166,10 @@ def _asked_beside(tracker: Tracker) -> tuple[int, int] | None:
 def _with_text(tracker: Tracker, span: tuple[int, int], slots: dict[str, Any]) -> Tracker:
     """The tracker as if the user had sent only `span` of their message (its entities moved with it)."""
     start, end = span
+    part = (tracker.latest_message.get("text") or "")[start:end]
+    shift = start + len(part) - len(part.lstrip())
     latest = dict(tracker.latest_message)
-    latest["text"] = (latest.get("text") or "")[start:end].strip()
-    shift = start + (len((tracker.latest_message.get("text") or "")[start:end]) - len((tracker.latest_message.get("text") or "")[start:end].lstrip()))
+    latest["text"] = part.strip()
     latest["entities"] = [
         {**e, "start": e["start"] - shift, "end": e["end"] - shift}
         for e in tracker.latest_message.get("entities") or []

@@ -352,7 +352,8 @@ def _names_acronym(text: str, title: str) -> bool:
 
 
 # A request to be put in touch ("Pouvez-vous me mettre en relation avec …", "connect me with …", "свяжите меня
-# с …", "أريد التواصل مع …")
+# с …", "أريد التواصل مع …"); narrower than the introduction's own `_CONNECT`, which also counts "contact" and
+# "présenter": a search is taken for a request only when it asks outright
 _ASKS_TO_BE_CONNECTED = re.compile(
     r"\b(?:connect\s+(?:me|us)|put\s+(?:me|us)\s+in\s+touch|introduce\s+(?:me|us)|get\s+in\s+touch|reach\s+out\s+to"
     r"|(?:mett\w*|mis\w*|mise)\s+en\s+(?:relation|contact)|entrer\s+en\s+contact)\b"
