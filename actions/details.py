@@ -229,6 +229,10 @@ class DetailForm(FormValidationAction, ABC):
             if aside is not None:
                 # a question, a search or thanks while a detail is asked: answered, then asked again
                 return taken + await answer_aside(self.context, aside, dispatcher, tracker, domain)
+        if asked == "intro_message" and only_consent(text):
+            # "Yes, send it." while the message is asked: no message yet; said so, and asked again
+            dispatcher.utter_message(text=Texts.of(tracker)("form.message_first"))
+            return [SlotSet(slot, None) for slot in tracker.slots_to_validate()]
         if not several and asked in FREE_TEXT and aside_of(tracker, asked) is not None:
             # "thx" while what the hand-off is about is asked: welcomed, and asked again
             return taken + await answer_aside(self.context, str(aside_of(tracker, asked)), dispatcher, tracker, domain)
@@ -423,10 +427,19 @@ def amended_email(text: str) -> tuple[str, str] | None:
     return (rest, email.group().strip("<>")) if rest else None
 
 
+def only_consent(text: str) -> bool:
+    """Whether an answer only says "yes, send it" ("Yes, send it.", "Oui, envoyez", "نعم، أرسلها"): no message."""
+    return bool(text) and not _SEND_IT.sub("", text).strip(" .,!?؟،") and bool(_SEND_IT.search(text))
+
+
 def without_consent(message: str) -> str:
     """The message to the partner without a closing "yes, you can send it"."""
     trimmed = _SEND_IT.sub("", message).strip()
     return trimmed if len(trimmed) >= 10 else message
+
+
+# A labelled message after the first sentence ("… Network. Message: we'd like …", "… Message : nous voulons …")
+_MESSAGE_LABEL = re.compile(r"(?<=[.!?;,،])\s+(?:message|msg|сообщение|(?:و)?الرسالة)\s*[:：]\s*(?P<value>\S.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
@@ -447,6 +460,11 @@ def introduced_details(text: str, details: dict[str, Detail]) -> dict[str, str]:
             if cleaned:
                 return {slot: cleaned}
     candidates = {}
+    message = _MESSAGE_LABEL.search(text or "")
+    if message and "intro_message" in details:
+        # "I'm Abena Owusu from Susu Sisters Network. Message: we'd like to learn …": the labelled message too
+        candidates["intro_message"] = without_consent(message.group("value").strip())
+        text = text[: message.start()]
     match = _SELF.search(text or "")
     if match:
         candidates["requester_name"] = match.group("name")

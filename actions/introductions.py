@@ -123,6 +123,10 @@ _ASKS_PHONE = re.compile(
 _TELL_ME = re.compile(r"^\W*(?:(?:please\s+)?tell\s+me|what\s+do\s+you\s+know|parle[zs]?[- ]moi|dites[- ]m'en|racontez|расскаж\w*|حدثني|أخبرني|احكيلي)\b", re.IGNORECASE)
 
 
+# "them" in the other languages ("Хочу с ними связаться", "mettez-moi en contact avec eux", "أريد التواصل معهم")
+_THEM = frozenset("eux elle lui leur ними ним них им их нему ней معهم معه معها بهم به بها".split())
+
+
 class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
@@ -163,7 +167,8 @@ class ActionRequestIntroduction(IntroductionAction):
             return [SlotSet("intro_stage", None)]
         record = services.retriever.get(reference.record_id) if reference.explicit and reference.record_id else None
         if record is None:
-            named = services.retriever.named_partners(latest_text(tracker))
+            # the partner named before the details ("… with the World Bank facility. I'm Aida, UN RCO, …")
+            named = services.retriever.named_partners(text) or services.retriever.named_partners(latest_text(tracker))
             record = named[0] if named else None
         if record is None:
             described = resolve(tracker, state, text, services.retriever.get)
@@ -179,7 +184,7 @@ class ActionRequestIntroduction(IntroductionAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, {}) if bare_need else None
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
-            if state.results and points_back(text):
+            if state.results and points_back(text, _THEM):
                 # "can you introduce me to them?" with several items on screen: which one, a button each
                 explain_reference(dispatcher, services, state, Reference(), "request_introduction", Texts.of(tracker))
                 return [SlotSet("intro_stage", None)]

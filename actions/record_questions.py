@@ -42,6 +42,21 @@ def _missing(record: Record, attribute: str, t: Texts) -> str:
     return t("record.missing", what=what, name=record.name, source=_sources(record)[0])
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+# a figure that is not a year ("56,000", "300 000", "40%", "USD 2 million"): what a results question asks for
+_FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.\s]*(?:%|\b)")
+FIGURE_SENTENCES = 2
+
+
+def _figures(record: Solution) -> str:
+    """The sentences of a record's summary and description that give figures (at most two), or ""."""
+    said = []
+    for sentence in _SENTENCES.split(" ".join(f"{record.summary} {record.description}".split())):
+        if _FIGURE.search(sentence) and len(sentence.split()) >= 5 and sentence not in said:
+            said.append(sentence)
+    return " ".join(said[:FIGURE_SENTENCES])
+
+
 def _solution_answer(record: Solution, attribute: str, lookup: Lookup, t: Texts) -> str | None:
     title = f"**{record.title}**"
     if attribute == "start_year":
@@ -62,7 +77,10 @@ def _solution_answer(record: Solution, attribute: str, lookup: Lookup, t: Texts)
             return t("record.funders_countries", title=title, countries=", ".join(country_name(c, t.language) for c in record.provider_countries))
         return None
     if attribute == "results":
-        return t("record.results", title=title, results=record.results) if record.results else None
+        if record.results:
+            return t("record.results", title=title, results=record.results)
+        figures = _figures(record)  # "numbers?": no results field, but the description gives figures
+        return t("record.results_described", title=title, figures=figures) if figures else None
     if attribute == "budget":
         return t("record.budget", title=title, budget=record.budget) if record.budget else None
     if attribute == "sdgs":

@@ -367,7 +367,13 @@ async def introduction_instead(action: GalaxyAction, services: KnowledgeServices
     en relation avec Partners in Population and Development ?"): the introduction, its form started. None
     for anything else."""
     text = latest_text(tracker)
-    if not text or text.startswith("/") or not _ASKS_TO_BE_CONNECTED.search(text) or len(services.retriever.named_partners(text)) != 1:
+    asked = _ASKS_TO_BE_CONNECTED.search(text) if text and not text.startswith("/") else None
+    if asked is None:
+        return None
+    # the partner named in the sentence of the request ("Please put me in touch with the World Bank South-South
+    # Facility. I'm Aida Sydykova, UN RCO Kyrgyzstan, …"), not the organisation the user then says they are from
+    clause = re.split(r"[.!?;:؟]\s", text[asked.start() :], maxsplit=1)[0]
+    if len(services.retriever.named_partners(clause)) != 1:
         return None
     from actions.introductions import ActionRequestIntroduction  # introductions searches through this module
 

@@ -1187,3 +1187,18 @@ async def test_show_only_the_ones_in_a_country_read_as_open_one_narrows_the_list
     entities = understood(text, place(text, "Кении", "country", "KEN"))
     messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots={**SOLAR_LIST, "language": "ru"}), domain)
     assert slots_of(events)["country"] == "KEN" and "Rainwater harvesting ponds" in messages[0]["text"]
+
+
+def test_a_results_question_on_a_record_without_results_gives_the_figures_its_description_has(retriever):
+    from dataclasses import replace as changed
+
+    from actions.i18n import Texts
+    from actions.record_questions import answer
+
+    record = changed(retriever.get("s-rainwater"), description="Since 2015 the groups have dug 420 ponds serving 12,000 households. They meet every month.")
+    reply, found = answer(record, "results", retriever.get, Texts("en"))
+    assert found and "420 ponds serving 12,000 households" in reply and "meet every month" not in reply
+    # a year alone is no figure
+    record = changed(record, description="The groups began digging in 2015 with the county government.")
+    reply, found = answer(record, "results", retriever.get, Texts("en"))
+    assert not found

@@ -547,3 +547,36 @@ async def test_a_labelled_correction_at_the_summary_changes_that_detail(intro_co
     slots, _ = await shown(ActionConfirmIntroduction, intro_context, slots)
     corrected, events = await run(ActionCorrectDetail(intro_context), answering(slots, text, "correct_detail"))
     assert slots_of(events)["requester_name"] == expected and slots_of(events)["intro_stage"] == "confirming"
+
+
+@pytest.mark.asyncio
+async def test_the_partner_of_a_request_is_the_one_named_before_the_details(intro_context, tracker_factory):
+    from actions.search import ActionSearchSolutions
+
+    text = "Fine. Please put me in touch with TIKA. I'm Amina Diallo, AMEXCID liaison office, amina@example.org. Message: we'd like to learn from your projects."
+    dispatcher, events = await run(ActionSearchSolutions(intro_context), tracker_factory(text, intent="find_solution"))
+    slots = slots_of(events)
+    assert slots["intro_partner_id"] == "p-tika" and slots["requester_email"] == "amina@example.org"
+    assert slots["intro_message"].startswith("we'd like to learn from your projects")
+
+
+def test_a_labelled_message_after_a_self_introduction_is_the_message():
+    from actions.details import introduced_details
+
+    found = introduced_details("I'm Abena Owusu from Susu Sisters Network. Message: we'd like to learn how the girls' clubs work.", by_slot(INTRODUCTION_DETAILS))
+    assert found == {"requester_name": "Abena Owusu", "requester_organisation": "Susu Sisters Network", "intro_message": "we'd like to learn how the girls' clubs work."}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("text", ["Yes, send it.", "Oui, envoyez", "نعم، أرسلها."])
+async def test_yes_send_it_while_the_message_is_asked_is_not_the_message(intro_context, text):
+    given = {k: v for k, v in DETAILS.items() if k != "intro_message"}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "intro_message", intent="affirm", slots=given), FORM_DOMAIN)
+    assert slots_of(result).get("intro_message") is None and "Nothing is sent yet" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+async def test_an_introduction_to_them_in_russian_with_several_items_on_screen_asks_which(intro_context, tracker_factory):
+    listed = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0, "language": "ru"}
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Хочу с ними связаться.", intent="request_introduction", slots=listed))
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ['/request_introduction{"ordinal":1}', '/request_introduction{"ordinal":2}']
