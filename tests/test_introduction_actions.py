@@ -321,9 +321,10 @@ def test_an_opening_or_the_address_label_is_no_detail():
 
 
 @pytest.mark.asyncio
-async def test_an_introduction_to_them_with_several_items_on_screen_asks_which_with_buttons(intro_context, tracker_factory):
-    listed = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0}
-    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Can you introduce me to them?", intent="request_introduction", slots=listed))
+@pytest.mark.parametrize(("text", "language"), [("Can you introduce me to them?", "en"), ("Хочу с ними связаться.", "ru")])
+async def test_an_introduction_to_them_with_several_items_on_screen_asks_which_with_buttons(intro_context, tracker_factory, text, language):
+    listed = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0, "language": language}
+    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory(text, intent="request_introduction", slots=listed))
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ['/request_introduction{"ordinal":1}', '/request_introduction{"ordinal":2}']
     assert slots_of(events)["intro_stage"] is None
 
@@ -573,10 +574,3 @@ async def test_yes_send_it_while_the_message_is_asked_is_not_the_message(intro_c
     given = {k: v for k, v in DETAILS.items() if k != "intro_message"}
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "intro_message", intent="affirm", slots=given), FORM_DOMAIN)
     assert slots_of(result).get("intro_message") is None and "Nothing is sent yet" in dispatcher.messages[0]["text"]
-
-
-@pytest.mark.asyncio
-async def test_an_introduction_to_them_in_russian_with_several_items_on_screen_asks_which(intro_context, tracker_factory):
-    listed = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0, "language": "ru"}
-    dispatcher, events = await run(ActionRequestIntroduction(intro_context), tracker_factory("Хочу с ними связаться.", intent="request_introduction", slots=listed))
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ['/request_introduction{"ordinal":1}', '/request_introduction{"ordinal":2}']
