@@ -1,8 +1,9 @@
 """One record: its details ("tell me about the Kenya one") and questions about it ("who paid for it?")."""
 from __future__ import annotations
 
-from dataclasses import replace
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -125,13 +126,30 @@ def described_elsewhere(services: KnowledgeServices, tracker: Tracker, state: Di
         filters = replace(base, places=tuple(sorted(countries)))
     else:
         filters = base
-    results = services.retriever.search(query, kind=state.kind, top_k=10, filters=filters)
-    # a country alone ("the Nepal one") names the records of that country at least about the topic
-    found = close_matches(results) or ([] if said else nearest(results))
-    ids = [r.id for r in found]
-    matched = describe_match(text, tracker, ids, services.retriever.get)
+    matched: list[str] = []
+    for kind in _kinds_described(text, state.kind):
+        results = services.retriever.search(query, kind=kind, top_k=10, filters=filters)
+        # a country alone ("the Nepal one") names the records of that country at least about the topic
+        found = close_matches(results) or ([] if said else nearest(results))
+        matched = describe_match(text, tracker, [r.id for r in found], services.retriever.get)
+        if matched:
+            break
     shown = [i for i in matched if state.was_shown(i)]
     return shown or matched, query, filters  # of those it fits, the ones shown are the ones meant
+
+
+_PROJECT_WORDS = re.compile(
+    r"\b(?:projects?|programmes?|programs?|initiatives?|solutions?|schemes?|projets?)\b|(?<!\w)(?:проект\w*|программ\w*)|(?:مشروع|برنامج|مبادرة)",
+    re.IGNORECASE,
+)
+
+
+def _kinds_described(text: str, kind: str) -> list[str]:
+    """Where a description of an unlisted item is looked for: the kind on screen, then the other one, unless
+    it says which ("the mudflow project" is a solution even with partners on screen)."""
+    if _PROJECT_WORDS.search(text):
+        return ["solution"]
+    return [kind, "partner" if kind == "solution" else "solution"]
 
 
 def open_described_elsewhere(

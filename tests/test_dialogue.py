@@ -1202,3 +1202,11 @@ def test_a_results_question_on_a_record_without_results_gives_the_figures_its_de
     record = changed(record, description="The groups began digging in 2015 with the county government.")
     reply, found = answer(record, "results", retriever.get, Texts("en"))
     assert not found
+
+
+@pytest.mark.asyncio
+async def test_a_project_described_while_partners_are_on_screen_is_looked_for_among_the_solutions(context, tracker_factory, domain):
+    partners = {"last_query": "agencies", "last_kind": "partner", "last_results": ["p-tika", "p-amexcid"], "shown_ids": ["p-tika", "p-amexcid"], "result_offset": 0.0}
+    text = "Who funded the milk bank project?"
+    messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=partners), domain)
+    assert any("Human milk bank network" in (m.get("text") or "") for m in messages) and "Which one" not in str(messages)
