@@ -19,7 +19,7 @@ from knowledge.catalogue import Record, Solution
 # What asks for a comparison, in the four languages (lower-cased text)
 _CUE = re.compile(
     r"\bcompar\w*|\bvs\b\.?|\bversus\b|\bdiffer\w*|\bside\s+by\s+side\b|\bcontrast\w*|\bsimilarit\w*"
-    r"|\bwhich\s+(?:one\s+|of\s+(?:them|the\s+two|these)\s+)?(?:is|would\s+be|looks)\s+(?:better|best|stronger|more\s+\w+)"
+    r"|\bwhich\s+(?:one\s+|of\s+(?:them|the\s+two|these|those)\s+)?(?:is|was|would\s+be|looks|reached|has|had)\s+(?:better|best|stronger|more\s+\w+|the\s+(?:oldest|newest|most\s+recent|largest|biggest|smallest|cheapest))"
     r"|\bdiff[ée]ren\w*|\blequel\b.{0,30}\bmieux\b"
     r"|(?<!\w)сравн\w*|(?<!\w)разниц\w*|(?<!\w)отлича\w*|(?<!\w)отличи\w*"
     r"|(?<!\w)قارن|(?<!\w)مقارن\w*|(?<!\w)الفرق|(?<!\w)فرق\s+بين|(?<!\w)الفروق"

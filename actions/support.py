@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GalaxyAction, latest_text
+from actions.compare import answer_comparison
 from actions.dialogue import DialogueState
 from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts, faq_answer
@@ -301,7 +302,9 @@ class ActionOutOfScope(GalaxyAction):
             # no word of any language model's vocabulary ("asdf qwer", "KOICA?"): not understood rather
             # than out of scope, so the clarification (and its FAQ and catalogue checks) answers
             return await ActionClarify(self.context).act(services, dispatcher, tracker, domain)
-        answered = answer_if_about_opened(services, dispatcher, tracker)
+        answered = answer_comparison(services, dispatcher, tracker, state, Texts.of(tracker), text or "")  # "compare it with the Kyrgyz one"
+        if answered is None:
+            answered = answer_if_about_opened(services, dispatcher, tracker)
         if answered is None:  # "do they buy from local smallholders?" with a record open
             answered = quote_about_opened(services, dispatcher, tracker)
         if answered is not None:

@@ -1210,3 +1210,10 @@ async def test_a_project_described_while_partners_are_on_screen_is_looked_for_am
     text = "Who funded the milk bank project?"
     messages, events = await run(ActionAnswerRecordQuestion(context), tracker_factory(text, intent="ask_record", entities=understood(text), slots=partners), domain)
     assert any("Human milk bank network" in (m.get("text") or "") for m in messages) and "Which one" not in str(messages)
+
+
+@pytest.mark.asyncio
+async def test_which_of_those_is_the_oldest_read_as_out_of_scope_compares_them(context, tracker_factory, domain):
+    two = {**SOLAR_LIST, "last_results": ["s-rainwater", "s-solar-mamas"], "shown_ids": ["s-rainwater", "s-solar-mamas"]}
+    messages, events = await run(ActionOutOfScope(context), tracker_factory("Which of those is the oldest?", intent="out_of_scope", slots=two), domain)
+    assert messages[0]["text"].startswith("Side by side") and "outside what I can help with" not in str(messages)
