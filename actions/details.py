@@ -332,6 +332,9 @@ def stops_the_form(text: str, slot: str | None) -> bool:
     return bool(_STOP.search(text)) and (slot not in FREE_TEXT or len(text.split()) <= 8)
 
 
+_ADDRESS_TRY = re.compile(r"^\W*[\w.+-]+\s*(?:\bat\b|\[at\]|\(at\))\s*[\w.-]+(?:\s*(?:\bdot\b|\.)\s*\w+)*\W*$", re.IGNORECASE)
+
+
 def aside_of(tracker: Tracker, slot: str | None) -> str | None:
     """The intent of a message that is not the answer to the form's question but an aside (a question
     about a record, a search, an FAQ, thanks), or None when it is the answer."""
@@ -347,7 +350,8 @@ def aside_of(tracker: Tracker, slot: str | None) -> str | None:
     if name in _COMMANDS and confidence >= 0.8 and _COMMAND_WORDS.search(text):
         return name  # "Afficher plus", "back to the results": a command, not a name ("Lea Moreau" may be read as one)
     if slot in EMAILS:
-        return None if "@" in text else name
+        # an address, or a try at one ("amina at example", "a dot b"): the answer, checked as an address
+        return None if "@" in text or _ADDRESS_TRY.search(text) or len(text.split()) <= 3 else name
     # a name is short; an organisation or a role may be long, so only a question is an aside there
     return name if "?" in text or (slot == "requester_name" and len(text.split()) > 8) else None
 

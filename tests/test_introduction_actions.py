@@ -574,3 +574,11 @@ async def test_yes_send_it_while_the_message_is_asked_is_not_the_message(intro_c
     given = {k: v for k, v in DETAILS.items() if k != "intro_message"}
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker(text, "intro_message", intent="affirm", slots=given), FORM_DOMAIN)
     assert slots_of(result).get("intro_message") is None and "Nothing is sent yet" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("intent", ["refine_search", "find_partner"])
+async def test_a_try_at_an_address_read_as_a_search_is_answered_as_an_address(intro_context, intent):
+    given = {k: v for k, v in DETAILS.items() if k not in ("requester_email", "intro_message")}
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("amina at example", "requester_email", intent=intent, confidence=0.95, slots=given), FORM_DOMAIN)
+    assert slots_of(result).get("requester_email") is None and "doesn't look like an email" in dispatcher.messages[0]["text"]
