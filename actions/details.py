@@ -15,7 +15,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.base import latest_entities
+from actions.base import ends_as_question, latest_entities
 from actions.context import ActionContext
 from actions.i18n import Texts
 from introductions import validation
@@ -351,7 +351,7 @@ def aside_of(tracker: Tracker, slot: str | None) -> str | None:
         return name  # "Afficher plus", "back to the results": a command, not a name ("Lea Moreau" may be read as one)
     if slot in EMAILS:
         # an address, or a try at one ("amina at example", "a dot b"): the answer, checked as an address
-        return None if "@" in text or _ADDRESS_TRY.search(text) or len(text.split()) <= 3 else name
+        return None if "@" in text or _ADDRESS_TRY.search(text) or (len(text.split()) <= 3 and not ends_as_question(text)) else name
     # a name is short; an organisation or a role may be long, so only a question is an aside there
     return name if "?" in text or (slot == "requester_name" and len(text.split()) > 8) else None
 

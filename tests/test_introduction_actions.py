@@ -582,3 +582,6 @@ async def test_a_try_at_an_address_read_as_a_search_is_answered_as_an_address(in
     given = {k: v for k, v in DETAILS.items() if k not in ("requester_email", "intro_message")}
     dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("amina at example", "requester_email", intent=intent, confidence=0.95, slots=given), FORM_DOMAIN)
     assert slots_of(result).get("requester_email") is None and "doesn't look like an email" in dispatcher.messages[0]["text"]
+    # a short question there is still an aside, answered before the address is asked again
+    dispatcher, result = await run(ValidateIntroductionForm(intro_context), _form_tracker("what is PGTF?", "requester_email", intent="faq", confidence=0.95, slots=given), FORM_DOMAIN)
+    assert not any("doesn't look like an email" in (m.get("text") or "") for m in dispatcher.messages)
