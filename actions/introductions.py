@@ -35,7 +35,7 @@ from actions.formatting import ENGLISH, payload
 from actions.i18n import Texts
 from actions.dialogue import DialogueState
 from actions.records import explain_reference
-from actions.references import Reference, points_back, resolve
+from actions.references import Reference, points_at_it, resolve
 from actions.search import search_if_a_need
 from introductions.models import OPEN_STATUSES
 from introductions.service import IntroductionError, IntroductionService, InvalidRequest, RateLimited
@@ -123,10 +123,6 @@ _ASKS_PHONE = re.compile(
 _TELL_ME = re.compile(r"^\W*(?:(?:please\s+)?tell\s+me|what\s+do\s+you\s+know|parle[zs]?[- ]moi|dites[- ]m'en|racontez|расскаж\w*|حدثني|أخبرني|احكيلي)\b", re.IGNORECASE)
 
 
-# "them" in the other languages ("Хочу с ними связаться", "mettez-moi en contact avec eux", "أريد التواصل معهم")
-_THEM = frozenset("eux elle lui leur ними ним них им их нему ней معهم معه معها بهم به بها".split())
-
-
 class ActionRequestIntroduction(IntroductionAction):
     """Works out which partner the user means: a result they were shown (button or "the second
     one"), the item they opened, or an organisation they name outright."""
@@ -184,7 +180,7 @@ class ActionRequestIntroduction(IntroductionAction):
             found = await search_if_a_need(self, services, dispatcher, tracker, {}) if bare_need else None
             if found is not None:
                 return found + [SlotSet("intro_stage", None)]
-            if state.results and points_back(text, _THEM):
+            if state.results and points_at_it(text):  # "introduce me to them", "Хочу с ними связаться"
                 # "can you introduce me to them?" with several items on screen: which one, a button each
                 explain_reference(dispatcher, services, state, Reference(), "request_introduction", Texts.of(tracker))
                 return [SlotSet("intro_stage", None)]

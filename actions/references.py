@@ -111,13 +111,16 @@ def describes_item(text: str, end: object) -> bool:
     return isinstance(end, int) and bool(_DESCRIBING.match(text[end:]))
 
 
-# Pronouns for the item open, in the four languages ("y participent", "там учится", "فيه")
+# Pronouns for the items open or listed, in the four languages ("y participent", "там учится", "فيه", "с ними",
+# "avec eux", "معهم")
 _IT_WORDS = POINTING_BACK | frozenset(
-    "y il elle lui leur son sa ses celui-ci celle-ci он она оно его её ее ему ней нём нем там этот эта это этого этом هذا هذه ذلك تلك فيه فيها عنه عنها له لها".split()
+    """y il elle lui leur son sa ses celui-ci celle-ci eux ils elles он она оно его её ее ему ней нём нем ним нему них ними им их
+    там этот эта это этого этом هذا هذه ذلك تلك فيه فيها عنه عنها له لها معه معها معهم به بها بهم""".split()
 )
 
 
-def _points_at_it(text: str) -> bool:
+def points_at_it(text: str) -> bool:
+    """Whether a message points at an item with a pronoun of any of the four languages (see `_IT_WORDS`)."""
     return bool(_IT_WORDS & set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)?", text.casefold())))
 
 
@@ -363,7 +366,7 @@ def resolve(tracker: Tracker, state: DialogueState, text: str, lookup: Lookup, *
             return Reference()  # "the korean rice project" among Chinese rice projects: not on the list
         if len(matched) == 1:
             return Reference(matched[0], explicit=True)
-        if matched and state.selected in matched and _points_at_it(text):
+        if matched and state.selected in matched and points_at_it(text):
             return Reference(state.selected)  # "Quels pays africains y participent ?" with an African record open
         if matched:
             return Reference(candidates=tuple(matched), explicit=True)

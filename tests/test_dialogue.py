@@ -314,11 +314,11 @@ async def test_clearing_the_filters_says_so(context, tracker_factory, domain):
 
 
 def test_pronouns_for_the_item_open_in_four_languages():
-    from actions.references import _points_at_it
+    from actions.references import points_at_it
 
     for text in ("Quels pays africains y participent ?", "what did it achieve?", "Сколько женщин там учится?", "من يموله؟ ماذا فيه"):
-        assert _points_at_it(text), text
-    assert not _points_at_it("Quels pays africains participent ?") and not _points_at_it("the Kenya one")
+        assert points_at_it(text), text
+    assert not points_at_it("Quels pays africains participent ?") and not points_at_it("the Kenya one")
 
 
 @pytest.mark.asyncio
@@ -924,7 +924,7 @@ async def test_items_of_the_list_are_compared_side_by_side(context, tracker_fact
     ("text", "language"),
     [("how does it compare with the third one?", "en"), ("Comparez-le avec le troisième", "fr"), ("Сравните его с третьим", "ru"), ("قارنه بالثالث", "ar")],
 )
-async def test_the_opened_item_is_compared_with_another_when_the_message_points_at_it(context, tracker_factory, domain, text, language):
+async def test_the_opened_item_is_compared_with_another_when_the_messagepoints_at_it(context, tracker_factory, domain, text, language):
     slots = {**SOLAR_LIST, "selected_id": "s-rainwater", "language": language}
     entities = [{"entity": "ordinal", "value": 3}]
     messages, events = await run(ActionShowDetails(context), tracker_factory(text, intent="show_details", entities=entities, slots=slots), domain)
